@@ -1,0 +1,115 @@
+"""The ``auditlib`` command line (CONTRACT §5).
+
+Each command parses its options and calls one library function; the work is
+done in the library so notebooks and tests use the same code.  Errors derived
+from :class:`~auditlib.errors.AuditlibError` print one clear line and exit 2;
+nothing else is caught here.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+
+import click
+
+from . import __version__
+from .errors import AuditlibError
+from .i18n import default_lang
+
+logger = logging.getLogger("auditlib")
+
+LANG_OPTION = click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default=None,
+    help="Language of messages (default: zh, or AUDITLIB_LANG).",
+)
+
+
+def _csv_list(value: str | None) -> list[str] | None:
+    """``all`` or empty -> None (everything); ``a,b`` -> ['a', 'b'] (codes stay text)."""
+    if value is None or value.strip().lower() in ("", "all"):
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _handle_errors(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except AuditlibError as exc:
+            click.echo(f"错误 / error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__, prog_name="auditlib")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def main(verbose: bool) -> None:
+    """auditlib: 财政专项检查审计工作台 (idle funds, slush funds, delayed payments)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.option("--units", "n_units", type=click.IntRange(1, 100000), default=8, show_default=True,
+              help="Number of budget units in the synthetic county.")
+@click.option("--seed", type=int, default=2024, show_default=True, help="Random seed.")
+@LANG_OPTION
+@_handle_errors
+def sample(out_dir: str, n_units: int, seed: int, lang: str | None) -> None:
+    """Write a synthetic county (six tables + truth.csv) to OUT_DIR."""
+    from .sample import generate
+
+    summary = generate(out_dir, units=n_units, seed=seed)
+    click.echo(summary.describe(lang or default_lang()))
+
+
+@main.command()
+@click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--db", required=True, type=click.Path(dir_okay=False), help="DuckDB database file.")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Mapping profile (YAML) for exports in another layout.")
+@LANG_OPTION
+@_handle_errors
+def ingest(data_dir: str, db: str, mapping: str | None, lang: str | None) -> None:
+    """Load and validate the CSV/XLSX files of DATA_DIR into DB."""
+    from .ingest import ingest as run_ingest
+
+    report = run_ingest(data_dir, db, mapping=mapping)
+    click.echo(report.describe(lang or default_lang()))
+
+
+@main.command()
+@LANG_OPTION
+@_handle_errors
+def rules(lang: str | None) -> None:
+    """Print the rule catalogue with parameters and legal basis."""
+    from .catalogue import render_catalogue
+
+    click.echo(render_catalogue(lang or default_lang()))
+
+
+@main.command()
+@click.option("--db", required=True, type=click.Path(dir_okay=False))
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--units", default=None, help="all, or unit codes separated by commas.")
+@click.option("--inspections", default=None, help="all, or inspection names separated by commas.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="findings.csv to write.")
+@LANG_OPTION
+@_handle_errors
+def scan(db, params_file, units, inspections, out, lang) -> None:
+    """Run every rule without notebooks and write findings.csv (CONTRACT §4)."""
+    from .scan import scan as run_scan
+
+    result = run_scan(db, params_file=params_file, units=_csv_list(units),
+                      inspections=_csv_list(inspections), out=out)
+    click.echo(result.describe(lang or default_lang()))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
