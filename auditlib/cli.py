@@ -77,5 +77,15 @@ def ingest(data_dir: str, db: str, mapping: str | None, lang: str | None) -> Non
     click.echo(report.describe(lang or default_lang()))
 
 
+@main.command()
+@LANG_OPTION
+@_handle_errors
+def rules(lang: str | None) -> None:
+    """Print the rule catalogue with parameters and legal basis."""
+    from .catalogue import render_catalogue
+
+    click.echo(render_catalogue(lang or default_lang()))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
