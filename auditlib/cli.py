@@ -65,15 +65,13 @@ def sample(out_dir: str, n_units: int, seed: int, lang: str | None) -> None:
 @main.command()
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--db", required=True, type=click.Path(dir_okay=False), help="DuckDB database file.")
-@click.option("--mapping", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Mapping profile (YAML) for exports in another layout.")
 @LANG_OPTION
 @_handle_errors
-def ingest(data_dir: str, db: str, mapping: str | None, lang: str | None) -> None:
+def ingest(data_dir: str, db: str, lang: str | None) -> None:
     """Load and validate the CSV/XLSX files of DATA_DIR into DB."""
     from .ingest import ingest as run_ingest
 
-    report = run_ingest(data_dir, db, mapping=mapping)
+    report = run_ingest(data_dir, db)
     click.echo(report.describe(lang or default_lang()))
 
 
