@@ -1,0 +1,124 @@
+"""Rules on small hand-built databases: both sides of every threshold, one unit vs all."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import duckdb
+import pytest
+
+from auditlib import schema
+from auditlib.engine import inspect
+from auditlib.params import load_params
+
+D = dt.date
+AS_OF = D(2024, 12, 31)
+
+
+def make_db(path, **tables):
+    con = duckdb.connect(str(path))
+    for table in schema.TABLES.values():
+        con.execute(schema.ddl(table))
+    for name, rows in tables.items():
+        cols = [c.name for c in schema.TABLES[name].columns]
+        for i, row in enumerate(rows, start=2):
+            values = [row.get(c) for c in cols] + ["fixture.csv", i, None]
+            con.execute(f"INSERT INTO {name} VALUES ({', '.join('?' * len(values))})", values)
+    con.close()
+    return path
+
+
+def refs(result, rule_id):
+    f = result.findings
+    return sorted(f.loc[f.rule_id == rule_id, "ref"])
+
+
+def pay(pid, **kw):
+    row = {"unit_code": "001", "payment_id": pid, "payee_name": "某某公司", "amount": Decimal("1000.00"),
+           "payee_is_sme": False}
+    row.update(kw)
+    return row
+
+
+def test_if01_unspent_and_age_thresholds(tmp_path):
+    budget = [
+        {"unit_code": "001", "budget_id": "B-at-min", "amount": Decimal("10000.00"), "issued_on": AS_OF - dt.timedelta(366)},
+        {"unit_code": "001", "budget_id": "B-below-min", "amount": Decimal("9999.99"), "issued_on": AS_OF - dt.timedelta(366)},
+        {"unit_code": "001", "budget_id": "B-age-365", "amount": Decimal("50000.00"), "issued_on": AS_OF - dt.timedelta(365)},
+        {"unit_code": "001", "budget_id": "B-old", "amount": Decimal("30000.00"), "issued_on": AS_OF - dt.timedelta(731)},
+        {"unit_code": "001", "budget_id": "B-age-730", "amount": Decimal("30000.00"), "issued_on": AS_OF - dt.timedelta(730)},
+    ]
+    payments = [pay("P1", budget_id="B-old", amount=Decimal("20000.00"), paid_on=D(2024, 1, 1)),
+                pay("P2", budget_id="B-old", amount=Decimal("5000.00"), paid_on=D(2025, 1, 1))]  # after as_of
+    db = make_db(tmp_path / "a.duckdb", budget=budget, payments=payments)
+    result = inspect(db, "idle_funds")
+    assert refs(result, "IF01") == ["budget:B-age-730", "budget:B-at-min", "budget:B-old"]
+    ev = result.evidence["IF01"].set_index("budget_id")
+    assert ev.loc["B-old", "unspent"] == Decimal("10000.00") and ev.loc["B-old", "severity"] == "high"
+    assert ev.loc["B-age-730", "severity"] == "medium"
+
+
+def test_sf03_sf04_keywords_and_minimums(tmp_path):
+    ledger = [
+        {"unit_code": "001", "voucher_date": D(2024, 5, 1), "voucher_no": "记-1", "line_no": 1, "account_code": "230701",
+         "summary": "收到房租", "credit": Decimal("10000.00"), "debit": Decimal(0)},
+        {"unit_code": "001", "voucher_date": D(2024, 5, 1), "voucher_no": "记-2", "line_no": 1, "account_code": "2307",
+         "summary": "收到房租", "credit": Decimal("9999.99"), "debit": Decimal(0)},
+        {"unit_code": "001", "voucher_date": D(2024, 5, 1), "voucher_no": "记-3", "line_no": 1, "account_code": "2305",
+         "summary": "预收工程款", "credit": Decimal("90000.00"), "debit": Decimal(0)},
+    ]
+    bank = [
+        {"unit_code": "001", "account_no": "6222", "txn_id": "T1", "txn_date": D(2024, 3, 1), "outflow": Decimal("50000.00"), "memo": "提现"},
+        {"unit_code": "001", "account_no": "6222", "txn_id": "T2", "txn_date": D(2024, 3, 1), "outflow": Decimal("49999.99"), "memo": "备用金"},
+        {"unit_code": "001", "account_no": "6222", "txn_id": "T3", "txn_date": D(2024, 3, 1), "outflow": Decimal("90000.00"), "memo": "工程款"},
+    ]
+    db = make_db(tmp_path / "b.duckdb", ledger=ledger, bank_txns=bank)
+    result = inspect(db, "slush_funds")
+    assert refs(result, "SF03") == ["ledger:记-1#1"]
+    assert refs(result, "SF04") == ["bank_txns:T1"]
+
+
+def test_sf07_round_dressed_up_expenses(tmp_path):
+    payments = [pay("M1", expense_type="会议费", amount=Decimal("10000.00")),
+                pay("M2", expense_type="办公费", memo="培训", amount=Decimal("12000.00")),
+                pay("M3", expense_type="会议费", amount=Decimal("9000.00")),
+                pay("M4", expense_type="会议费", amount=Decimal("10500.00")),
+                pay("M5", expense_type="办公费", amount=Decimal("20000.00"))]
+    result = inspect(make_db(tmp_path / "c.duckdb", payments=payments), "slush_funds")
+    assert refs(result, "SF07") == ["payments:M1", "payments:M2"]
+
+
+def test_dp01_dp02_dp04_day_limits(tmp_path):
+    acc = D(2024, 6, 1)
+    payments = [
+        pay("L30", payee_is_sme=True, accepted_on=acc, paid_on=acc + dt.timedelta(30)),
+        pay("L31", payee_is_sme=True, accepted_on=acc, paid_on=acc + dt.timedelta(31), amount=Decimal("10000.00")),
+        pay("T60", payee_is_sme=True, accepted_on=acc, paid_on=acc + dt.timedelta(60), term_days=90),
+        pay("T61", payee_is_sme=True, accepted_on=acc, paid_on=acc + dt.timedelta(61), term_days=90),
+        pay("T45", payee_is_sme=True, accepted_on=acc, paid_on=acc + dt.timedelta(46), term_days=45),
+        pay("NS", payee_is_sme=False, accepted_on=acc, paid_on=acc + dt.timedelta(90)),
+        pay("U30", payee_is_sme=True, accepted_on=AS_OF - dt.timedelta(30)),
+        pay("U31", payee_is_sme=True, accepted_on=AS_OF - dt.timedelta(31)),
+        pay("R10", requested_on=D(2024, 3, 1), paid_on=D(2024, 3, 11)),
+        pay("R11", requested_on=D(2024, 3, 1), paid_on=D(2024, 3, 12)),
+    ]
+    result = inspect(make_db(tmp_path / "d.duckdb", payments=payments), "delayed_payments")
+    assert refs(result, "DP01") == ["payments:L31", "payments:T45", "payments:T61"]
+    assert refs(result, "DP02") == ["payments:U31"]
+    assert refs(result, "DP04") == ["payments:R11"]
+    ev = result.evidence["DP01"].set_index("payment_id")
+    assert ev.loc["L31", "days_late"] == 1 and ev.loc["L31", "interest"] == Decimal("5.00")
+
+
+def test_unit_override_and_one_unit_equals_all_units_filtered(tmp_path):
+    bank = [{"unit_code": u, "account_no": f"62{u}", "txn_id": f"T{u}", "txn_date": D(2024, 3, 1),
+             "outflow": Decimal("30000.00"), "memo": "取现"} for u in ("001", "0012")]
+    db = make_db(tmp_path / "e.duckdb", bank_txns=bank)
+    p = tmp_path / "p.yaml"
+    p.write_text('units:\n  "0012": {rules: {SF04: {min_amount: 20000}}}\n', encoding="utf-8")
+    params = load_params(p)
+    all_units = inspect(db, "slush_funds", params=params)
+    assert refs(all_units, "SF04") == ["bank_txns:T0012"]
+    one = inspect(db, "slush_funds", unit="0012", params=params)
+    assert one.findings.equals(all_units.findings[all_units.findings.unit_code == "0012"].reset_index(drop=True))
+    assert inspect(db, "slush_funds", unit="001", params=params).findings.empty
