@@ -38,6 +38,153 @@ QUERIES: dict[str, str] = {
         FROM budget b JOIN p USING (unit_code) JOIN spent s USING (budget_id)
         WHERE b.issued_on <= p.as_of AND b.amount - s.paid >= p.min_amount
           AND p.as_of - b.issued_on > p.carry_days""",
+    "IF02": """
+        WITH ranked AS (
+            SELECT t.unit_code, t.account_no, t.balance, t.txn_date,
+                   row_number() OVER (PARTITION BY t.unit_code, t.account_no
+                                      ORDER BY t.txn_date DESC, t._file DESC, t._line DESC) AS rn
+            FROM bank_txns t JOIN p USING (unit_code)
+            WHERE t.txn_date <= p.as_of AND t.balance IS NOT NULL),
+        lastout AS (
+            SELECT t.unit_code, t.account_no, max(t.txn_date) AS last_outflow
+            FROM bank_txns t JOIN p USING (unit_code)
+            WHERE t.outflow > 0 AND t.txn_date <= p.as_of GROUP BY ALL)
+        SELECT a.unit_code, 'accounts:' || a.account_no AS ref, r.balance AS amount, 'medium' AS severity,
+               printf('账户 %s 余额 %s 元，%s', a.account_no, r.balance::VARCHAR,
+                      CASE WHEN o.last_outflow IS NULL THEN '无支出记录'
+                           ELSE printf('%d 天无支出', p.as_of - o.last_outflow) END) AS detail,
+               a.account_no, a.account_name, a.bank_name, a.account_type, r.txn_date AS balance_date,
+               r.balance, o.last_outflow, p.as_of - o.last_outflow AS days_since_outflow, a._file, a._line
+        FROM accounts a JOIN p USING (unit_code)
+        JOIN ranked r ON r.unit_code = a.unit_code AND r.account_no = a.account_no AND r.rn = 1
+        LEFT JOIN lastout o ON o.unit_code = a.unit_code AND o.account_no = a.account_no
+        WHERE a.account_type <> 'zero_balance' AND (a.closed_on IS NULL OR a.closed_on > p.as_of)
+          AND r.balance >= p.min_balance
+          AND (o.last_outflow IS NULL OR p.as_of - o.last_outflow > p.dormant_days)""",
+    "IF03": """
+        SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'medium' AS severity,
+               printf('支付给本单位账户 %s（%s）', COALESCE(y.payee_account, ''), y.payee_name) AS detail,
+               y.payment_id, y.payee_name, y.payee_account, u.unit_name, y.amount AS payment_amount,
+               y.paid_on, y.memo, y._file, y._line
+        FROM payments y JOIN p USING (unit_code) LEFT JOIN units u ON u.unit_code = y.unit_code
+        WHERE y.payee_account IN (SELECT a.account_no FROM accounts a WHERE a.unit_code = y.unit_code)
+           OR norm_name(y.payee_name) = norm_name(u.unit_name)""",
+    "IF04": """
+        WITH l AS (
+            SELECT l.unit_code, left(l.account_code, 4) AS acct, trim(l.counterparty) AS counterparty,
+                   l.voucher_date, COALESCE(l.debit, 0) AS debit, COALESCE(l.credit, 0) AS credit
+            FROM ledger l JOIN p USING (unit_code)
+            WHERE l.voucher_date <= p.as_of AND left(l.account_code, 4) IN ('1214', '1218', '2307')
+              AND COALESCE(trim(l.counterparty), '') <> ''),
+        g AS (
+            SELECT unit_code, acct, counterparty,
+                   SUM(CASE WHEN acct LIKE '1%' THEN debit - credit ELSE credit - debit END) AS balance,
+                   max(voucher_date) AS last_line, count(*) AS lines
+            FROM l GROUP BY ALL)
+        SELECT g.unit_code, 'balances:' || g.acct || '/' || g.counterparty AS ref, g.balance AS amount,
+               'medium' AS severity,
+               printf('%s 往来 %s 余额 %s 元，%d 天无发生额', g.acct, g.counterparty, g.balance::VARCHAR,
+                      p.as_of - g.last_line) AS detail,
+               g.acct AS account_code, g.counterparty, g.balance AS open_balance, g.last_line,
+               p.as_of - g.last_line AS days_idle, g.lines
+        FROM g JOIN p USING (unit_code)
+        WHERE g.balance >= p.min_amount AND p.as_of - g.last_line > p.stale_days""",
+    "SF01": """
+        WITH t AS (SELECT t.* FROM bank_txns t JOIN p USING (unit_code) WHERE t.txn_date <= p.as_of),
+        bad AS (
+            SELECT t.*, CASE WHEN a.account_no IS NULL THEN 'unregistered' ELSE 'after_closure' END AS reason,
+                   a.closed_on
+            FROM t LEFT JOIN accounts a ON a.unit_code = t.unit_code AND a.account_no = t.account_no
+            WHERE a.account_no IS NULL OR (a.closed_on IS NOT NULL AND t.txn_date > a.closed_on))
+        SELECT unit_code, 'accounts:' || account_no AS ref,
+               SUM(COALESCE(inflow, 0) + COALESCE(outflow, 0)) AS amount, 'high' AS severity,
+               printf('%s：%d 笔收支 %s 至 %s',
+                      CASE WHEN any_value(reason) = 'unregistered' THEN '账户未在财政登记'
+                           ELSE '销户后仍有收支' END,
+                      count(*), min(txn_date)::VARCHAR, max(txn_date)::VARCHAR) AS detail,
+               account_no, any_value(reason) AS reason, any_value(closed_on) AS closed_on,
+               count(*) AS lines, SUM(COALESCE(inflow, 0)) AS inflow, SUM(COALESCE(outflow, 0)) AS outflow,
+               min(txn_date) AS first_date, max(txn_date) AS last_date
+        FROM bad GROUP BY unit_code, account_no""",
+    "SF05": """
+        WITH y AS (
+            SELECT y.*, norm_name(y.payee_name) AS payee_key, p."limit" AS lim, p.window_days
+            FROM payments y JOIN p USING (unit_code)
+            WHERE y.paid_on IS NOT NULL AND y.paid_on <= p.as_of AND y.amount < p.limit),
+        pairs AS (
+            SELECT a.payment_id AS anchor, b.payment_id, b.amount, a.lim
+            FROM y a JOIN y b ON a.unit_code = b.unit_code AND a.payee_key = b.payee_key
+             AND b.paid_on BETWEEN a.paid_on AND a.paid_on + a.window_days),
+        windows AS (
+            SELECT anchor, SUM(amount) AS total FROM pairs GROUP BY anchor
+            HAVING count(*) >= 2 AND SUM(amount) >= max(lim)),
+        hits AS (
+            SELECT pairs.payment_id, max(windows.total) AS window_total, count(*) AS windows
+            FROM pairs JOIN windows USING (anchor) GROUP BY pairs.payment_id)
+        SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'medium' AS severity,
+               printf('向 %s 分笔支付，窗口合计 %s 元 ≥ 限额 %s 元', y.payee_name, h.window_total::VARCHAR,
+                      y.lim::VARCHAR) AS detail,
+               y.payment_id, y.payee_name, y.amount AS payment_amount, y.paid_on, h.window_total,
+               y.expense_type, y.memo, y._file, y._line
+        FROM y JOIN hits h USING (payment_id)""",
+    "SF06": """
+        WITH y AS (
+            SELECT y.*, norm_name(y.payee_name) AS payee_key, p.window_days
+            FROM payments y JOIN p USING (unit_code) WHERE y.paid_on IS NOT NULL AND y.paid_on <= p.as_of),
+        dup AS (
+            SELECT a.payment_id, count(*) AS twins, string_agg(b.payment_id, ',' ORDER BY b.payment_id) AS twin_ids
+            FROM y a JOIN y b ON a.unit_code = b.unit_code AND a.payee_key = b.payee_key
+             AND a.amount = b.amount AND a.payment_id <> b.payment_id
+             AND abs(a.paid_on - b.paid_on) <= a.window_days
+            GROUP BY a.payment_id)
+        SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'high' AS severity,
+               printf('向 %s 重复支付 %s 元（另见 %s）', y.payee_name, y.amount::VARCHAR, d.twin_ids) AS detail,
+               y.payment_id, y.payee_name, y.amount AS payment_amount, y.paid_on, d.twin_ids,
+               y.memo, y._file, y._line
+        FROM y JOIN dup d USING (payment_id)""",
+    "SF09": """
+        SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'high' AS severity,
+               printf('支付给其他预算单位 %s', COALESCE(un.unit_code, ac.unit_code)) AS detail,
+               y.payment_id, y.payee_name, y.payee_account, COALESCE(un.unit_code, ac.unit_code) AS other_unit,
+               y.amount AS payment_amount, y.paid_on, y.memo, y._file, y._line
+        FROM payments y JOIN p USING (unit_code)
+        LEFT JOIN (SELECT unit_code, norm_name(unit_name) AS key FROM units) un
+               ON un.key = norm_name(y.payee_name) AND un.unit_code <> y.unit_code
+        LEFT JOIN accounts ac ON ac.account_no = y.payee_account AND ac.unit_code <> y.unit_code
+        WHERE un.unit_code IS NOT NULL OR ac.unit_code IS NOT NULL""",
+    "DP03": """
+        WITH b AS (
+            SELECT b.*, p.min_amount, p.gap, p.as_of,
+                   make_date(p.fiscal_year + 1, 1, 1) - make_date(p.fiscal_year, 1, 1) AS year_days,
+                   CASE WHEN p.as_of >= make_date(p.fiscal_year, 12, 31)
+                             THEN make_date(p.fiscal_year + 1, 1, 1) - make_date(p.fiscal_year, 1, 1)
+                        WHEN p.as_of < make_date(p.fiscal_year, 1, 1) THEN 0
+                        ELSE dayofyear(p.as_of) END AS elapsed,
+                   (SELECT COALESCE(SUM(y.amount), 0) FROM payments y
+                     WHERE y.budget_id = b.budget_id AND y.paid_on <= p.as_of) AS paid
+            FROM budget b JOIN p USING (unit_code)
+            WHERE b.fiscal_year = p.fiscal_year AND b.amount >= p.min_amount)
+        SELECT unit_code, 'budget:' || budget_id AS ref, amount - paid AS amount, 'medium' AS severity,
+               printf('支出进度 %.1f%%，序时进度 %.1f%%', 100.0 * paid / amount, 100.0 * elapsed / year_days) AS detail,
+               budget_id, project_name, amount AS budget_amount, paid,
+               round(paid / amount, 4)::DOUBLE AS paid_share, round(elapsed / year_days, 4)::DOUBLE AS time_progress,
+               _file, _line
+        FROM b WHERE paid * year_days < amount * (elapsed - gap * year_days)""",
+    "DP05": """
+        WITH y AS (
+            SELECT y.unit_code, y.amount, y.paid_on, p.max_share
+            FROM payments y JOIN p USING (unit_code)
+            WHERE p.as_of >= make_date(p.fiscal_year, 12, 31) AND year(y.paid_on) = p.fiscal_year
+              AND y.paid_on <= p.as_of),
+        s AS (
+            SELECT unit_code, SUM(amount) AS total,
+                   SUM(CASE WHEN month(paid_on) = 12 THEN amount ELSE 0 END) AS december,
+                   any_value(max_share) AS max_share
+            FROM y GROUP BY unit_code)
+        SELECT unit_code, 'units:' || unit_code AS ref, december AS amount, 'medium' AS severity,
+               printf('12月支出 %s 元，占全年 %.1f%%', december::VARCHAR, 100.0 * december / total) AS detail,
+               total AS year_total, december, round(december / total, 4)::DOUBLE AS december_share
+        FROM s WHERE total > 0 AND december > max_share * total""",
     "SF03": """
         SELECT l.unit_code, 'ledger:' || l.voucher_no || '#' || l.line_no AS ref, l.credit AS amount,
                'high' AS severity,
@@ -117,6 +264,17 @@ class Inspection:
     params: Params | None = None
 
 
+_FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
+_HALF = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + " "
+
+
+def _install_macros(con) -> None:
+    """``norm_name(x)``: names compared after full-width to half-width and without spaces."""
+    full, half = _FULL.replace("'", "''"), _HALF.replace("'", "''")
+    con.execute(f"CREATE OR REPLACE TEMP MACRO norm_name(x) AS "
+                f"regexp_replace(translate(COALESCE(x, ''), '{full}', '{half}'), '\\s+', '', 'g')")
+
+
 def implemented_rules(inspection: str | None = None) -> list[Rule]:
     """Rules that have a query, optionally of one inspection, in catalogue order."""
     return [r for r in RULES if r.id in QUERIES and (inspection is None or r.inspection == inspection)]
@@ -137,7 +295,8 @@ def _param_relation(con, rule: Rule, params: Params, units: list[str]) -> str:
         rows.append(f"({', '.join(cells)})")
     if not rows:
         rows = ["(" + ", ".join(["NULL"] * len(cols)) + ")"]
-    return f"(SELECT * FROM (VALUES {', '.join(rows)}) AS v({', '.join(cols)}) WHERE unit_code IS NOT NULL)"
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    return f"(SELECT * FROM (VALUES {', '.join(rows)}) AS v({quoted}) WHERE unit_code IS NOT NULL)"
 
 
 def _literal(text: str) -> str:
@@ -162,6 +321,7 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
     own = not isinstance(db, duckdb.DuckDBPyConnection)
     con = connect(db) if own else db
     try:
+        _install_macros(con)
         units = [u for (u,) in con.execute(
             "SELECT DISTINCT unit_code FROM (SELECT unit_code FROM units UNION ALL SELECT unit_code FROM payments "
             "UNION ALL SELECT unit_code FROM ledger UNION ALL SELECT unit_code FROM bank_txns "

@@ -121,4 +121,87 @@ def test_unit_override_and_one_unit_equals_all_units_filtered(tmp_path):
     assert refs(all_units, "SF04") == ["bank_txns:T0012"]
     one = inspect(db, "slush_funds", unit="0012", params=params)
     assert one.findings.equals(all_units.findings[all_units.findings.unit_code == "0012"].reset_index(drop=True))
-    assert inspect(db, "slush_funds", unit="001", params=params).findings.empty
+    assert refs(inspect(db, "slush_funds", unit="001", params=params), "SF04") == []
+
+
+def acct(no, unit="001", kind="basic", closed=None):
+    return {"unit_code": unit, "account_no": no, "account_type": kind, "closed_on": closed}
+
+
+def txn(tid, no, day, unit="001", inflow=None, outflow=None, balance=None, memo=None):
+    return {"unit_code": unit, "account_no": no, "txn_id": tid, "txn_date": day, "inflow": inflow,
+            "outflow": outflow, "balance": balance, "memo": memo}
+
+
+def test_if02_dormant_balance_and_sf01_unregistered_or_closed(tmp_path):
+    accounts = [acct("A-dormant"), acct("A-365"), acct("A-small"), acct("A-zero", kind="zero_balance"),
+                acct("A-closed", closed=D(2024, 6, 30))]
+    m = Decimal("100000.00")
+    bank = [
+        txn("1", "A-dormant", AS_OF - dt.timedelta(366), outflow=Decimal(1), balance=m),
+        txn("2", "A-365", AS_OF - dt.timedelta(365), outflow=Decimal(1), balance=m),
+        txn("3", "A-small", D(2022, 1, 1), inflow=Decimal(1), balance=m - Decimal("0.01")),
+        txn("4", "A-zero", D(2022, 1, 1), inflow=Decimal(1), balance=m),
+        txn("5", "A-closed", D(2024, 6, 30), outflow=Decimal(5)),
+        txn("6", "A-closed", D(2024, 7, 1), outflow=Decimal(7)),
+        txn("7", "A-unknown", D(2024, 7, 1), inflow=Decimal(9)),
+    ]
+    result = inspect(make_db(tmp_path / "f.duckdb", accounts=accounts, bank_txns=bank))
+    assert refs(result, "IF02") == ["accounts:A-dormant"]
+    assert refs(result, "SF01") == ["accounts:A-closed", "accounts:A-unknown"]
+    assert result.findings.set_index("ref").loc["accounts:A-closed", "amount"] == Decimal("7.00")
+
+
+def test_if03_sf09_money_to_own_or_other_units(tmp_path):
+    units = [{"unit_code": "001", "unit_name": "县教育局"}, {"unit_code": "002", "unit_name": "县水利局"}]
+    accounts = [acct("OWN"), acct("OTHER", unit="002")]
+    payments = [pay("P-own-acct", payee_account="OWN"), pay("P-own-name", payee_name="县教育局 "),
+                pay("P-other-name", payee_name="县水利局"), pay("P-other-acct", payee_account="OTHER"),
+                pay("P-plain", payee_name="某某公司", payee_account="999")]
+    result = inspect(make_db(tmp_path / "g.duckdb", units=units, accounts=accounts, payments=payments))
+    assert refs(result, "IF03") == ["payments:P-own-acct", "payments:P-own-name"]
+    assert refs(result, "SF09") == ["payments:P-other-acct", "payments:P-other-name"]
+
+
+def test_if04_open_balance_and_staleness(tmp_path):
+    def line(no, acct_code, cp, day, debit=0, credit=0):
+        return {"unit_code": "001", "voucher_date": day, "voucher_no": no, "line_no": 1, "account_code": acct_code,
+                "counterparty": cp, "debit": Decimal(debit), "credit": Decimal(credit)}
+    old, edge = AS_OF - dt.timedelta(731), AS_OF - dt.timedelta(730)
+    ledger = [line("1", "121801", "甲公司", old, debit=10000), line("2", "1218", "乙公司", old, debit="9999.99"),
+              line("3", "2307", "丙公司", old, credit=20000), line("4", "2307", "丁公司", edge, credit=20000),
+              line("5", "1214", "戊公司", old, debit=30000), line("6", "1214", "戊公司", old, credit=30000)]
+    result = inspect(make_db(tmp_path / "h.duckdb", ledger=ledger), "idle_funds")
+    assert refs(result, "IF04") == ["balances:1218/甲公司", "balances:2307/丙公司"]
+
+
+def test_sf05_split_and_sf06_duplicate_payments(tmp_path):
+    day = D(2024, 4, 1)
+    payments = [
+        pay("S1", payee_name="拆分公司", amount=Decimal("30000.00"), paid_on=day),
+        pay("S2", payee_name="拆分公司", amount=Decimal("20000.00"), paid_on=day + dt.timedelta(7)),
+        pay("N1", payee_name="近似公司", amount=Decimal("30000.00"), paid_on=day),
+        pay("N2", payee_name="近似公司", amount=Decimal("20000.00"), paid_on=day + dt.timedelta(8)),
+        pay("N3", payee_name="差一分公司", amount=Decimal("30000.00"), paid_on=day),
+        pay("N4", payee_name="差一分公司", amount=Decimal("19999.99"), paid_on=day),
+        pay("D1", payee_name="重复公司", amount=Decimal("8888.00"), paid_on=day),
+        pay("D2", payee_name="重复公司", amount=Decimal("8888.00"), paid_on=day + dt.timedelta(30)),
+        pay("E1", payee_name="间隔公司", amount=Decimal("7777.00"), paid_on=day),
+        pay("E2", payee_name="间隔公司", amount=Decimal("7777.00"), paid_on=day + dt.timedelta(31)),
+    ]
+    result = inspect(make_db(tmp_path / "i.duckdb", payments=payments), "slush_funds")
+    assert refs(result, "SF05") == ["payments:S1", "payments:S2"]
+    assert refs(result, "SF06") == ["payments:D1", "payments:D2"]
+
+
+def test_dp03_schedule_and_dp05_december_share(tmp_path):
+    budget = [{"unit_code": "001", "budget_id": b, "amount": Decimal("100000.00"), "issued_on": D(2024, 1, 1),
+               "fiscal_year": 2024} for b in ("B79", "B80")]
+    payments = [pay("PB79", budget_id="B79", amount=Decimal("79999.99"), paid_on=D(2024, 11, 30)),
+                pay("PB80", budget_id="B80", amount=Decimal("80000.00"), paid_on=D(2024, 12, 1)),
+                pay("X", unit_code="002", amount=Decimal("70.00"), paid_on=D(2024, 6, 1)),
+                pay("Y", unit_code="002", amount=Decimal("30.00"), paid_on=D(2024, 12, 1))]
+    result = inspect(make_db(tmp_path / "j.duckdb", budget=budget, payments=payments), "delayed_payments")
+    assert refs(result, "DP03") == ["budget:B79"]
+    # unit 001 paid 80000.00 of 159999.99 in December (> 30%); unit 002 exactly 30%: not a finding
+    assert refs(result, "DP05") == ["units:001"]
