@@ -205,3 +205,29 @@ def test_dp03_schedule_and_dp05_december_share(tmp_path):
     assert refs(result, "DP03") == ["budget:B79"]
     # unit 001 paid 80000.00 of 159999.99 in December (> 30%); unit 002 exactly 30%: not a finding
     assert refs(result, "DP05") == ["units:001"]
+
+
+def test_sf02_one_to_one_nearest_first_and_window_inclusive(tmp_path):
+    def line(no, day, debit=0, credit=0, code="100201"):
+        return {"unit_code": "001", "voucher_date": day, "voucher_no": no, "line_no": 1, "account_code": code,
+                "debit": Decimal(debit), "credit": Decimal(credit)}
+    day = D(2024, 5, 10)
+    bank = [txn("B1", "A", day, inflow=Decimal(500)), txn("B2", "A", day + dt.timedelta(2), inflow=Decimal(500)),
+            txn("B3", "A", day, outflow=Decimal(300)), txn("B4", "A", day, outflow=Decimal(400)),
+            txn("B5", "A", day, inflow=Decimal(600))]
+    ledger = [line("L1", day + dt.timedelta(1), debit=500),            # nearest to B1 and B2: one only
+              line("L3", day + dt.timedelta(10), credit=300),          # exactly 10 days: matches
+              line("L4", day + dt.timedelta(11), credit=400),          # 11 days: outside
+              line("L5", day, debit=600, code="2307")]                 # not a bank account
+    result = inspect(make_db(tmp_path / "k.duckdb", accounts=[acct("A")], bank_txns=bank, ledger=ledger),
+                     "slush_funds")
+    assert refs(result, "SF02") == ["bank_txns:B2", "bank_txns:B4", "bank_txns:B5"]
+
+
+def test_sf08_benford_unit_indicator(tmp_path):
+    skewed = [pay(f"K{i}", unit_code="001", amount=Decimal("5000.00") + i) for i in range(300)]
+    few = [pay(f"F{i}", unit_code="002", amount=Decimal("5000.00") + i) for i in range(299)]
+    result = inspect(make_db(tmp_path / "l.duckdb", payments=skewed + few), "slush_funds")
+    assert refs(result, "SF08") == ["units:001"]
+    ev = result.evidence["SF08"].iloc[0]
+    assert ev["n"] == 300 and ev["digit_5"] == 300
