@@ -85,5 +85,30 @@ def rules(lang: str | None) -> None:
     click.echo(render_catalogue(lang or default_lang()))
 
 
+def _csv_list(value: str | None) -> list[str] | None:
+    """``all`` or empty -> None (everything); ``a,b`` -> ['a', 'b'] (codes stay text)."""
+    if value is None or value.strip().lower() in ("", "all"):
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@main.command()
+@click.option("--db", required=True, type=click.Path(exists=True, dir_okay=False), help="DuckDB database file.")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Parameters YAML on top of params/default.yaml.")
+@click.option("--units", default=None, help="all, or unit codes separated by commas.")
+@click.option("--inspections", default=None, help="all, or inspection names separated by commas.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="findings.csv to write.")
+@LANG_OPTION
+@_handle_errors
+def scan(db, params_file, units, inspections, out, lang) -> None:
+    """Run every rule without notebooks and write findings.csv (CONTRACT §4)."""
+    from .scan import scan as run_scan
+
+    result = run_scan(db, params_file=params_file, units=_csv_list(units),
+                      inspections=_csv_list(inspections), out=out)
+    click.echo(result.describe(lang or default_lang()))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
