@@ -1,0 +1,405 @@
+"""Loading a folder of CSV/XLSX exports into the audit database (CONTRACT §1).
+
+Every file is accounted for: rows read = rows loaded + subtotal rows dropped +
+rows rejected.  Rejected rows go to ``rejects.csv`` with file, line, column,
+value and reason; a file lacking a required column is an error naming the
+file, the column and the columns found.  A file already loaded (same SHA-256)
+is not loaded again.  Input files are only ever opened for reading.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import auditlog, schema
+from .checks import completeness_warnings
+from .errors import DatabaseError, InputError, MissingColumnError
+from .i18n import register, t
+from .readers import read_file
+from .values import PARSERS, ValueParseError, is_subtotal, parse_text
+
+logger = logging.getLogger("auditlib")
+
+REPORT_NAME = "ingest_report.json"
+REJECTS_NAME = "rejects.csv"
+SUFFIXES = (".csv", ".xlsx")
+
+#: money columns whose empty cell means 0
+ZERO_IF_EMPTY = {("ledger", "debit"), ("ledger", "credit"), ("bank_txns", "inflow"), ("bank_txns", "outflow")}
+
+#: first characters that make a spreadsheet treat a cell as a formula
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+register({
+    "ingest.file": ("文件", "file"),
+    "ingest.table": ("表", "table"),
+    "ingest.status": ("状态", "status"),
+    "ingest.read": ("读取", "read"),
+    "ingest.loaded": ("载入", "loaded"),
+    "ingest.subtotal": ("合计行", "subtotal"),
+    "ingest.rejected": ("拒收", "rejected"),
+    "ingest.status.loaded": ("已载入", "loaded"),
+    "ingest.status.already": ("已载入过，跳过", "already loaded"),
+    "ingest.status.skipped": ("跳过", "skipped"),
+    "ingest.warnings": ("完整性警告 {n} 条：", "{n} completeness warning(s):"),
+    "ingest.rejects": ("拒收行明细见 {path}", "rejected rows are listed in {path}"),
+    "ingest.total": ("合计：读取 {read}，载入 {loaded}，合计行 {subtotal}，拒收 {rejected}",
+                     "total: read {read}, loaded {loaded}, subtotal {subtotal}, rejected {rejected}"),
+})
+
+
+@dataclass
+class Reject:
+    file: str
+    line: int | None
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class FileReport:
+    file: str
+    table: str | None
+    sha256: str
+    encoding: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_subtotal: int = 0
+    rows_rejected: int = 0
+    #: ``loaded``, ``already loaded`` or ``skipped``
+    status: str = "loaded"
+    reason: str | None = None
+
+    def check(self) -> None:
+        assert self.rows_read == self.rows_loaded + self.rows_subtotal + self.rows_rejected, self
+
+
+@dataclass
+class IngestReport:
+    files: list[FileReport] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejects_path: str | None = None
+    report_path: str | None = None
+
+    def describe(self, lang: str = "zh") -> str:
+        """A per-file summary table, then totals and warnings, in ``lang``."""
+        status_key = {"loaded": "ingest.status.loaded", "already loaded": "ingest.status.already",
+                      "skipped": "ingest.status.skipped"}
+        head = [t(k, lang) for k in ("ingest.file", "ingest.table", "ingest.status", "ingest.read",
+                                      "ingest.loaded", "ingest.subtotal", "ingest.rejected")]
+        body = []
+        for f in self.files:
+            status = t(status_key.get(f.status, f.status), lang)
+            if f.reason:
+                status += f" ({f.reason})"
+            body.append([f.file, f.table or "-", status, str(f.rows_read), str(f.rows_loaded),
+                         str(f.rows_subtotal), str(f.rows_rejected)])
+
+        def width(s: str) -> int:  # CJK characters take two columns in a terminal
+            return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+        widths = [max(width(r[i]) for r in [head] + body) for i in range(len(head))]
+
+        def fmt(row):
+            return "  ".join(c + " " * (w - width(c)) for c, w in zip(row, widths)).rstrip()
+
+        lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in body]
+        lines.append(t("ingest.total", lang,
+                       read=sum(f.rows_read for f in self.files),
+                       loaded=sum(f.rows_loaded for f in self.files),
+                       subtotal=sum(f.rows_subtotal for f in self.files),
+                       rejected=sum(f.rows_rejected for f in self.files)))
+        if self.rejects and self.rejects_path:
+            lines.append(t("ingest.rejects", lang, path=self.rejects_path))
+        if self.warnings:
+            lines.append(t("ingest.warnings", lang, n=len(self.warnings)))
+            lines.extend(f"  {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _header_text(value) -> str:
+    try:
+        text = parse_text(value)
+    except ValueParseError:
+        text = str(value)
+    return text or ""
+
+
+def _alias_map(table: schema.Table) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for col in table.columns:
+        for name in (col.name,) + col.aliases:
+            out.setdefault(schema.normalize_header(name), col.name)
+    return out
+
+
+def map_header(table: schema.Table, header: list, file: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Column name -> index for known columns, and header -> index for extra columns.
+
+    Raises :class:`MissingColumnError` when a required column is absent.
+    """
+    aliases = _alias_map(table)
+    found = [_header_text(h) for h in header]
+    mapped: dict[str, int] = {}
+    extra: dict[str, int] = {}
+    for i, text in enumerate(found):
+        name = aliases.get(schema.normalize_header(text))
+        if name is not None and name not in mapped:
+            mapped[name] = i
+        else:
+            key = text or f"column_{i + 1}"
+            while key in extra or key in mapped:
+                key += "_"
+            extra[key] = i
+    for col in table.required:
+        if col not in mapped:
+            zh_names = "/".join(table.column(col).aliases)
+            shown = ", ".join(found) if found else "(none)"
+            raise MissingColumnError(
+                f"{file}: 缺少必需列 / missing required column '{col}'"
+                + (f" ({zh_names})" if zh_names else "")
+                + f" for table {table.name}; 找到的列 / columns found: {shown}",
+                file=file, table=table.name, column=col, found=found,
+            )
+    return mapped, extra
+
+
+def _to_sql_text(value) -> str | None:
+    """A parsed value as the text DuckDB casts back exactly."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _show(value) -> str:
+    if value is None:
+        return ""
+    try:
+        return parse_text(value) or ""
+    except ValueParseError:
+        return str(value)
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table in schema.TABLES.values():
+        con.execute(schema.ddl(table))
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS _ingested_files (sha256 VARCHAR PRIMARY KEY, file VARCHAR, "
+        "table_name VARCHAR, rows_loaded INTEGER, loaded_at TIMESTAMP)"
+    )
+
+
+def _load_file(con, path: Path, table: schema.Table, rep: FileReport, seen: set,
+               rejects: list[Reject]) -> None:
+    raw = read_file(path)
+    rep.encoding = raw.encoding
+    mapped, extra = map_header(table, raw.header, path.name)
+    subtotal_idx = [mapped[c] for c in table.subtotal_columns if c in mapped]
+    subtotal_idx += [mapped[c.name] for c in table.columns if c.type == "date" and c.name in mapped]
+    extra_names = [k for k in extra]
+    out: dict[str, list] = {c.name: [] for c in table.columns}
+    out["_file"], out["_line"], out["_extra"] = [], [], []
+    n_header = len(raw.header)
+
+    for line, values in raw.rows:
+        rep.rows_read += 1
+        values = list(values)
+        if len(values) < n_header:
+            values += [None] * (n_header - len(values))
+        overflow = values[n_header:]
+        if any(is_subtotal(values[i]) for i in subtotal_idx):
+            rep.rows_subtotal += 1
+            continue
+        row: dict = {}
+        errors: list[Reject] = []
+        for col in table.columns:
+            cell = values[mapped[col.name]] if col.name in mapped else None
+            try:
+                val = PARSERS[col.type](cell)
+            except ValueParseError as exc:
+                errors.append(Reject(path.name, line, col.name, _show(cell), exc.reason))
+                continue
+            if val is None:
+                if (table.name, col.name) in ZERO_IF_EMPTY:
+                    val = Decimal("0.00")
+                elif (table.name, col.name) == ("payments", "payee_is_sme"):
+                    val = False
+            row[col.name] = val
+        if table.name == "budget" and row.get("fiscal_year") is None and row.get("issued_on") is not None:
+            row["fiscal_year"] = row["issued_on"].year
+        for col in table.columns:
+            if col.required and col.name in row and row[col.name] is None:
+                errors.append(Reject(path.name, line, col.name, "", "missing required value"))
+        if not errors:
+            key = tuple(row[k] for k in table.key)
+            if key in seen:
+                errors.append(Reject(path.name, line, ",".join(table.key),
+                                     "|".join(_show(k) for k in key), "duplicate key"))
+            else:
+                seen.add(key)
+        if errors:
+            rep.rows_rejected += 1
+            rejects.extend(errors)
+            continue
+        extras = {}
+        for name in extra_names:
+            text = _show(values[extra[name]])
+            if text:
+                extras[name] = text
+        for j, cell in enumerate(overflow):
+            text = _show(cell)
+            if text:
+                extras[f"column_{n_header + j + 1}"] = text
+        for col in table.columns:
+            out[col.name].append(_to_sql_text(row[col.name]))
+        out["_file"].append(path.name)
+        out["_line"].append(str(line))
+        out["_extra"].append(json.dumps(extras, ensure_ascii=False) if extras else None)
+        rep.rows_loaded += 1
+
+    rep.check()
+    if rep.rows_loaded:
+        frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
+        types = {c.name: schema.SQL_TYPES[c.type] for c in table.columns}
+        types.update({name: sqltype for name, sqltype in schema.PROVENANCE})
+        cols = ", ".join(f'"{k}"' for k in out)
+        select = ", ".join(f'CAST("{k}" AS {types[k]})' for k in out)
+        con.register("_ingest_frame", frame)
+        try:
+            con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {select} FROM _ingest_frame")
+        finally:
+            con.unregister("_ingest_frame")
+
+
+def _existing_keys(con, table: schema.Table) -> set:
+    cols = ", ".join(f'"{k}"' for k in table.key)
+    return {tuple(r) for r in con.execute(f"SELECT {cols} FROM {table.name}").fetchall()}
+
+
+def _safe_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_rejects(path: Path, rejects: list[Reject]) -> None:
+    """Write ``rejects.csv`` (UTF-8 with BOM), formula-like cells prefixed with ``'``."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "line", "column", "value", "reason"])
+        for r in rejects:
+            writer.writerow([_safe_cell(r.file), "" if r.line is None else r.line,
+                             _safe_cell(r.column), _safe_cell(r.value), _safe_cell(r.reason)])
+
+
+def ingest(data_dir, db, mapping=None) -> IngestReport:
+    """Load every ``*.csv`` / ``*.xlsx`` file of ``data_dir`` into the database ``db``.
+
+    Returns the :class:`IngestReport`; writes ``ingest_report.json``,
+    ``rejects.csv`` and an audit-log line beside the database.  Raises
+    :class:`MissingColumnError` (nothing is loaded then) when a file lacks a
+    required column.
+    """
+    if mapping is not None:
+        raise InputError("映射配置尚未支持 / mapping profiles are not supported yet",
+                         file=str(mapping), line=None, column=None, reason="unsupported")
+    data_dir, db = Path(data_dir), Path(db)
+    if not data_dir.is_dir():
+        raise InputError(f"数据目录不存在 / data folder not found: {data_dir}",
+                         file=str(data_dir), line=None, column=None, reason="missing")
+    files = sorted(p for p in data_dir.iterdir()
+                   if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("~$"))
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db))
+    except duckdb.Error as exc:
+        raise DatabaseError(f"无法打开数据库 / cannot open database {db}: {exc}",
+                            db=str(db), reason=str(exc)) from exc
+    report = IngestReport()
+    digests: dict[str, str] = {}
+    try:
+        con.execute("BEGIN TRANSACTION")
+        _ensure_tables(con)
+        seen_keys: dict[str, set] = {}
+        run_hashes: set[str] = set()
+        for path in files:
+            sha = _sha256(path)
+            digests[str(path)] = sha
+            table_name = schema.table_for_file(path.stem)
+            if table_name is None:
+                report.files.append(FileReport(path.name, None, sha, status="skipped",
+                                               reason="no table matches the file name"))
+                logger.info("%s: skipped, no table matches the file name", path.name)
+                continue
+            rep = FileReport(path.name, table_name, sha)
+            done = con.execute("SELECT file FROM _ingested_files WHERE sha256 = ?", [sha]).fetchone()
+            if done is not None or sha in run_hashes:
+                rep.status = "already loaded"
+                rep.reason = f"same content as {done[0]}" if done else "duplicate file in this folder"
+                report.files.append(rep)
+                logger.info("%s: already loaded", path.name)
+                continue
+            table = schema.TABLES[table_name]
+            if table_name not in seen_keys:
+                seen_keys[table_name] = _existing_keys(con, table)
+            _load_file(con, path, table, rep, seen_keys[table_name], report.rejects)
+            con.execute("INSERT INTO _ingested_files VALUES (?, ?, ?, ?, ?)",
+                        [sha, path.name, table_name, rep.rows_loaded,
+                         _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)])
+            run_hashes.add(sha)
+            report.files.append(rep)
+            logger.info("%s -> %s: read %d, loaded %d, subtotal %d, rejected %d", path.name, table_name,
+                        rep.rows_read, rep.rows_loaded, rep.rows_subtotal, rep.rows_rejected)
+        report.warnings = completeness_warnings(con)
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # pragma: no cover - transaction already gone
+            pass
+        raise
+    finally:
+        con.close()
+
+    for w in report.warnings:
+        logger.warning(w)
+    out_dir = db.resolve().parent
+    report.report_path = str(out_dir / REPORT_NAME)
+    report.rejects_path = str(out_dir / REJECTS_NAME)
+    records = [asdict(f) for f in report.files]
+    with open(report.report_path, "w", encoding="utf-8") as fh:
+        json.dump(records, fh, ensure_ascii=False, indent=2)
+    write_rejects(Path(report.rejects_path), report.rejects)
+    auditlog.append(db, "ingest", files, {
+        "files": len(report.files),
+        "rows_read": sum(f.rows_read for f in report.files),
+        "rows_loaded": sum(f.rows_loaded for f in report.files),
+        "rows_subtotal": sum(f.rows_subtotal for f in report.files),
+        "rows_rejected": sum(f.rows_rejected for f in report.files),
+        "warnings": len(report.warnings),
+    }, digests=digests)
+    return report
