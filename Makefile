@@ -24,6 +24,7 @@ demo: venv
 	rm -rf $(DATA) $(DB) $(DB).wal
 	$(BIN)/auditlib sample $(DATA) --units $(UNITS) --seed $(SEED)
 	$(BIN)/auditlib ingest $(DATA) --db $(DB)
+	$(BIN)/auditlib scan --db $(DB) --out data/findings.csv
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
