@@ -255,3 +255,38 @@ def test_readers_line_numbers_and_types(tmp_path):
     raw = read_file(path)
     assert raw.header == ["a", "b"]
     assert list(raw.rows) == [(2, ["multi\nline", "1"]), (5, ["007", "2"])]
+
+
+def test_short_gbk_text_that_is_also_valid_utf8_reads_as_gbk(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes("摘要\n".encode("gbk"))
+    raw = read_file(path)
+    assert raw.encoding == "gbk" and raw.header == ["摘要"]
+    path.write_bytes("摘要,金额\n会议费,1\n".encode("utf-8"))
+    assert read_file(path).encoding == "utf-8"
+
+
+def test_rejects_csv_neutralises_formulas(tmp_path):
+    from auditlib.ingest import Reject, write_rejects
+
+    write_rejects(tmp_path / "r.csv", [Reject("f.csv", 3, "amount", v, "bad") for v in
+                                       ("=1+1", "+1", "-x", "@SUM(A1)", "\tx", "ok")])
+    with open(tmp_path / "r.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["value"] for r in rows] == ["'=1+1", "'+1", "'-x", "'@SUM(A1)", "'\tx", "ok"]
+    assert rows[0]["line"] == "3" and rows[0]["column"] == "amount"
+
+
+def test_missing_column_loads_nothing(tmp_path):
+    from auditlib.errors import MissingColumnError
+
+    data, db = tmp_path / "d", tmp_path / "a.duckdb"
+    data.mkdir()
+    _write_csv(data / "budget.csv", [["unit_code", "budget_id", "amount", "issued_on"], ["1", "B", "1", "2024-01-01"]])
+    _write_csv(data / "units.csv", [["单位编码"], ["0012"]])
+    with pytest.raises(MissingColumnError) as err:
+        ingest(data, db)
+    assert err.value.file == "units.csv" and err.value.column == "unit_name" and err.value.found == ["单位编码"]
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'budget'").fetchone()[0] == 0
+    con.close()
