@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
@@ -120,7 +121,6 @@ class _County:
     def cents(self, lo: int, hi: int) -> int:
         """Random amount in cents, log-uniform in [lo, hi) yuan, never a whole 1000 yuan."""
         while True:
-            import math
             v = int(math.exp(self.r.uniform(math.log(lo), math.log(hi))) * 100)
             if v % 100 and v % 100000:
                 return v
@@ -233,22 +233,28 @@ class _County:
             b["amount"] = b["paid"]
         # 2024 budgets, spent 85-100 %
         b24 = [self.budget(u, D(FY, r.randint(1, 3), r.randint(1, 28))) for _ in range(3)]
-        last_by_payee: dict[str, dt.date] = {}
-        dates = sorted(D(FY, 1, 1) + r.randint(14, 360) * DAY for _ in range(n_pay))
-        for d in dates:
-            if d.month == 12 and r.random() < 0.5:  # keep December share low
-                d = d - 40 * DAY
-            for _ in range(50):
+        items = [[D(FY, 1, 1) + r.randint(14, 360) * DAY, self.cents(300, 48000)] for _ in range(n_pay)]
+        total = sum(a for _, a in items)
+        while True:  # keep the December share well below DP05's 30 %
+            dec = [it for it in items if it[0].month == 12]
+            if sum(a for _, a in dec) * 5 <= total:
+                break
+            max(dec, key=lambda it: it[1])[0] -= 40 * DAY
+        used: dict[str, list[dt.date]] = {}
+        for d, amount in sorted(items):
+            for _ in range(100):
                 payee = r.choice(self.bg_payees)
-                if payee not in last_by_payee or abs((d - last_by_payee[payee]).days) > 40:
+                if all(abs((d - x).days) > 40 for x in used.get(payee, ())):
                     break
-            last_by_payee[payee] = d
+            else:  # pragma: no cover - pool is far larger than needed
+                raise RuntimeError("payee pool exhausted")
+            used.setdefault(payee, []).append(d)
             sme = r.random() < 0.4
             term = r.choice([None, 30, 45, 60]) if sme else None
             limit = min(term, 60) if term else 30
             req = d - r.randint(1, 8) * DAY
             acc = d - r.randint(2, limit) * DAY
-            self.payment(u, self.cents(300, 48000), d, payee, budget=r.choice(b24), sme=sme,
+            self.payment(u, amount, d, payee, budget=r.choice(b24), sme=sme,
                          accepted=acc, requested=req, term=term)
         for b in b24:
             share = r.uniform(0.86, 1.0)
@@ -356,9 +362,9 @@ class _County:
             v = self.voucher(u["code"], d, [("1002", summary, amt, 0, ""), (code, summary, 0, amt, "某承租人")])
             if hit:
                 self.plant("SF03", u["code"], lambda: f"ledger:{v['voucher_no']}#2")
-        sf03(u0, D(FY, 3, 18), 1_000_000, "230701", "收取门面房租金", True)
+        sf03(u0, D(FY, 3, 18), 1_000_000, "2307", "收取门面房租金", True)
         sf03(u5, D(FY, 3, 18), 999_999, "2307", "收取门面房租", False)
-        sf03(u6, D(FY, 10, 9), 3_500_000, "2307", "处置废旧车辆变卖款", True)
+        sf03(u6, D(FY, 10, 9), 3_500_000, "2305", "处置废旧车辆变卖款", True)
         sf03(u7, D(FY, 10, 9), 5_000_000, "2307", "收到工程质量保证金", False)
 
         # IF04 long-outstanding current accounts
@@ -428,8 +434,8 @@ class _County:
         pay(u0, 1_000_000, D(FY, 7, 2), rules=("SF07",), expense="会议费", memo="召开工作会议")
         pay(u6, 4_800_000, D(FY, 7, 2), rules=("SF07",), expense="办公费", memo="业务咨询服务")
         pay(u5, 900_000, D(FY, 7, 2), expense="培训费", memo="干部培训")
-        pay(u7, 1_050_050, D(FY, 7, 2), expense="劳务费", memo="劳务报酬")
-        pay(u7, 1_050_000, D(FY, 7, 22), rules=("SF07",), expense="劳务费", memo="劳务报酬")
+        pay(u7, 1_050_000, D(FY, 7, 2), expense="劳务费", memo="劳务报酬")  # 10500.00: not a multiple of 1000
+        pay(u7, 1_100_000, D(FY, 7, 22), rules=("SF07",), expense="劳务费", memo="劳务报酬")
         # DP01 late payments to SMEs (requested 2 days before payment)
         def dp01(u, days, term, hit, sme=True):
             paid = D(FY, 8, 20)
@@ -464,7 +470,6 @@ class _County:
 
     def benford_unit(self, u: dict, n: int, skewed: bool, hit: bool) -> None:
         r = self.r
-        import math
         if skewed:
             digits = [r.choice([4, 4, 4, 5]) for _ in range(n)]
         else:
@@ -474,7 +479,7 @@ class _County:
             digits = [d for d, c in zip(range(1, 10), counts) for _ in range(c)]
             r.shuffle(digits)
         b = self.budget(u, D(FY, 1, 10), None, "日常运转经费")
-        last: dict[str, dt.date] = {}
+        used: dict[str, list[dt.date]] = {}
         dates = sorted(D(FY, 1, 15) + r.randint(0, 310) * DAY for _ in range(n))
         for d, digit in zip(dates, digits):
             scale = r.choice([100, 1000, 10000]) if digit < 5 else r.choice([100, 1000])
@@ -482,11 +487,13 @@ class _County:
                 amt = digit * scale * 100 + r.randint(1, scale * 100 - 1)
                 if amt % 100:
                     break
-            for _ in range(100):
+            for _ in range(200):
                 payee = r.choice(self.bg_payees)
-                if payee not in last or (d - last[payee]).days > 40:
+                if all((d - x).days > 40 for x in used.get(payee, ())):
                     break
-            last[payee] = d
+            else:  # pragma: no cover
+                raise RuntimeError("payee pool exhausted")
+            used.setdefault(payee, []).append(d)
             self.payment(u, amt, d, payee, budget=b, expense="专用材料费")
         b["amount"] = -(-int(b["paid"] / 0.95) // 100) * 100
         if hit:
