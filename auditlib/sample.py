@@ -276,7 +276,6 @@ class _County:
     # -- plants ----------------------------------------------------------------
     def plants(self) -> None:
         U = self.units
-        r = self.r
         u0, u5, u6, u7 = U[0], U[5], U[6], U[7]
         pp = lambda: next(self.plant_payees)  # noqa: E731
         P = lambda p: (lambda: f"payments:{p['payment_id']}")  # noqa: E731
