@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from auditlib import schema
 from auditlib.engine import inspect
@@ -231,3 +233,20 @@ def test_sf08_benford_unit_indicator(tmp_path):
     assert refs(result, "SF08") == ["units:001"]
     ev = result.evidence["SF08"].iloc[0]
     assert ev["n"] == 300 and ev["digit_5"] == 300
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bank_days=st.lists(st.integers(0, 40), min_size=1, max_size=8),
+       ledger_days=st.lists(st.integers(0, 40), min_size=0, max_size=8))
+def test_sf02_never_matches_one_ledger_line_twice(tmp_path_factory, bank_days, ledger_days):
+    """All lines share one amount: matched bank lines can never outnumber ledger lines, and a
+    bank line stays unmatched only when no free ledger line lies within the window."""
+    base = D(2024, 3, 1)
+    bank = [txn(f"B{i}", "A", base + dt.timedelta(d), inflow=Decimal(100)) for i, d in enumerate(bank_days)]
+    ledger = [{"unit_code": "001", "voucher_date": base + dt.timedelta(d), "voucher_no": f"L{i}", "line_no": 1,
+               "account_code": "1002", "debit": Decimal(100), "credit": Decimal(0)} for i, d in enumerate(ledger_days)]
+    db = make_db(tmp_path_factory.mktemp("sf02") / "p.duckdb", accounts=[acct("A")], bank_txns=bank, ledger=ledger)
+    unmatched = len(refs(inspect(db, "slush_funds"), "SF02"))
+    assert len(bank) - unmatched <= len(ledger)
+    if not ledger:
+        assert unmatched == len(bank)
