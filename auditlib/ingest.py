@@ -49,7 +49,7 @@ register({
     "ingest.rejected": ("拒收", "rejected"),
     "ingest.status.loaded": ("已载入", "loaded"),
     "ingest.status.already": ("已载入过，跳过", "already loaded"),
-    "ingest.status.skipped": ("跳过", "skipped"),
+    "ingest.status.skipped": ("跳过（文件名不对应任何表）", "skipped (no table matches the file name)"),
     "ingest.warnings": ("完整性警告 {n} 条：", "{n} completeness warning(s):"),
     "ingest.rejects": ("拒收行明细见 {path}", "rejected rows are listed in {path}"),
     "ingest.total": ("合计：读取 {read}，载入 {loaded}，合计行 {subtotal}，拒收 {rejected}",
@@ -101,7 +101,7 @@ class IngestReport:
         body = []
         for f in self.files:
             status = t(status_key.get(f.status, f.status), lang)
-            if f.reason:
+            if f.reason and f.status != "skipped":
                 status += f" ({f.reason})"
             body.append([f.file, f.table or "-", status, str(f.rows_read), str(f.rows_loaded),
                          str(f.rows_subtotal), str(f.rows_rejected)])
