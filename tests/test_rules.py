@@ -250,3 +250,49 @@ def test_sf02_never_matches_one_ledger_line_twice(tmp_path_factory, bank_days, l
     assert len(bank) - unmatched <= len(ledger)
     if not ledger:
         assert unmatched == len(bank)
+
+
+def _with(rule_id, **values):
+    base = load_params()
+    rules = {k: dict(v) for k, v in base.rules.items()}
+    rules[rule_id].update(values)
+    return type(base)(as_of=base.as_of, fiscal_year=base.fiscal_year, lang=base.lang, rules=rules)
+
+
+def test_sf05_payment_at_the_limit_is_not_a_split(tmp_path):
+    day = D(2024, 4, 1)
+    payments = [pay("A1", payee_name="整额公司", amount=Decimal("50000.00"), paid_on=day),
+                pay("A2", payee_name="整额公司", amount=Decimal("10.00"), paid_on=day),
+                pay("B1", payee_name="全角　公司", amount=Decimal("25000.00"), paid_on=day),
+                pay("B2", payee_name="全角公司", amount=Decimal("25000.00"), paid_on=day + dt.timedelta(3))]
+    result = inspect(make_db(tmp_path / "m.duckdb", payments=payments), "slush_funds")
+    assert refs(result, "SF05") == ["payments:B1", "payments:B2"]
+
+
+def test_dp03_mid_year_time_progress(tmp_path):
+    # as_of 2024-07-01 is day 183 of 366: progress 0.5; behind when paid share < 0.3
+    budget = [{"unit_code": "001", "budget_id": b, "amount": Decimal("366000.00"), "issued_on": D(2024, 1, 1),
+               "fiscal_year": 2024} for b in ("AT", "BELOW")]
+    at = Decimal(366000) * (Decimal(183) / 366 - Decimal("0.2"))  # exactly the threshold: 109800.00
+    payments = [pay("PAT", budget_id="AT", amount=at, paid_on=D(2024, 6, 1)),
+                pay("PBELOW", budget_id="BELOW", amount=at - Decimal("0.01"), paid_on=D(2024, 6, 1))]
+    base = load_params()
+    params = type(base)(as_of=D(2024, 7, 1), fiscal_year=2024, lang="zh", rules=base.rules)
+    result = inspect(make_db(tmp_path / "n.duckdb", budget=budget, payments=payments), "delayed_payments",
+                     params=params)
+    assert at == Decimal("109800.00")
+    assert refs(result, "DP03") == ["budget:BELOW"]
+
+
+def test_sf08_mad_just_above_and_below_max(tmp_path):
+    # ratio parameters carry six decimals: a MAD is a finding only when strictly above max_mad
+    from decimal import ROUND_CEILING, ROUND_FLOOR
+
+    from auditlib.benford import benford_test
+    amounts = [Decimal(10 + 7 * i) for i in range(300)]
+    mad = Decimal(repr(benford_test(amounts, 1, min_amount=10).mad))
+    db = make_db(tmp_path / "o.duckdb", payments=[pay(f"X{i}", amount=a) for i, a in enumerate(amounts)])
+    ceiling = mad.quantize(Decimal("0.000001"), rounding=ROUND_CEILING)
+    floor = mad.quantize(Decimal("0.000001"), rounding=ROUND_FLOOR)
+    assert refs(inspect(db, "slush_funds", params=_with("SF08", max_mad=ceiling)), "SF08") == []
+    assert refs(inspect(db, "slush_funds", params=_with("SF08", max_mad=floor)), "SF08") == ["units:001"]
