@@ -8,7 +8,6 @@ evidence columns an auditor checks.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -349,7 +348,7 @@ def implemented_rules(inspection: str | None = None) -> list[Rule]:
     return [r for r in RULES if r.id in QUERIES and (inspection is None or r.inspection == inspection)]
 
 
-def _param_relation(con, rule: Rule, params: Params, units: list[str]) -> str:
+def _param_relation(rule: Rule, params: Params, units: list[str]) -> str:
     """SQL text of the ``p`` relation: one row per unit with its resolved parameters."""
     names = [prm.name for prm in rule.params]
     cols = ["unit_code", *names, "as_of", "fiscal_year"]
@@ -399,7 +398,7 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
             units = [u for u in units if u == str(unit)]
         frames, evidence = [], {}
         for rule in implemented_rules(inspection):
-            p_rel = f"p AS {_param_relation(con, rule, params, units)}"
+            p_rel = f"p AS {_param_relation(rule, params, units)}"
             query = QUERIES[rule.id]
             if callable(query):
                 ev = query(con, p_rel)

@@ -5,6 +5,8 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from . import auditlog
 from .catalogue import INSPECTIONS
 from .engine import inspect
@@ -37,14 +39,10 @@ def scan(db, params_file=None, units=None, inspections=None, out="findings.csv",
                                  f"可选 / choose from {', '.join(INSPECTIONS)}", file="", key="inspections",
                                  reason="unknown inspection")
     run_id = run_id or "scan-" + dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    import pandas as pd
-    frames = []
-    for name in names:
-        if units:
-            frames += [inspect(db, name, unit=u, params=params).findings for u in units]
-        else:
-            frames.append(inspect(db, name, params=params).findings)
-    findings = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    frames = [inspect(db, name, params=params).findings for name in names]
+    findings = pd.concat(frames, ignore_index=True)
+    if units:  # rules run over all units at once; the same findings as a one-unit run, filtered
+        findings = findings[findings["unit_code"].isin([str(u) for u in units])]
     path = write_findings_csv(findings, out, run_id)
     counts = findings.groupby("rule_id").size().to_dict() if len(findings) else {}
     auditlog.append(db, "scan", [db] + ([params_file] if params_file else []),
