@@ -1,0 +1,77 @@
+"""Rules that are more than one SQL statement: SF02's one-to-one matching and SF08's Benford screen.
+
+Each takes the connection and the ``p`` parameter relation (see :mod:`auditlib.engine`) and returns
+the evidence frame, one row per finding, like a rule's SQL does.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+
+from .benford import benford_test
+from .db import frame
+
+
+def sf02_unbooked_bank_lines(con, p_rel: str) -> pd.DataFrame:
+    """SF02: bank lines with no ledger line on 1002/1011 of the same amount and direction within
+    ``window_days``; matching is one-to-one, nearest date first (ties: earlier bank line, then
+    earlier ledger line)."""
+    bank = frame(con.sql(f"""
+        WITH {p_rel}
+        SELECT t.unit_code, t.account_no, t.txn_id, t.txn_date,
+               CASE WHEN COALESCE(t.inflow, 0) <> 0 THEN 'in' ELSE 'out' END AS direction,
+               CASE WHEN COALESCE(t.inflow, 0) <> 0 THEN t.inflow ELSE t.outflow END AS txn_amount,
+               t.counterparty_name, t.memo, t._file, t._line, p.window_days
+        FROM bank_txns t JOIN p USING (unit_code)
+        WHERE t.txn_date <= p.as_of AND (COALESCE(t.inflow, 0) <> 0 OR COALESCE(t.outflow, 0) <> 0)
+        ORDER BY t.unit_code, t.txn_date, t.txn_id"""))
+    pairs = con.sql(f"""
+        WITH {p_rel},
+        t AS (SELECT t.unit_code, t.txn_id, t.account_no, t.txn_date, p.window_days,
+                     COALESCE(t.inflow, 0) AS inflow, COALESCE(t.outflow, 0) AS outflow
+              FROM bank_txns t JOIN p USING (unit_code) WHERE t.txn_date <= p.as_of),
+        l AS (SELECT l.unit_code, l.voucher_no, l.line_no, l.voucher_date,
+                     COALESCE(l.debit, 0) AS debit, COALESCE(l.credit, 0) AS credit
+              FROM ledger l WHERE l.account_code LIKE '1002%' OR l.account_code LIKE '1011%')
+        SELECT t.unit_code, t.account_no, t.txn_id, l.voucher_no, l.line_no, abs(t.txn_date - l.voucher_date) AS gap
+        FROM t JOIN l ON l.unit_code = t.unit_code
+         AND ((t.inflow <> 0 AND l.debit = t.inflow) OR (t.inflow = 0 AND t.outflow <> 0 AND l.credit = t.outflow))
+         AND abs(t.txn_date - l.voucher_date) <= t.window_days
+        ORDER BY gap, t.txn_date, t.txn_id, l.voucher_date, l.voucher_no, l.line_no""").fetchall()
+    used_bank, used_ledger = set(), set()
+    for unit, account, txn_id, voucher_no, line_no, _gap in pairs:
+        b, l = (unit, account, txn_id), (unit, voucher_no, line_no)
+        if b not in used_bank and l not in used_ledger:
+            used_bank.add(b)
+            used_ledger.add(l)
+    keep = [(u, a, t) not in used_bank for u, a, t in zip(bank["unit_code"], bank["account_no"], bank["txn_id"])]
+    ev = bank[pd.Series(keep, index=bank.index, dtype=bool)].reset_index(drop=True)
+    ev.insert(1, "ref", "bank_txns:" + ev["txn_id"].astype(str))
+    ev.insert(2, "amount", ev["txn_amount"])
+    ev.insert(3, "severity", "high")
+    ev.insert(4, "detail", [f"{'收入' if d == 'in' else '支出'} {a} 元，账内 {w} 天内无对应记录"
+                            for d, a, w in zip(ev["direction"], ev["txn_amount"], ev["window_days"])])
+    return ev
+
+
+def sf08_benford(con, p_rel: str) -> pd.DataFrame:
+    """SF08: per unit, first-digit MAD of payment amounts >= 10 above ``max_mad`` with at least
+    ``min_count`` amounts.  The evidence holds the unit's digit table."""
+    rows = con.sql(f"""
+        WITH {p_rel}
+        SELECT y.unit_code, list(y.amount) AS amounts, any_value(p.max_mad) AS max_mad,
+               any_value(p.min_count) AS min_count
+        FROM payments y JOIN p USING (unit_code) WHERE y.amount >= 10
+        GROUP BY y.unit_code ORDER BY y.unit_code""").fetchall()
+    out = []
+    for unit, amounts, max_mad, min_count in rows:
+        result = benford_test(amounts, 1, min_amount=10)
+        if result.n >= min_count and Decimal(repr(result.mad)) > max_mad:
+            out.append({"unit_code": unit, "ref": f"units:{unit}", "amount": None, "severity": "low",
+                        "detail": f"首位数字 MAD {result.mad:.5f} > {max_mad}，n = {result.n}（{result.label('zh')}）",
+                        "n": result.n, "mad": round(result.mad, 6), "chi_square": round(result.chi_square, 3),
+                        "conformity": result.conformity,
+                        **{f"digit_{d}": c for d, c in zip(result.table["digit"], result.table["count"])}})
+    cols = ["unit_code", "ref", "amount", "severity", "detail", "n", "mad", "chi_square", "conformity"]
+    return pd.DataFrame(out) if out else pd.DataFrame(columns=cols)
