@@ -46,9 +46,15 @@ class Rule:
     #: one DuckDB SELECT (reading the tables and the parameter relation ``p``), or a function
     #: ``f(con, p_relation_sql) -> DataFrame`` for rules SQL alone cannot express
     query: str | Callable | None = None
+    #: what the rule checks, in a sentence, for reports and workbooks
+    check_zh: str = ""
+    check_en: str = ""
 
     def title(self, lang: str = "zh") -> str:
         return self.title_zh if lang == "zh" else self.title_en
+
+    def check(self, lang: str = "zh") -> str:
+        return self.check_zh if lang == "zh" else self.check_en
 
     def param(self, name: str) -> Param:
         for p in self.params:
@@ -98,7 +104,9 @@ RULES: tuple[Rule, ...] = (
                b.amount - s.paid AS unspent, p.as_of - b.issued_on AS age_days, b._file, b._line
         FROM budget b JOIN p USING (unit_code) JOIN spent s USING (budget_id)
         WHERE b.issued_on <= p.as_of AND b.amount - s.paid >= p.min_amount
-          AND p.as_of - b.issued_on > p.carry_days"""),
+          AND p.as_of - b.issued_on > p.carry_days""",
+         check_zh='指标下达后超过结转年限仍未支出：未支出金额 = 指标金额 − 截止日前以该指标支付的金额，未支出 ≥ 下限且指标年龄 > 结转天数；超过收回年限为高风险。',
+         check_en='An appropriation still unspent past the carry-over age: unspent = amount − payments on it by the cut-off; unspent ≥ the minimum and age > carry days; high severity past the recovery age.'),
     Rule("IF02", "idle_funds", "银行账户资金长期闲置", "Dormant bank balance",
          "财预〔2013〕372号；《预算单位银行账户管理办法》",
          (_money("min_balance", 100000, "余额下限(元)", "minimum balance (yuan)"),
@@ -125,7 +133,9 @@ RULES: tuple[Rule, ...] = (
         LEFT JOIN lastout o ON o.unit_code = a.unit_code AND o.account_no = a.account_no
         WHERE a.account_type <> 'zero_balance' AND (a.closed_on IS NULL OR a.closed_on > p.as_of)
           AND r.balance >= p.min_balance
-          AND (o.last_outflow IS NULL OR p.as_of - o.last_outflow > p.dormant_days)"""),
+          AND (o.last_outflow IS NULL OR p.as_of - o.last_outflow > p.dormant_days)""",
+         check_zh='非零余额账户在截止日的最近余额 ≥ 下限，且截止日前规定天数内没有任何支出。',
+         check_en='A registered non-zero-balance account whose last balance by the cut-off is at least the minimum and which had no outflow in the given days.'),
     Rule("IF03", "idle_funds", "向本单位实有资金账户划转资金", "Money moved to the unit's own account",
          "财预〔2013〕372号",
          query="""
@@ -135,7 +145,9 @@ RULES: tuple[Rule, ...] = (
                y.paid_on, y.memo, y._file, y._line
         FROM payments y JOIN p USING (unit_code) LEFT JOIN units u ON u.unit_code = y.unit_code
         WHERE y.payee_account IN (SELECT a.account_no FROM accounts a WHERE a.unit_code = y.unit_code)
-           OR norm_name(y.payee_name) = norm_name(u.unit_name)"""),
+           OR norm_name(y.payee_name) = norm_name(u.unit_name)""",
+         check_zh='支付的收款账户是本单位登记的账户，或收款人名称就是本单位名称。',
+         check_en="A payment whose payee account is one of the unit's own registered accounts, or whose payee is the unit itself."),
     Rule("IF04", "idle_funds", "往来款长期挂账", "Long-outstanding current account",
          "《政府会计制度》；财预〔2015〕15号",
          (_money("min_amount", 10000, "挂账余额下限(元)", "minimum open balance (yuan)"),
@@ -159,7 +171,9 @@ RULES: tuple[Rule, ...] = (
                g.acct AS account_code, g.counterparty, g.balance AS open_balance, g.last_line,
                p.as_of - g.last_line AS days_idle, g.lines
         FROM g JOIN p USING (unit_code)
-        WHERE g.balance >= p.min_amount AND p.as_of - g.last_line > p.stale_days"""),
+        WHERE g.balance >= p.min_amount AND p.as_of - g.last_line > p.stale_days""",
+         check_zh='其他应收款、预付账款、其他应付款（1214/1218/2307）按往来单位的挂账余额 ≥ 下限，且规定天数内无发生额。',
+         check_en='Open balances on 1214/1218/2307 per counterparty at least the minimum with no ledger line in the given days.'),
     Rule("SF01", "slush_funds", "未登记或已销户账户仍有收支", "Account not registered",
          "《预算单位银行账户管理办法》；中办发〔2009〕18号",
          query="""
@@ -178,11 +192,15 @@ RULES: tuple[Rule, ...] = (
                account_no, any_value(reason) AS reason, any_value(closed_on) AS closed_on,
                count(*) AS lines, SUM(COALESCE(inflow, 0)) AS inflow, SUM(COALESCE(outflow, 0)) AS outflow,
                min(txn_date) AS first_date, max(txn_date) AS last_date
-        FROM bad GROUP BY unit_code, account_no"""),
+        FROM bad GROUP BY unit_code, account_no""",
+         check_zh='银行流水中出现未在单位账户登记表中的账号，或已销户账户在销户后仍有收支。',
+         check_en='A bank account in the statements that is not registered, or that has lines after its closure.'),
     Rule("SF02", "slush_funds", "银行收支未入账", "Bank line not in the books",
          "《会计法》第十六条；中办发〔2009〕18号",
          (_days("window_days", 10, "匹配日期窗口(天)", "matching window (days)", 365),),
-         query=sf02_unbooked_bank_lines),
+         query=sf02_unbooked_bank_lines,
+         check_zh='银行流水在账簿的银行存款/其他货币资金科目（1002/1011）中找不到金额相同、方向一致、日期在窗口内的凭证行（一对一、就近匹配）。',
+         check_en='A bank line with no ledger line on 1002/1011 of the same amount and direction within the window (one-to-one, nearest date first).'),
     Rule("SF03", "slush_funds", "收入挂往来款", "Income parked in a liability",
          "《会计法》第十六条；《政府会计制度》",
          (_money("min_amount", 10000, "贷方金额下限(元)", "minimum credit (yuan)"),),
@@ -197,7 +215,9 @@ RULES: tuple[Rule, ...] = (
           AND (l.account_code LIKE '2305%' OR l.account_code LIKE '2307%')
           AND l.credit >= p.min_amount
           AND regexp_matches(COALESCE(l.summary, ''),
-              '租金|房租|出租|罚款|罚没|处置|变卖|拍卖|废品|回扣|返利|返还|赞助|管理费|利息')"""),
+              '租金|房租|出租|罚款|罚没|处置|变卖|拍卖|废品|回扣|返利|返还|赞助|管理费|利息')""",
+         check_zh='其他应付款/应缴财政款（2305/2307）贷方金额 ≥ 下限且摘要含租金、罚没、处置、利息等收入字样。',
+         check_en='A credit on 2305/2307 of at least the minimum whose summary names income (rent, fines, disposals, interest ...).'),
     Rule("SF04", "slush_funds", "大额提取现金", "Large cash withdrawal",
          "《现金管理暂行条例》；《党政机关厉行节约反对浪费条例》",
          (_money("min_amount", 50000, "提现金额下限(元)", "minimum withdrawal (yuan)"),),
@@ -207,7 +227,9 @@ RULES: tuple[Rule, ...] = (
                t.account_no, t.txn_id, t.txn_date, t.outflow, t.memo, t._file, t._line
         FROM bank_txns t JOIN p USING (unit_code)
         WHERE t.txn_date <= p.as_of AND t.outflow >= p.min_amount
-          AND regexp_matches(COALESCE(t.memo, ''), '现金|取现|提现|备用金')"""),
+          AND regexp_matches(COALESCE(t.memo, ''), '现金|取现|提现|备用金')""",
+         check_zh='银行支出 ≥ 下限且摘要含现金、取现、提现或备用金。',
+         check_en='A bank outflow of at least the minimum whose memo mentions cash withdrawal.'),
     Rule("SF05", "slush_funds", "化整为零拆分支付", "Split payments",
          "《政府采购法》第二十八条",
          (_money("limit", 50000, "限额(元)", "limit (yuan)"),
@@ -232,7 +254,9 @@ RULES: tuple[Rule, ...] = (
                       y.lim::VARCHAR) AS detail,
                y.payment_id, y.payee_name, y.amount AS payment_amount, y.paid_on, h.window_total,
                y.expense_type, y.memo, y._file, y._line
-        FROM y JOIN hits h USING (payment_id)"""),
+        FROM y JOIN hits h USING (payment_id)""",
+         check_zh='同一收款人的多笔支付各自低于限额，但在规定天数内合计达到限额。',
+         check_en='Payments to one payee, each below the limit, that add up to the limit within the window.'),
     Rule("SF06", "slush_funds", "重复支付", "Duplicate payment",
          "《会计基础工作规范》",
          (_days("window_days", 30, "时间窗口(天)", "window (days)", 365),),
@@ -250,7 +274,9 @@ RULES: tuple[Rule, ...] = (
                printf('向 %s 重复支付 %s 元（另见 %s）', y.payee_name, y.amount::VARCHAR, d.twin_ids) AS detail,
                y.payment_id, y.payee_name, y.amount AS payment_amount, y.paid_on, d.twin_ids,
                y.memo, y._file, y._line
-        FROM y JOIN dup d USING (payment_id)"""),
+        FROM y JOIN dup d USING (payment_id)""",
+         check_zh='同一收款人、同一金额在规定天数内支付两次以上。',
+         check_en='Two or more payments to one payee of the same amount within the window.'),
     Rule("SF07", "slush_funds", "以会议费、培训费、劳务费、咨询费名义套取资金", "Dressed-up expense",
          "中办发〔2009〕18号；《中央和国家机关会议费管理办法》",
          (_money("min_amount", 10000, "金额下限(元)", "minimum amount (yuan)"),
@@ -263,12 +289,16 @@ RULES: tuple[Rule, ...] = (
                y._file, y._line
         FROM payments y JOIN p USING (unit_code)
         WHERE regexp_matches(COALESCE(y.expense_type, '') || ' ' || COALESCE(y.memo, ''), '会议|培训|劳务|咨询')
-          AND y.amount >= p.min_amount AND p.round_unit > 0 AND y.amount % p.round_unit = 0"""),
+          AND y.amount >= p.min_amount AND p.round_unit > 0 AND y.amount % p.round_unit = 0""",
+         check_zh='会议费、培训费、劳务费、咨询费金额 ≥ 下限且为整千（规定单位）的整数倍。',
+         check_en='Meeting, training, labour or consulting expenses of at least the minimum in round multiples.'),
     Rule("SF08", "slush_funds", "支付金额首位数字偏离本福特定律", "Benford screen of payment amounts",
          "Nigrini, Benford's Law (2012)；审计署计算机审计方法",
          (_ratio("max_mad", "0.015", "首位数字MAD上限", "largest first-digit MAD", hi="1"),
           Param("min_count", "count", 300, 1, 10**9, "最少金额笔数", "minimum number of amounts")),
-         query=sf08_benford),
+         query=sf08_benford,
+         check_zh='单位支付金额（≥10 元）首位数字分布与本福特定律的平均绝对偏差超过阈值（单位层面的筛查指标，非定性依据）。',
+         check_en="First-digit distribution of the unit's payments (≥ 10 yuan) deviates from Benford's law beyond the MAD limit (a screen, not proof)."),
     Rule("SF09", "slush_funds", "上下级单位间转移资金", "Money moved between units",
          "中办发〔2009〕18号；财预〔2013〕372号",
          query="""
@@ -280,7 +310,9 @@ RULES: tuple[Rule, ...] = (
         LEFT JOIN (SELECT unit_code, norm_name(unit_name) AS key FROM units) un
                ON un.key = norm_name(y.payee_name) AND un.unit_code <> y.unit_code
         LEFT JOIN accounts ac ON ac.account_no = y.payee_account AND ac.unit_code <> y.unit_code
-        WHERE un.unit_code IS NOT NULL OR ac.unit_code IS NOT NULL"""),
+        WHERE un.unit_code IS NOT NULL OR ac.unit_code IS NOT NULL""",
+         check_zh='收款人名称是另一预算单位的名称，或收款账户是另一单位登记的账户。',
+         check_en='A payment to another budget unit by name or registered account.'),
     Rule("DP01", "delayed_payments", "逾期支付中小企业款项", "Late payment to an SME",
          "《保障中小企业款项支付条例》第八条、第十五条", _DP_TERMS,
          query="""
@@ -298,7 +330,9 @@ RULES: tuple[Rule, ...] = (
                paid_on - accepted_on - limit_days AS days_late,
                CAST(amount * daily_rate * (paid_on - accepted_on - limit_days) AS DECIMAL(18,2)) AS interest,
                _file, _line
-        FROM t WHERE paid_on - accepted_on - limit_days > 0"""),
+        FROM t WHERE paid_on - accepted_on - limit_days > 0""",
+         check_zh='向中小企业支付的款项自验收之日起超过约定期限（默认 30 天，合同约定最长 60 天）才支付；按日利率计算逾期利息。',
+         check_en='An SME paid after the term from acceptance (30 days by default, at most 60 by contract); interest at the daily rate.'),
     Rule("DP02", "delayed_payments", "中小企业款项逾期未付", "Overdue and unpaid",
          "《保障中小企业款项支付条例》第八条、第十五条", _DP_TERMS,
          query="""
@@ -316,7 +350,9 @@ RULES: tuple[Rule, ...] = (
                as_of - accepted_on - limit_days AS days_late,
                CAST(amount * daily_rate * (as_of - accepted_on - limit_days) AS DECIMAL(18,2)) AS interest,
                _file, _line
-        FROM t WHERE as_of - accepted_on > limit_days"""),
+        FROM t WHERE as_of - accepted_on > limit_days""",
+         check_zh='中小企业款项已验收、截止日仍未支付且已超过付款期限；利息计至截止日。',
+         check_en='An SME payment accepted, unpaid at the cut-off and past its term; interest to the cut-off.'),
     Rule("DP03", "delayed_payments", "支出进度滞后于序时进度", "Spending behind schedule",
          "《预算法》；财政部关于加快预算执行进度的要求",
          (_money("min_amount", 50000, "指标金额下限(元)", "minimum budget amount (yuan)"),
@@ -338,7 +374,9 @@ RULES: tuple[Rule, ...] = (
                budget_id, project_name, amount AS budget_amount, paid,
                round(paid / amount, 4)::DOUBLE AS paid_share, round(elapsed / year_days, 4)::DOUBLE AS time_progress,
                _file, _line
-        FROM b WHERE paid * year_days < amount * (elapsed - gap * year_days)"""),
+        FROM b WHERE paid * year_days < amount * (elapsed - gap * year_days)""",
+         check_zh='本年度指标金额 ≥ 下限，截止日已支付比例低于序时进度减去允许差距。',
+         check_en='A budget line of the year, at least the minimum, whose paid share is below time progress minus the allowed gap.'),
     Rule("DP04", "delayed_payments", "支付审批办理不及时", "Slow processing",
          "《国库集中支付管理办法》",
          (_days("max_days", 10, "办理天数上限", "longest processing time (days)", 365),),
@@ -348,7 +386,9 @@ RULES: tuple[Rule, ...] = (
                y.payment_id, y.payee_name, y.requested_on, y.paid_on,
                y.paid_on - y.requested_on AS processing_days, y._file, y._line
         FROM payments y JOIN p USING (unit_code)
-        WHERE y.paid_on <= p.as_of AND y.paid_on - y.requested_on > p.max_days"""),
+        WHERE y.paid_on <= p.as_of AND y.paid_on - y.requested_on > p.max_days""",
+         check_zh='从申请支付到实际支付超过规定天数。',
+         check_en='More than the allowed days from payment request to payment.'),
     Rule("DP05", "delayed_payments", "年底突击花钱", "Year-end rush",
          "《党政机关厉行节约反对浪费条例》；《预算法》",
          (_ratio("max_share", "0.30", "12月支出占比上限", "largest December share"),),
@@ -366,7 +406,9 @@ RULES: tuple[Rule, ...] = (
         SELECT unit_code, 'units:' || unit_code AS ref, december AS amount, 'medium' AS severity,
                printf('12月支出 %s 元，占全年 %.1f%%', december::VARCHAR, 100.0 * december / total) AS detail,
                total AS year_total, december, round(december / total, 4)::DOUBLE AS december_share
-        FROM s WHERE total > 0 AND december > max_share * total"""),
+        FROM s WHERE total > 0 AND december > max_share * total""",
+         check_zh='已结束年度中 12 月份支付金额占全年比例超过上限。',
+         check_en="December's share of the year's payments above the limit, once the year has ended."),
 )
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
