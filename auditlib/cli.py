@@ -110,5 +110,40 @@ def scan(db, params_file, units, inspections, out, lang) -> None:
     click.echo(result.describe(lang or default_lang()))
 
 
+@main.command()
+@click.option("--db", required=True, type=click.Path(exists=True, dir_okay=False), help="DuckDB database file.")
+@click.option("--params", "params_file", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Parameters YAML on top of params/default.yaml.")
+@click.option("--units", default=None, help="all, or unit codes separated by commas.")
+@click.option("--inspections", default=None, help="all, or inspection names separated by commas.")
+@click.option("--out", default="outputs", show_default=True, type=click.Path(file_okay=False),
+              help="Folder holding the runs; this run writes OUT/RUN_ID/.")
+@click.option("--run-id", default=None, help="Run id (default: a timestamp). A finished run is never overwritten.")
+@click.option("--resume/--no-resume", default=False, help="Finish run --run-id, redoing only tasks not ok.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="Local worker processes (default: CPUs).")
+@click.option("--scheduler", default=None, help="Dask distributed scheduler address (tcp://host:port).")
+@click.option("--notebooks", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder of notebook templates (default: the project's notebooks/).")
+@click.option("--kernel", default="auditlib", show_default=True, help="Jupyter kernel the notebooks run on.")
+@click.option("--cell-timeout", type=click.IntRange(1, 86400), default=600, show_default=True,
+              help="Seconds one notebook cell may run before its task fails.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar over tasks.")
+@LANG_OPTION
+@_handle_errors
+def run(db, params_file, units, inspections, out, run_id, resume, workers, scheduler, notebooks, kernel,
+        cell_timeout, progress, lang) -> None:
+    """Run the inspection notebooks per unit: ipynb, html, xlsx, index.html, manifest.json, findings.csv."""
+    from .run import run as run_batch
+
+    result = run_batch(db, params_file=params_file, units=_csv_list(units), inspections=_csv_list(inspections),
+                       out=out, run_id=run_id, resume=resume, workers=workers, scheduler=scheduler,
+                       notebooks=notebooks, kernel=kernel, cell_timeout=cell_timeout, progress=progress,
+                       lang=lang)
+    click.echo(result.describe(lang or default_lang()))
+    for task in result.failed:
+        click.echo(f"  ✗ {task['unit_code']} {task['inspection']}: {task['error']}", err=True)
+    sys.exit(result.exit_code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

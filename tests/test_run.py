@@ -1,0 +1,254 @@
+"""``auditlib run``: real papermill kernels, local processes and a real Dask scheduler.
+
+The sample county is run once per executor; both runs must leave the same
+``findings.csv``, equal to the sample's ``truth.csv`` and to ``auditlib scan``.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from click.testing import CliRunner
+
+from auditlib.cli import main
+from auditlib.ingest import ingest
+from auditlib.run import NOTEBOOKS, run, unit_folder
+from auditlib.sample import generate
+from auditlib.scan import scan
+
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.batch
+
+
+@pytest.fixture(scope="module")
+def county(tmp_path_factory):
+    base = tmp_path_factory.mktemp("county")
+    generate(base / "data", units=8, seed=2024)
+    ingest(base / "data", base / "audit.duckdb")
+    with open(base / "data" / "truth.csv", encoding="utf-8-sig", newline="") as fh:
+        truth = {(r["rule_id"], r["unit_code"], r["ref"]) for r in csv.DictReader(fh)}
+    return base, base / "audit.duckdb", truth
+
+
+def read_findings(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def keys(rows) -> set:
+    return {(r["rule_id"], r["unit_code"], r["ref"]) for r in rows}
+
+
+def without_run_id(rows) -> list[tuple]:
+    return sorted(tuple(v for k, v in r.items() if k != "run_id") for r in rows)
+
+
+@pytest.fixture(scope="module")
+def local_run(county):
+    base, db, _ = county
+    return run(db, out=base / "outputs", run_id="local", workers=2, progress=False)
+
+
+def test_local_batch_equals_truth_and_scan(county, local_run):
+    base, db, truth = county
+    assert local_run.exit_code == 0, local_run.failed
+    rows = read_findings(local_run.run_dir / "findings.csv")
+    assert keys(rows) == truth
+    scan(db, out=base / "scan.csv", run_id="scan")
+    assert without_run_id(rows) == without_run_id(read_findings(base / "scan.csv"))
+    assert {r["run_id"] for r in rows} == {"local"}
+
+
+def test_run_leaves_every_artifact(county, local_run):
+    _, db, _ = county
+    run_dir = local_run.run_dir
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["status"] == "finished" and manifest["finished"]
+    assert manifest["as_of"] == "2024-12-31"
+    assert len(manifest["tasks"]) == 8 * 3
+    assert {x["status"] for x in manifest["tasks"]} == {"ok"}
+    assert {x["table"] for x in manifest["inputs"]} == {"units", "accounts", "budget", "payments", "ledger",
+                                                        "bank_txns"}
+    assert all(len(x["sha256"]) == 64 for x in manifest["inputs"])
+    assert manifest["software"]["auditlib"]
+    total = sum(x["findings"] for x in manifest["tasks"])
+    assert total == len(read_findings(run_dir / "findings.csv"))
+    for task in manifest["tasks"]:
+        for kind in ("notebook", "html", "xlsx"):
+            assert (run_dir / task[kind]).is_file(), task[kind]
+    assert (run_dir / "index.html").is_file() and (run_dir / "overview.html").is_file()
+    assert manifest["overview"]["status"] == "ok"
+    assert not list(run_dir.rglob("*.part")) and not (run_dir / ".work").exists()
+    # the executed notebook ran on the project's kernel with the task's parameters
+    nb = nbformat.read(run_dir / "001" / "slush_funds.ipynb", as_version=4)
+    assert nb.metadata.kernelspec.name == "auditlib"
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and '"001"' in injected[0].source and str(db) in injected[0].source
+    assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    # the summary printed in the notebook agrees with the manifest
+    summary = next(c for c in nb.cells if c.source.startswith("# NBVAL_CHECK_OUTPUT"))
+    task = next(x for x in manifest["tasks"] if x["unit_code"] == "001" and x["inspection"] == "slush_funds")
+    assert f"发现问题 {task['findings']} 条" in summary.outputs[0]["text"]
+
+
+def test_finished_run_is_never_overwritten(county, local_run):
+    base, db, _ = county
+    before = (local_run.run_dir / "manifest.json").read_bytes()
+    result = CliRunner().invoke(main, ["run", "--db", str(db), "--out", str(base / "outputs"),
+                                       "--run-id", "local", "--no-progress"])
+    assert result.exit_code == 2
+    assert "不会被覆盖" in result.output
+    assert (local_run.run_dir / "manifest.json").read_bytes() == before
+
+
+def test_bad_parameters_exit_2_before_anything_runs(county, tmp_path):
+    _, db, _ = county
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  SF04: {min_amount: -1}\n", encoding="utf-8")
+    out = tmp_path / "outputs"
+    for args in (["--params", str(bad)], ["--units", "999"], ["--inspections", "nope"],
+                 ["--run-id", "../escape"], ["--resume"]):
+        result = CliRunner().invoke(main, ["run", "--db", str(db), "--out", str(out), "--no-progress", *args])
+        assert result.exit_code == 2, (args, result.output)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_notebook_lacking_a_parameter_is_refused(county, tmp_path):
+    _, db, _ = county
+    nbs = tmp_path / "nbs"
+    shutil.copytree(NOTEBOOKS, nbs)
+    nb = nbformat.read(nbs / "idle_funds.ipynb", as_version=4)
+    nb.cells[0].source = nb.cells[0].source.replace('evidence = ""', 'evidencez = ""')
+    nbformat.write(nb, nbs / "idle_funds.ipynb")
+    result = CliRunner().invoke(main, ["run", "--db", str(db), "--out", str(tmp_path / "o"), "--notebooks",
+                                       str(nbs), "--no-progress"])
+    assert result.exit_code == 2 and "evidence" in result.output
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+def _plant_failure(nbs: Path, unit: str) -> None:
+    nb = nbformat.read(nbs / "slush_funds.ipynb", as_version=4)
+    nb.cells.insert(2, nbformat.v4.new_code_cell(
+        f'if unit == "{unit}":\n    raise RuntimeError("planted failure for unit {unit}")'))
+    nbformat.write(nb, nbs / "slush_funds.ipynb")
+
+
+def test_failing_task_then_resume(county, tmp_path):
+    _, db, _ = county
+    nbs = tmp_path / "nbs"
+    shutil.copytree(NOTEBOOKS, nbs)
+    _plant_failure(nbs, "002")
+    out = tmp_path / "outputs"
+    args = ["run", "--db", str(db), "--out", str(out), "--run-id", "r1", "--units", "001,002,003",
+            "--inspections", "slush_funds,delayed_payments", "--notebooks", str(nbs), "--workers", "2",
+            "--no-progress"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    run_dir = out / "r1"
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    status = {(x["unit_code"], x["inspection"]): x for x in manifest["tasks"]}
+    failed = status.pop(("002", "slush_funds"))
+    assert failed["status"] == "failed" and "planted failure for unit 002" in failed["error"]
+    assert {x["status"] for x in status.values()} == {"ok"}
+    assert "planted failure for unit 002" in (run_dir / "index.html").read_text(encoding="utf-8")
+    assert not (run_dir / "002" / "slush_funds.xlsx").exists()
+    rows = read_findings(run_dir / "findings.csv")
+    assert not [r for r in rows if r["unit_code"] == "002" and r["inspection"] == "slush_funds"]
+    kept = {k: (run_dir / v["notebook"]).stat().st_mtime_ns for k, v in status.items()}
+
+    shutil.copy(NOTEBOOKS / "slush_funds.ipynb", nbs / "slush_funds.ipynb")  # fixed
+    result = CliRunner().invoke(main, [*args[:6], "--run-id", "r1", "--resume", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert {x["status"] for x in manifest["tasks"]} == {"ok"}
+    # only the failed task was redone
+    assert {k: (run_dir / v["notebook"]).stat().st_mtime_ns for k, v in status.items()} == kept
+    assert (run_dir / "002" / "slush_funds.xlsx").is_file()
+    rows = read_findings(run_dir / "findings.csv")
+    assert [r for r in rows if r["unit_code"] == "002" and r["inspection"] == "slush_funds"]
+    assert manifest.get("resumed")
+
+
+def test_unsafe_unit_codes_get_encoded_folders():
+    assert unit_folder("0012") == "0012"
+    for code in ("../../x", "a/b", "CON", "con.txt", "has space", "单位1", ".hidden", "-x", "x.", ""):
+        folder = unit_folder(code)
+        assert folder.startswith("~") and "/" not in folder and "\\" not in folder, code
+        assert bytes.fromhex(folder[1:]).decode("utf-8") == code
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real Dask scheduler and two single-threaded workers on loopback."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    logs = tmp_path / "dask-logs"
+    logs.mkdir()
+    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                               "--no-dashboard"], stdout=open(logs / "scheduler.log", "w"),
+                              stderr=subprocess.STDOUT, env=env, start_new_session=True)]
+    for i in range(2):
+        procs.append(subprocess.Popen([str(BIN / "dask"), "worker", address, "--nthreads", "1", "--nworkers", "1",
+                                       "--no-dashboard", "--name", f"w{i}", "--local-directory", str(tmp_path)],
+                                      stdout=open(logs / f"worker{i}.log", "w"), stderr=subprocess.STDOUT,
+                                      env=env, start_new_session=True))
+    from distributed import Client
+
+    deadline = time.time() + 90
+    try:
+        while True:
+            try:
+                with Client(address, timeout=5) as client:
+                    client.wait_for_workers(2, timeout=60)
+                break
+            except Exception:
+                if time.time() > deadline:
+                    raise
+                time.sleep(1)
+        yield address
+    finally:
+        for p in procs:
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+def test_dask_batch_equals_local_batch(county, local_run, dask_cluster):
+    base, db, truth = county
+    result = run(db, out=base / "outputs", run_id="dask", scheduler=dask_cluster, progress=False)
+    assert result.exit_code == 0, result.failed
+    rows = read_findings(result.run_dir / "findings.csv")
+    assert keys(rows) == truth
+    assert without_run_id(rows) == without_run_id(read_findings(local_run.run_dir / "findings.csv"))
+
+
+def test_cli_run_prints_index(county, tmp_path):
+    _, db, _ = county
+    result = CliRunner().invoke(main, ["run", "--db", str(db), "--out", str(tmp_path), "--units", "004",
+                                       "--inspections", "idle_funds", "--run-id", "one", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert str(tmp_path / "one" / "index.html") in result.output
+
