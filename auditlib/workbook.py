@@ -1,0 +1,766 @@
+"""The evidence workbook of one task (审计工作底稿/取证单): ``<unit_code>/<inspection>.xlsx``.
+
+One workbook per unit and inspection, written with xlsxwriter:
+
+* ``封面`` (cover): the unit, the inspection, the cut-off date, the run id, every input file with
+  its SHA-256, the parameters applied per rule, the software version, and blank preparer and
+  reviewer cells;
+* ``汇总`` (summary): per rule its title, basis, number of findings and amount;
+* one sheet per rule, named by its id (``IF01`` ...): the evidence rows with blank
+  ``核实情况`` and ``备注`` columns for the auditor;
+* ``取证单`` (evidence certificate): the matters found, a box for the unit's opinion and the
+  signature and seal blanks.
+
+Every cell is typed on purpose: money (``Decimal``) as a number with two places, dates as Excel
+dates, whole numbers as numbers and everything else as text written with ``write_string``, so
+text such as ``=HYPERLINK(...)`` or ``http://...`` from the source data stays inert text and unit
+codes and account numbers keep their leading zeros.  The file is written under a ``.part`` name
+and renamed, so a half-written workbook is never seen under the final name.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import numbers
+import os
+import unicodedata
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+
+from .catalogue import INSPECTIONS, RULES, RULES_BY_ID, Rule
+from .i18n import register, t
+from .params import Params
+
+register({
+    "wb.sheet.cover": ("封面", "Cover"),
+    "wb.sheet.summary": ("汇总", "Summary"),
+    "wb.sheet.certificate": ("取证单", "Certificate"),
+    "wb.title": ("审计工作底稿", "Audit working paper"),
+    "wb.subtitle": ("{inspection}专项检查", "{inspection} inspection"),
+    "wb.unit_code": ("被检查单位编码", "Unit code"),
+    "wb.unit_name": ("被检查单位名称", "Unit name"),
+    "wb.inspection": ("检查事项", "Inspection"),
+    "wb.as_of": ("检查截止日", "Cut-off date"),
+    "wb.fiscal_year": ("预算年度", "Fiscal year"),
+    "wb.run_id": ("批次号", "Run id"),
+    "wb.version": ("软件版本", "Software version"),
+    "wb.sources": ("数据来源", "Data sources"),
+    "wb.src.file": ("文件", "File"),
+    "wb.src.table": ("数据表", "Table"),
+    "wb.src.rows": ("行数", "Rows"),
+    "wb.src.sha256": ("SHA-256 校验值", "SHA-256"),
+    "wb.no_sources": ("（未提供）", "(none given)"),
+    "wb.params": ("检查参数（本单位实际适用）", "Parameters applied to this unit"),
+    "wb.par.rule": ("规则", "Rule"),
+    "wb.par.name": ("参数", "Parameter"),
+    "wb.par.label": ("含义", "Meaning"),
+    "wb.par.value": ("取值", "Value"),
+    "wb.par.override": ("本单位特别设定", "Set for this unit"),
+    "wb.par.none": ("（无参数）", "(no parameters)"),
+    "wb.yes": ("是", "yes"),
+    "wb.no": ("否", "no"),
+    "wb.preparer": ("编制人", "Prepared by"),
+    "wb.reviewer": ("复核人", "Reviewed by"),
+    "wb.date": ("日期", "Date"),
+    "wb.sum.rule": ("规则编号", "Rule"),
+    "wb.sum.title": ("检查内容", "What is checked"),
+    "wb.sum.basis": ("依据", "Basis"),
+    "wb.sum.count": ("发现问题(条)", "Findings"),
+    "wb.sum.high": ("其中高风险(条)", "of which high"),
+    "wb.sum.amount": ("涉及金额(元)", "Amount (yuan)"),
+    "wb.sum.total": ("合计", "Total"),
+    "wb.sum.note": ("以上为数据分析发现的疑点，须经核实并取得被检查单位确认后方可定性。",
+                    ("These are leads found by data analysis; each needs checking and the unit's "
+                     "confirmation before it is a finding.")),
+    "wb.rule.basis": ("依据：{basis}", "Basis: {basis}"),
+    "wb.rule.params": ("参数：{params}", "Parameters: {params}"),
+    "wb.rule.found": ("发现问题 {n} 条，涉及金额 {amount} 元。", "{n} findings, amount {amount} yuan."),
+    "wb.rule.found_noamount": ("发现问题 {n} 条。", "{n} findings."),
+    "wb.none": ("未发现问题。", "No findings."),
+    "wb.no_params": ("无", "none"),
+    "wb.cert.title": ("审计取证单", "Audit evidence certificate"),
+    "wb.cert.unit": ("被检查单位：{unit_name}（{unit_code}）", "Unit: {unit_name} ({unit_code})"),
+    "wb.cert.inspection": ("检查事项：{inspection}　检查截止日：{as_of}　批次号：{run_id}",
+                           "Inspection: {inspection}   Cut-off: {as_of}   Run id: {run_id}"),
+    "wb.cert.matters": ("审计（检查）发现的问题及事实：", "Matters found:"),
+    "wb.cert.total": ("合计 {n} 条", "Total {n}"),
+    "wb.cert.opinion": ("被检查单位意见：", "Opinion of the inspected unit:"),
+    "wb.cert.unit_head": ("被检查单位负责人（签名）：", "Head of the inspected unit (signature):"),
+    "wb.cert.seal": ("被检查单位（盖章）：", "Inspected unit (seal):"),
+    "wb.cert.auditors": ("审计人员（签名）：", "Auditors (signature):"),
+    "wb.cert.reviewer": ("复核人（签名）：", "Reviewer (signature):"),
+    "wb.col.no": ("序号", "No."),
+    "wb.col.rule_id": ("规则编号", "Rule"),
+    "wb.col.title": ("问题类型", "Issue"),
+    "wb.col.verified": ("核实情况", "Verification"),
+    "wb.col.remarks": ("备注", "Remarks"),
+    "wb.sev.high": ("高", "high"),
+    "wb.sev.medium": ("中", "medium"),
+    "wb.sev.low": ("低", "low"),
+    "wb.footer": ("第 &P 页 共 &N 页", "Page &P of &N"),
+})
+
+#: headers of known evidence columns (zh, en); other columns keep their raw name
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    "unit_code": ("单位编码", "Unit code"),
+    "ref": ("证据行", "Evidence row"),
+    "amount": ("金额(元)", "Amount (yuan)"),
+    "severity": ("风险", "Severity"),
+    "detail": ("情况说明", "Detail"),
+    "_file": ("来源文件", "Source file"),
+    "_line": ("来源行号", "Source line"),
+    "budget_id": ("指标编号", "Budget line"),
+    "project_name": ("项目名称", "Project"),
+    "issued_on": ("下达日期", "Issued on"),
+    "budget_amount": ("指标金额(元)", "Budget amount (yuan)"),
+    "paid": ("已支付(元)", "Paid (yuan)"),
+    "unspent": ("未支出(元)", "Unspent (yuan)"),
+    "age_days": ("下达天数", "Age (days)"),
+    "account_no": ("银行账号", "Account no."),
+    "account_name": ("账户/科目名称", "Account name"),
+    "bank_name": ("开户银行", "Bank"),
+    "account_type": ("账户类型", "Account type"),
+    "balance_date": ("余额日期", "Balance date"),
+    "balance": ("余额(元)", "Balance (yuan)"),
+    "last_outflow": ("最后支出日期", "Last outflow"),
+    "days_since_outflow": ("无支出天数", "Days since outflow"),
+    "payment_id": ("支付单号", "Payment id"),
+    "payee_name": ("收款人", "Payee"),
+    "payee_account": ("收款账号", "Payee account"),
+    "unit_name": ("单位名称", "Unit name"),
+    "payment_amount": ("支付金额(元)", "Payment amount (yuan)"),
+    "paid_on": ("支付日期", "Paid on"),
+    "memo": ("摘要/用途", "Memo"),
+    "account_code": ("会计科目", "Account code"),
+    "counterparty": ("往来单位", "Counterparty"),
+    "counterparty_name": ("对方户名", "Counterparty"),
+    "open_balance": ("挂账余额(元)", "Open balance (yuan)"),
+    "last_line": ("最后发生日期", "Last ledger line"),
+    "days_idle": ("无发生额天数", "Days idle"),
+    "lines": ("笔数", "Lines"),
+    "reason": ("原因", "Reason"),
+    "closed_on": ("销户日期", "Closed on"),
+    "inflow": ("收入(元)", "Inflow (yuan)"),
+    "outflow": ("支出(元)", "Outflow (yuan)"),
+    "first_date": ("首笔日期", "First date"),
+    "last_date": ("末笔日期", "Last date"),
+    "txn_id": ("交易流水号", "Transaction id"),
+    "txn_date": ("交易日期", "Transaction date"),
+    "direction": ("收支方向", "Direction"),
+    "txn_amount": ("交易金额(元)", "Transaction amount (yuan)"),
+    "window_days": ("匹配窗口(天)", "Window (days)"),
+    "voucher_date": ("凭证日期", "Voucher date"),
+    "voucher_no": ("凭证号", "Voucher no."),
+    "line_no": ("分录行号", "Line no."),
+    "summary": ("摘要", "Summary"),
+    "credit": ("贷方金额(元)", "Credit (yuan)"),
+    "debit": ("借方金额(元)", "Debit (yuan)"),
+    "window_total": ("窗口合计(元)", "Window total (yuan)"),
+    "expense_type": ("支出类型", "Expense type"),
+    "twin_ids": ("重复支付单号", "Duplicate of"),
+    "other_unit": ("收款单位编码", "Receiving unit"),
+    "contract_id": ("合同编号", "Contract"),
+    "accepted_on": ("验收日期", "Accepted on"),
+    "requested_on": ("申请日期", "Requested on"),
+    "term_days": ("合同付款期限(天)", "Contract term (days)"),
+    "limit_days": ("适用付款期限(天)", "Term applied (days)"),
+    "days_late": ("逾期天数", "Days late"),
+    "interest": ("逾期利息(元)", "Interest (yuan)"),
+    "paid_share": ("支出进度", "Paid share"),
+    "time_progress": ("序时进度", "Time progress"),
+    "processing_days": ("办理天数", "Processing days"),
+    "year_total": ("全年支出(元)", "Year total (yuan)"),
+    "december": ("12月支出(元)", "December (yuan)"),
+    "december_share": ("12月占比", "December share"),
+    "n": ("金额笔数", "Amounts"),
+    "mad": ("平均绝对偏差MAD", "MAD"),
+    "chi_square": ("卡方值", "Chi-square"),
+    "conformity": ("符合程度", "Conformity"),
+    **{f"digit_{d}": (f"首位{d}笔数", f"First digit {d}") for d in range(1, 10)},
+}
+
+#: evidence columns shown first, in this order; ``unit_code`` is on the cover and left out
+_LEAD = ("ref", "amount", "severity", "detail")
+_TAIL = ("_file", "_line")
+_OMIT = ("unit_code",)
+#: float columns shown as percentages
+_PERCENT = ("paid_share", "time_progress", "december_share")
+
+_MONEY = "#,##0.00"
+_DATE = "yyyy-mm-dd"
+_DATETIME = "yyyy-mm-dd hh:mm:ss"
+_MAX_WIDTH = 60
+_MIN_WIDTH = 6
+#: text starting with one of these would be read as a formula if retyped; Excel's quote prefix shows it as text
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_BAD_SHEET_CHARS = set('[]:*?/\\')
+
+
+def write_workbook(path, *, unit_code: str, unit_name: str, inspection: str,
+                   findings: pd.DataFrame, evidence: dict[str, pd.DataFrame], params: Params,
+                   run_id: str, sources: list[dict], lang: str = "zh", version: str | None = None) -> Path:
+    """Write the evidence workbook of one unit and inspection.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.xlsx`` file to write; its folder is created.  The workbook is written to
+        ``<path>.part`` and renamed, so the final name never holds a half-written file.
+    unit_code, unit_name : str
+        The inspected unit.
+    inspection : str
+        One of :data:`auditlib.catalogue.INSPECTIONS`.
+    findings : DataFrame
+        The engine's findings frame (``inspection, rule_id, unit_code, ref, amount, severity,
+        title, detail``); rows of other units or inspections are left out.
+    evidence : dict of str to DataFrame
+        Evidence rows per rule id, as :func:`auditlib.engine.inspect` returns them; rows of
+        other units are left out.
+    params : Params
+        The run's parameters; the values applied to ``unit_code`` are shown.
+    run_id : str
+    sources : list of dict
+        The input files: ``{"file", "table", "rows", "sha256"}``.
+    lang : {'zh', 'en'}
+        Language of the labels.
+    version : str, optional
+        Software version shown on the cover; ``auditlib.__version__`` when omitted.
+
+    Returns
+    -------
+    Path
+        The workbook written.
+    """
+    if version is None:
+        from . import __version__ as version
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    unit_code = str(unit_code)
+    findings = _select(findings, unit_code, inspection)
+    rules = _rules_of(inspection, findings, evidence)
+    applied = params.for_unit(unit_code)
+    try:
+        with open(tmp, "wb") as fh:
+            wb = xlsxwriter.Workbook(fh, {
+                "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+                "nan_inf_to_errors": False, "remove_timezone": True})
+            try:
+                w = _Writer(wb, lang)
+                ctx = {"unit_code": unit_code, "unit_name": str(unit_name or ""), "inspection": inspection,
+                       "params": params, "applied": applied, "run_id": str(run_id), "sources": sources or [],
+                       "version": str(version), "findings": findings, "rules": rules}
+                wb.set_properties({"title": f"{t('wb.title', lang)} {unit_code} {inspection}",
+                                   "subject": str(run_id), "comments": f"auditlib {version}"})
+                _cover(w, ctx)
+                _summary(w, ctx)
+                for rule in rules:
+                    ev = evidence.get(rule.id)
+                    _rule_sheet(w, ctx, rule, _unit_rows(ev, unit_code))
+                _certificate(w, ctx)
+            finally:
+                wb.close()
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- selecting rows
+
+def _select(findings: pd.DataFrame | None, unit_code: str, inspection: str) -> pd.DataFrame:
+    """The findings of this unit and inspection (all of them when those columns are absent)."""
+    if findings is None:
+        return pd.DataFrame(columns=["inspection", "rule_id", "unit_code", "ref", "amount", "severity",
+                                     "title", "detail"])
+    f = findings
+    if "unit_code" in f.columns and len(f):
+        f = f[f["unit_code"].astype(str) == unit_code]
+    if "inspection" in f.columns and len(f):
+        f = f[f["inspection"].astype(str) == inspection]
+    return f.reset_index(drop=True)
+
+
+def _unit_rows(ev: pd.DataFrame | None, unit_code: str) -> pd.DataFrame | None:
+    if ev is None or "unit_code" not in ev.columns or not len(ev):
+        return ev
+    return ev[ev["unit_code"].astype(str) == unit_code].reset_index(drop=True)
+
+
+def _rules_of(inspection: str, findings: pd.DataFrame, evidence: dict) -> list[Rule]:
+    """The catalogue's rules of ``inspection``, then rule ids the catalogue does not know."""
+    rules = [r for r in RULES if r.inspection == inspection]
+    known = {r.id for r in rules}
+    extra = list(findings["rule_id"].astype(str)) if "rule_id" in findings.columns else []
+    extra += [str(k) for k in (evidence or {}) if k not in RULES_BY_ID]
+    for rid in extra:
+        if rid not in known:
+            known.add(rid)
+            rules.append(Rule(rid, inspection, rid, rid, ""))
+    return rules
+
+
+# --------------------------------------------------------------------------- cell writing
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return bool(isinstance(value, np.datetime64) and np.isnat(value))
+
+
+def _display_width(text: str) -> int:
+    """Columns a text takes: East-Asian wide and full-width characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+class _Writer:
+    """Formats of one workbook and typed cell writing with column-width tracking."""
+
+    def __init__(self, wb: xlsxwriter.Workbook, lang: str):
+        self.wb, self.lang = wb, lang
+        base = {"font_name": "宋体" if lang == "zh" else "Calibri", "font_size": 10, "valign": "top"}
+        self._base = base
+        self._cache: dict[tuple, object] = {}
+        self._props_of: dict[int, dict] = {}
+        self.used_names: set[str] = set()
+        self.widths: dict[int, dict[int, int]] = {}
+
+    def t(self, key: str, **kw) -> str:
+        return t(key, self.lang, **kw)
+
+    def fmt(self, **props):
+        """The format with these properties (on top of the base font), created once."""
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            f = self.wb.add_format({**self._base, **props})
+            self._cache[key] = f
+            self._props_of[id(f)] = props
+        return self._cache[key]
+
+    props = fmt
+
+    # named formats
+    def title(self):
+        return self.fmt(bold=True, font_size=16, align="center", valign="vcenter")
+
+    def heading(self):
+        return self.fmt(bold=True, font_size=11)
+
+    def header(self):
+        return self.fmt(bold=True, border=1, bg_color="#D9E1F2", text_wrap=True, align="center",
+                        valign="vcenter")
+
+    def label(self):
+        return self.fmt(bold=True, border=1, bg_color="#F2F2F2")
+
+    def add_sheet(self, name: str):
+        ws = self.wb.add_worksheet(self._sheet_name(name))
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.set_footer("&C" + self.t("wb.footer"))
+        self.widths[id(ws)] = {}
+        return ws
+
+    def _sheet_name(self, name: str) -> str:
+        clean = "".join("_" if ch in _BAD_SHEET_CHARS else ch for ch in str(name)).strip("'") or "Sheet"
+        clean = clean[:31]
+        candidate, i = clean, 2
+        while candidate.lower() in self.used_names:
+            suffix = f"_{i}"
+            candidate = clean[:31 - len(suffix)] + suffix
+            i += 1
+        self.used_names.add(candidate.lower())
+        return candidate
+
+    def _track(self, ws, col: int, width: int) -> None:
+        w = self.widths[id(ws)]
+        w[col] = max(w.get(col, 0), width)
+
+    def text(self, ws, row: int, col: int, value, fmt=None, track: bool = True) -> None:
+        """Text, always as a string cell (never a formula, number or link)."""
+        value = "" if _is_missing(value) else str(value)
+        if value.startswith(_FORMULA_START):
+            fmt = self._quoted(fmt)
+        ws.write_string(row, col, value, fmt)
+        if track:
+            self._track(ws, col, max((_display_width(line) for line in value.split("\n")), default=0))
+
+    def _quoted(self, fmt):
+        """The same format with Excel's quote prefix (text that looks like a formula stays text)."""
+        props = dict(self._props_of.get(id(fmt), {})) if fmt is not None else {}
+        props["quote_prefix"] = True
+        return self.fmt(**props)
+
+    def cell(self, ws, row: int, col: int, value, column: str = "", border: bool = True) -> None:
+        """One value by its type: money, date, number or text."""
+        b = {"border": 1} if border else {}
+        if _is_missing(value):
+            ws.write_blank(row, col, None, self.props(**b))
+        elif isinstance(value, (bool, np.bool_)):
+            self.text(ws, row, col, self.t("wb.yes" if value else "wb.no"), self.props(**b))
+        elif isinstance(value, Decimal):
+            if not value.is_finite():
+                self.text(ws, row, col, str(value), self.props(**b))
+                return
+            num_format = _MONEY if value.as_tuple().exponent >= -2 else "#,##0.00####"
+            ws.write_number(row, col, float(value), self.props(num_format=num_format, **b))
+            self._track(ws, col, len(f"{value:,.2f}") + 1)
+        elif isinstance(value, (dt.datetime, pd.Timestamp, np.datetime64)):
+            value = pd.Timestamp(value)
+            if value.tzinfo is not None:
+                value = value.tz_convert(None)
+            value = value.to_pydatetime()
+            timed = value.time() != dt.time(0)
+            ws.write_datetime(row, col, value, self.props(num_format=_DATETIME if timed else _DATE, **b))
+            self._track(ws, col, 19 if timed else 10)
+        elif isinstance(value, dt.date):
+            ws.write_datetime(row, col, value, self.props(num_format=_DATE, **b))
+            self._track(ws, col, 10)
+        elif isinstance(value, numbers.Integral):
+            value = int(value)
+            if abs(value) > 2 ** 53:  # not exact in a double: keep the digits as text
+                self.text(ws, row, col, str(value), self.props(**b))
+                return
+            ws.write_number(row, col, value, self.props(num_format="0", **b))
+            self._track(ws, col, len(str(value)))
+        elif isinstance(value, numbers.Real):
+            value = float(value)
+            if not math.isfinite(value):
+                self.text(ws, row, col, str(value), self.props(**b))
+                return
+            if column in _PERCENT:
+                ws.write_number(row, col, value, self.props(num_format="0.00%", **b))
+                self._track(ws, col, 8)
+            else:
+                ws.write_number(row, col, value, self.props(num_format="0.######", **b))
+                self._track(ws, col, len(f"{value:.6g}"))
+        else:
+            self.text(ws, row, col, value, self.props(**b))
+
+    def money(self, ws, row: int, col: int, value, **props) -> None:
+        if _is_missing(value):
+            ws.write_blank(row, col, None, self.props(**props))
+            return
+        value = Decimal(value)
+        ws.write_number(row, col, float(value), self.props(num_format=_MONEY, **props))
+        self._track(ws, col, len(f"{value:,.2f}") + 1)
+
+    def blank(self, ws, row: int, col: int, **props) -> None:
+        ws.write_blank(row, col, None, self.props(**props))
+
+    def fit_columns(self, ws, minimum: dict[int, int] | None = None, maximum: int = _MAX_WIDTH) -> None:
+        """Column widths from the widest cell, between ``_MIN_WIDTH`` and ``maximum``."""
+        widths = dict(self.widths[id(ws)])
+        for col, w in (minimum or {}).items():
+            widths[col] = max(widths.get(col, 0), w)
+        for col, w in widths.items():
+            ws.set_column(col, col, min(max(w + 2, _MIN_WIDTH), maximum))
+
+
+def _amount_total(values) -> Decimal | None:
+    present = [Decimal(v) for v in values if not _is_missing(v)]
+    return sum(present, Decimal(0)) if present else None
+
+
+def _fmt_amount(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:,.2f}"
+
+
+def _fmt_param(value) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
+    return str(value)
+
+
+def _inspection_label(inspection: str, lang: str) -> str:
+    zh, en = INSPECTIONS.get(inspection, (inspection, inspection))
+    return zh if lang == "zh" else en
+
+
+# --------------------------------------------------------------------------- sheets
+
+def _cover(w: _Writer, ctx: dict) -> None:
+    ws = w.add_sheet(w.t("wb.sheet.cover"))
+    ws.set_portrait()
+    lang = w.lang
+    label, value = w.label(), w.props(border=1)
+    ws.merge_range(0, 0, 0, 4, "", w.title())
+    w.text(ws, 0, 0, w.t("wb.title"), w.title(), track=False)
+    insp = _inspection_label(ctx["inspection"], lang)
+    ws.merge_range(1, 0, 1, 4, "", w.fmt(bold=True, font_size=12, align="center"))
+    w.text(ws, 1, 0, w.t("wb.subtitle", inspection=insp), w.fmt(bold=True, font_size=12, align="center"),
+           track=False)
+    ws.set_row(0, 28)
+
+    row = 3
+    info = [("wb.unit_code", ctx["unit_code"]), ("wb.unit_name", ctx["unit_name"]),
+            ("wb.inspection", f"{insp}（{ctx['inspection']}）" if lang == "zh" else f"{insp} ({ctx['inspection']})"),
+            ("wb.as_of", ctx["params"].as_of), ("wb.fiscal_year", ctx["params"].fiscal_year),
+            ("wb.run_id", ctx["run_id"]), ("wb.version", f"auditlib {ctx['version']}")]
+    for key, v in info:
+        w.text(ws, row, 0, w.t(key), label)
+        ws.merge_range(row, 1, row, 4, "", value)
+        if isinstance(v, str):
+            w.text(ws, row, 1, v, w.props(border=1, align="left"), track=False)
+        else:
+            w.cell(ws, row, 1, v)
+        row += 1
+
+    # data sources
+    row += 1
+    w.text(ws, row, 0, w.t("wb.sources"), w.heading(), track=False)
+    row += 1
+    heads = ["wb.src.file", "wb.src.table", "wb.src.rows", "wb.src.sha256"]
+    for c, key in enumerate(heads):
+        w.text(ws, row, c, w.t(key), w.header())
+    row += 1
+    if not ctx["sources"]:
+        w.text(ws, row, 0, w.t("wb.no_sources"), value)
+        row += 1
+    for src in ctx["sources"]:
+        w.text(ws, row, 0, src.get("file"), value)
+        w.text(ws, row, 1, src.get("table"), value)
+        rows = src.get("rows")
+        if isinstance(rows, numbers.Integral) and not isinstance(rows, bool):
+            w.cell(ws, row, 2, rows)
+        else:
+            w.text(ws, row, 2, rows, value)
+        w.text(ws, row, 3, src.get("sha256"), w.props(border=1, font_name="Consolas"))
+        row += 1
+
+    # parameters applied
+    row += 1
+    w.text(ws, row, 0, w.t("wb.params"), w.heading(), track=False)
+    row += 1
+    for c, key in enumerate(["wb.par.rule", "wb.par.name", "wb.par.label", "wb.par.value", "wb.par.override"]):
+        w.text(ws, row, c, w.t(key), w.header())
+    row += 1
+    overrides = ctx["params"].units.get(ctx["unit_code"], {})
+    for rule in ctx["rules"]:
+        values = ctx["applied"].get(rule.id, {})
+        names = [p.name for p in rule.params] + [n for n in values if n not in {p.name for p in rule.params}]
+        if not names:
+            w.text(ws, row, 0, f"{rule.id} {rule.title(lang)}", value)
+            w.text(ws, row, 1, w.t("wb.par.none"), value)
+            for c in (2, 3, 4):
+                w.blank(ws, row, c, border=1)
+            row += 1
+            continue
+        for name in names:
+            w.text(ws, row, 0, f"{rule.id} {rule.title(lang)}", value)
+            w.text(ws, row, 1, name, value)
+            try:
+                prm = rule.param(name)
+                w.text(ws, row, 2, prm.zh if lang == "zh" else prm.en, value)
+                ptype = prm.type
+            except KeyError:
+                w.blank(ws, row, 2, border=1)
+                ptype = ""
+            v = values.get(name)
+            if isinstance(v, Decimal) and ptype == "money":
+                w.money(ws, row, 3, v, border=1)
+            elif isinstance(v, Decimal):
+                ws.write_number(row, 3, float(v), w.props(border=1, num_format="0.######"))
+                w._track(ws, 3, len(_fmt_param(v)))
+            else:
+                w.cell(ws, row, 3, v)
+            w.text(ws, row, 4, w.t("wb.yes") if name in overrides.get(rule.id, {}) else "", value)
+            row += 1
+
+    # preparer and reviewer
+    row += 1
+    for who in ("wb.preparer", "wb.reviewer"):
+        w.text(ws, row, 0, w.t(who), label)
+        w.blank(ws, row, 1, border=1)
+        w.text(ws, row, 2, w.t("wb.date"), label)
+        w.blank(ws, row, 3, border=1)
+        ws.set_row(row, 24)
+        row += 1
+
+    w.fit_columns(ws, minimum={0: 16, 1: 16, 3: 16}, maximum=70)
+    ws.set_column(4, 4, 16)
+
+
+def _summary(w: _Writer, ctx: dict) -> None:
+    ws = w.add_sheet(w.t("wb.sheet.summary"))
+    lang, f = w.lang, ctx["findings"]
+    insp = _inspection_label(ctx["inspection"], lang)
+    w.text(ws, 0, 0, f"{ctx['unit_name']}（{ctx['unit_code']}） {w.t('wb.subtitle', inspection=insp)}"
+           if lang == "zh" else f"{ctx['unit_name']} ({ctx['unit_code']}) {w.t('wb.subtitle', inspection=insp)}",
+           w.heading(), track=False)
+    w.text(ws, 1, 0, w.t("wb.sum.note"), w.fmt(italic=True, font_color="#595959"), track=False)
+    head = 3
+    cols = ["wb.sum.rule", "wb.sum.title", "wb.sum.basis", "wb.sum.count", "wb.sum.high", "wb.sum.amount"]
+    for c, key in enumerate(cols):
+        w.text(ws, head, c, w.t(key), w.header())
+    row = head + 1
+    total_n = total_high = 0
+    total_amount = None
+    cell = w.props(border=1)
+    for rule in ctx["rules"]:
+        mine = f[f["rule_id"].astype(str) == rule.id] if len(f) else f
+        n = len(mine)
+        high = int((mine["severity"].astype(str) == "high").sum()) if n else 0
+        amount = _amount_total(mine["amount"]) if n else None
+        w.text(ws, row, 0, rule.id, cell)
+        w.text(ws, row, 1, rule.title(lang), cell)
+        w.text(ws, row, 2, rule.basis, cell)
+        w.cell(ws, row, 3, n)
+        w.cell(ws, row, 4, high)
+        w.money(ws, row, 5, amount, border=1)
+        total_n += n
+        total_high += high
+        if amount is not None:
+            total_amount = (total_amount or Decimal(0)) + amount
+        row += 1
+    bold = w.props(border=1, bold=True)
+    w.text(ws, row, 0, w.t("wb.sum.total"), bold)
+    w.blank(ws, row, 1, border=1, bold=True)
+    w.blank(ws, row, 2, border=1, bold=True)
+    ws.write_number(row, 3, total_n, w.props(border=1, bold=True, num_format="0"))
+    ws.write_number(row, 4, total_high, w.props(border=1, bold=True, num_format="0"))
+    w.money(ws, row, 5, total_amount, border=1, bold=True)
+    ws.freeze_panes(head + 1, 0)
+    ws.autofilter(head, 0, row - 1, len(cols) - 1)
+    ws.repeat_rows(head)
+    w.fit_columns(ws, minimum={3: 10, 4: 10, 5: 14})
+
+
+def _evidence_columns(ev: pd.DataFrame) -> list[str]:
+    cols = [c for c in ev.columns if c not in _OMIT]
+    lead = [c for c in _LEAD if c in cols]
+    tail = [c for c in _TAIL if c in cols]
+    return lead + [c for c in cols if c not in lead and c not in tail] + tail
+
+
+def _column_label(name: str, lang: str) -> str:
+    labels = COLUMN_LABELS.get(name)
+    return (labels[0] if lang == "zh" else labels[1]) if labels else str(name)
+
+
+def _rule_sheet(w: _Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None) -> None:
+    ws = w.add_sheet(rule.id)
+    lang = w.lang
+    w.text(ws, 0, 0, f"{rule.id} {rule.title(lang)}", w.heading(), track=False)
+    if rule.basis:
+        w.text(ws, 1, 0, w.t("wb.rule.basis", basis=rule.basis), track=False)
+    values = ctx["applied"].get(rule.id, {})
+    shown = "；".join(f"{n}={_fmt_param(v)}" for n, v in values.items()) if lang == "zh" else \
+        "; ".join(f"{n}={_fmt_param(v)}" for n, v in values.items())
+    w.text(ws, 2, 0, w.t("wb.rule.params", params=shown or w.t("wb.no_params")), track=False)
+    head = 5
+    if ev is None or not len(ev):
+        w.text(ws, 3, 0, w.t("wb.none"), w.fmt(bold=True, font_color="#375623"), track=False)
+        ws.freeze_panes(head, 0)
+        ws.set_column(0, 0, 12)
+        return
+    amount = _amount_total(ev["amount"]) if "amount" in ev.columns else None
+    found = (w.t("wb.rule.found", n=len(ev), amount=_fmt_amount(amount)) if amount is not None
+             else w.t("wb.rule.found_noamount", n=len(ev)))
+    w.text(ws, 3, 0, found, w.fmt(bold=True, font_color="#C00000"), track=False)
+
+    cols = _evidence_columns(ev)
+    headers = [w.t("wb.col.no")] + [_column_label(c, lang) for c in cols] + \
+        [w.t("wb.col.verified"), w.t("wb.col.remarks")]
+    for c, text in enumerate(headers):
+        w.text(ws, head, c, text, w.header())
+    sev_keys = {"high", "medium", "low"}
+    for i, rec in enumerate(ev[cols].itertuples(index=False, name=None)):
+        row = head + 1 + i
+        w.cell(ws, row, 0, i + 1)
+        for c, (name, v) in enumerate(zip(cols, rec), start=1):
+            if name == "severity" and isinstance(v, str) and v in sev_keys:
+                w.text(ws, row, c, w.t(f"wb.sev.{v}"), w.props(border=1, align="center"))
+            elif name in ("detail", "memo", "summary") and isinstance(v, str):
+                w.text(ws, row, c, v, w.props(border=1, text_wrap=True))
+            else:
+                w.cell(ws, row, c, v, column=name)
+        for c in (len(cols) + 1, len(cols) + 2):
+            w.blank(ws, row, c, border=1, bg_color="#FFF2CC")
+    last = head + len(ev)
+    ws.freeze_panes(head + 1, 2)
+    ws.autofilter(head, 0, last, len(headers) - 1)
+    ws.repeat_rows(head)
+    w.fit_columns(ws, minimum={len(cols) + 1: 24, len(cols) + 2: 16})
+
+
+def _certificate(w: _Writer, ctx: dict) -> None:
+    ws = w.add_sheet(w.t("wb.sheet.certificate"))
+    lang, f = w.lang, ctx["findings"]
+    ncols = 6  # No., rule, issue, evidence row, amount, detail
+    last_col = ncols - 1
+    ws.merge_range(0, 0, 0, last_col, "", w.title())
+    w.text(ws, 0, 0, w.t("wb.cert.title"), w.title(), track=False)
+    ws.set_row(0, 28)
+    insp = _inspection_label(ctx["inspection"], lang)
+    w.text(ws, 1, 0, w.t("wb.cert.unit", unit_name=ctx["unit_name"], unit_code=ctx["unit_code"]), track=False)
+    w.text(ws, 2, 0, w.t("wb.cert.inspection", inspection=insp, as_of=ctx["params"].as_of.isoformat(),
+                         run_id=ctx["run_id"]), track=False)
+    w.text(ws, 4, 0, w.t("wb.cert.matters"), w.heading(), track=False)
+    head = 5
+    heads = [w.t("wb.col.no"), w.t("wb.col.rule_id"), w.t("wb.col.title"), _column_label("ref", lang),
+             _column_label("amount", lang), _column_label("detail", lang)]
+    for c, text in enumerate(heads):
+        w.text(ws, head, c, text, w.header())
+    order = {r.id: i for i, r in enumerate(ctx["rules"])}
+    rows = f.assign(_o=f["rule_id"].astype(str).map(order)).sort_values(["_o", "ref"], kind="stable") \
+        if len(f) else f
+    titles = {r.id: r.title(lang) for r in ctx["rules"]}
+    row = head + 1
+    cell = w.props(border=1)
+    for i, rec in enumerate(rows.itertuples(index=False)):
+        w.cell(ws, row, 0, i + 1)
+        w.text(ws, row, 1, rec.rule_id, cell)
+        w.text(ws, row, 2, titles.get(str(rec.rule_id), getattr(rec, "title", "")), cell)
+        w.text(ws, row, 3, rec.ref, cell)
+        w.money(ws, row, 4, rec.amount, border=1)
+        w.text(ws, row, 5, rec.detail, w.props(border=1, text_wrap=True))
+        row += 1
+    if not len(rows):
+        ws.merge_range(row, 0, row, last_col, "", cell)
+        w.text(ws, row, 0, w.t("wb.none"), cell, track=False)
+        row += 1
+    bold = w.props(border=1, bold=True)
+    w.text(ws, row, 0, w.t("wb.sum.total"), bold, track=False)
+    w.text(ws, row, 1, w.t("wb.cert.total", n=len(rows)), bold, track=False)
+    for c in (2, 3, 5):
+        w.blank(ws, row, c, border=1, bold=True)
+    w.money(ws, row, 4, _amount_total(rows["amount"]) if len(rows) else None, border=1, bold=True)
+    row += 2
+
+    # the unit's opinion: a bordered box
+    w.text(ws, row, 0, w.t("wb.cert.opinion"), w.heading(), track=False)
+    row += 1
+    ws.merge_range(row, 0, row + 5, last_col, "", w.props(border=2, valign="top", text_wrap=True))
+    row += 7
+
+    # signatures, seal and dates
+    line = w.props(bottom=1)
+    for key in ("wb.cert.unit_head", "wb.cert.seal", "wb.cert.auditors", "wb.cert.reviewer"):
+        ws.merge_range(row, 0, row, 1, "", w.props(bold=True))
+        w.text(ws, row, 0, w.t(key), w.props(bold=True), track=False)
+        ws.merge_range(row, 2, row, 3, "", line)
+        w.text(ws, row, 4, w.t("wb.date") + ("：" if lang == "zh" else ":"), w.props(bold=True, align="right"),
+               track=False)
+        w.blank(ws, row, 5, bottom=1)
+        ws.set_row(row, 30)
+        row += 2
+
+    ws.freeze_panes(head + 1, 0)
+    ws.repeat_rows(head)
+    ws.print_area(0, 0, row, last_col)
+    w.fit_columns(ws, minimum={0: 6, 1: 10, 2: 20, 3: 18, 4: 14, 5: 40})
