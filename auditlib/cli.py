@@ -127,18 +127,20 @@ def scan(db, params_file, units, inspections, out, lang) -> None:
 @click.option("--kernel", default="auditlib", show_default=True, help="Jupyter kernel the notebooks run on.")
 @click.option("--cell-timeout", type=click.IntRange(1, 86400), default=600, show_default=True,
               help="Seconds one notebook cell may run before its task fails.")
+@click.option("--reuse-kernels/--fresh-kernels", default=True, show_default=True,
+              help="Reuse one warm kernel per worker (reset between notebooks), or start one per notebook.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar over tasks.")
 @LANG_OPTION
 @_handle_errors
 def run(db, params_file, units, inspections, out, run_id, resume, workers, scheduler, notebooks, kernel,
-        cell_timeout, progress, lang) -> None:
+        cell_timeout, reuse_kernels, progress, lang) -> None:
     """Run the inspection notebooks per unit: ipynb, html, xlsx, index.html, manifest.json, findings.csv."""
     from .run import run as run_batch
 
     result = run_batch(db, params_file=params_file, units=_csv_list(units), inspections=_csv_list(inspections),
                        out=out, run_id=run_id, resume=resume, workers=workers, scheduler=scheduler,
                        notebooks=notebooks, kernel=kernel, cell_timeout=cell_timeout, progress=progress,
-                       lang=lang)
+                       lang=lang, reuse_kernels=reuse_kernels)
     click.echo(result.describe(lang or default_lang()))
     for task in result.failed:
         click.echo(f"  ✗ {task['unit_code']} {task['inspection']}: {task['error']}", err=True)

@@ -108,6 +108,7 @@ class TaskSpec:
     kernel: str = KERNEL
     cell_timeout: int = 600
     start_timeout: int = 120
+    reuse_kernel: bool = True
 
     @property
     def out_dir(self) -> Path:
@@ -166,14 +167,19 @@ def execute_task(spec: TaskSpec) -> TaskResult:
         tmp_nb = out / f".{spec.inspection}.ipynb.part"
         error = None
         try:
+            km = warm_kernel(spec.kernel, spec.start_timeout) if spec.reuse_kernel else None
             pm.execute_notebook(
                 spec.notebook, str(tmp_nb),
                 parameters={"db": spec.db, "unit": spec.unit_code, "params_file": spec.params_file,
                             "lang": spec.lang, "evidence": spec.evidence, "run_id": spec.run_id},
                 kernel_name=spec.kernel, progress_bar=False, log_output=False, cwd=str(out),
-                start_timeout=spec.start_timeout, execution_timeout=spec.cell_timeout)
+                start_timeout=spec.start_timeout, execution_timeout=spec.cell_timeout,
+                **({"km": km} if km is not None else {}))
+            if km is not None:
+                reset_kernel(km)
         except Exception as exc:  # cell error, cell timeout, dead or missing kernel
             error = exc
+            discard_kernel(spec.kernel)  # its state is unknown: the next task gets a fresh one
         if tmp_nb.exists():
             os.replace(tmp_nb, final_nb)
         if final_nb.exists():
@@ -196,6 +202,84 @@ def execute_task(spec: TaskSpec) -> TaskResult:
         result.error, result.traceback = _error_summary(exc)
     result.seconds = round(time.perf_counter() - start, 3)
     return result
+
+
+# ---- warm kernels -------------------------------------------------------------------------------
+# Starting a kernel and importing pandas, DuckDB and matplotlib costs more than running a report.
+# Each worker (process, or thread under Dask) keeps one kernel per kernel name and reuses it:
+# between notebooks the user namespace is reset (imported modules stay loaded); after any error
+# the kernel is shut down and the next task starts a fresh one.
+_WARM: dict[tuple[int, str], object] = {}
+_WARM_IMPORTS = "import auditlib.report, auditlib.overview, auditlib.charts, auditlib.workbook"
+
+
+def warm_kernel(name: str, start_timeout: int = 120):
+    """This worker's running kernel ``name`` (an ``AsyncKernelManager``), started if needed."""
+    import threading
+
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+
+    key = (threading.get_ident(), name)
+    km = _WARM.get(key)
+    if km is not None and run_sync(km.is_alive)():
+        return km
+    km = AsyncKernelManager(kernel_name=name)
+    run_sync(km.start_kernel)()
+    _WARM[key] = km
+    if len(_WARM) == 1:
+        import atexit
+        from multiprocessing import util
+
+        atexit.register(shutdown_kernels)
+        util.Finalize(None, shutdown_kernels, exitpriority=10)
+    _kernel_execute(km, _WARM_IMPORTS, start_timeout)
+    return km
+
+
+def _kernel_execute(km, code: str, timeout: int = 60) -> None:
+    from jupyter_client import BlockingKernelClient
+
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=timeout)
+        reply = kc.execute_interactive(code, timeout=timeout, store_history=False,
+                                       output_hook=lambda msg: None)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"kernel: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+    finally:
+        kc.stop_channels()
+
+
+def reset_kernel(km) -> None:
+    """Forget the last notebook's variables; keep imported modules warm."""
+    _kernel_execute(km, "get_ipython().reset(new_session=False)\nimport gc; gc.collect()")
+
+
+def discard_kernel(name: str) -> None:
+    import threading
+
+    from jupyter_core.utils import run_sync
+
+    km = _WARM.pop((threading.get_ident(), name), None)
+    if km is not None:
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # already dead
+            pass
+
+
+def shutdown_kernels() -> None:
+    from jupyter_core.utils import run_sync
+
+    while _WARM:
+        _, km = _WARM.popitem()
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:
+            pass
 
 
 def _sources(db) -> list[dict]:
@@ -290,7 +374,7 @@ def _select_units(db, units, lang) -> dict[str, str]:
 
 def run(db, params_file=None, units=None, inspections=None, out="outputs", run_id=None, resume=False,
         workers=None, scheduler=None, notebooks=None, kernel=KERNEL, cell_timeout=600, progress=True,
-        lang=None) -> RunResult:
+        lang=None, reuse_kernels=True) -> RunResult:
     """Run the inspection notebooks for ``units`` × ``inspections``.
 
     Parameters
@@ -317,6 +401,9 @@ def run(db, params_file=None, units=None, inspections=None, out="outputs", run_i
         Jupyter kernel name the notebooks run on.
     cell_timeout : int
         Seconds one cell may run before its task fails.
+    reuse_kernels : bool
+        Keep one warm kernel per worker and reset it between notebooks (fast); False starts a
+        fresh kernel for every notebook.
 
     Returns
     -------
@@ -406,7 +493,7 @@ def run(db, params_file=None, units=None, inspections=None, out="outputs", run_i
                       folder=x["folder"], notebook=str(notebooks / f"{x['inspection']}.ipynb"),
                       run_dir=str(run_dir), db=str(db), params_file=params_file, lang=lang,
                       evidence=str(task_evidence_path(work, x["folder"], x["inspection"])), run_id=str(run_id),
-                      kernel=kernel, cell_timeout=int(cell_timeout))
+                      kernel=kernel, cell_timeout=int(cell_timeout), reuse_kernel=bool(reuse_kernels))
              for x in todo]
     by_key = {(x["unit_code"], x["inspection"]): x for x in manifest["tasks"]}
 
