@@ -13,20 +13,10 @@ import sys
 import nbformat
 import pytest
 
-from auditlib.ingest import ingest
 from auditlib.run import NOTEBOOK_PARAMETERS, NOTEBOOKS, OVERVIEW_PARAMETERS
-from auditlib.sample import generate
 
 pytestmark = pytest.mark.batch
 NAMES = ["idle_funds", "slush_funds", "delayed_payments", "overview"]
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    base = tmp_path_factory.mktemp("nbval")
-    generate(base / "data", units=8, seed=2024)
-    ingest(base / "data", base / "audit.duckdb")
-    return base / "audit.duckdb"
 
 
 def test_nbval_runs_every_notebook(sample_db, tmp_path):

@@ -1,0 +1,111 @@
+"""Charts: Chinese renders with the shipped CJK font, and each chart draws the unit's own data."""
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from matplotlib import font_manager, rcParams
+from matplotlib.figure import Figure
+
+from auditlib import charts
+from auditlib.benford import benford_test
+from auditlib.db import connect, query
+from auditlib.params import load_params
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def con(sample_db):
+    c = connect(sample_db)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def params():
+    return load_params()
+
+
+def test_cjk_font_comes_from_the_dependency_and_renders_chinese():
+    name = charts.use_cjk_font()
+    assert charts.font_path().name == charts.FONT_FILE
+    assert rcParams["font.sans-serif"][0] == name
+    found = font_manager.findfont(font_manager.FontProperties(family=["sans-serif"]))
+    assert found == str(charts.font_path())
+    fig = Figure()
+    fig.subplots().set_title("沉淀资金 小金库 支付不及时")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert charts.figure_png(fig).startswith(PNG)
+
+
+def test_missing_glyph_is_an_error_not_a_box():
+    fig = Figure()
+    ax = fig.subplots()
+    ax.set_title("未支出", fontfamily="DejaVu Sans")  # a font without CJK glyphs
+    with pytest.raises(UserWarning, match="missing from"):
+        charts.figure_png(fig)
+
+
+@pytest.mark.parametrize("rule_id", sorted(charts.CHARTS))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_chart_renders_for_a_unit_with_data(con, params, rule_id, lang):
+    fig = charts.CHARTS[rule_id](con, "001", params, lang)
+    assert isinstance(fig, Figure)
+    assert charts.figure_png(fig).startswith(PNG)
+    title = fig.axes[0].get_title()
+    assert title
+    has_cjk = any("\u4e00" <= ch <= "\u9fff" for ch in title)
+    assert has_cjk == (lang == "zh")
+
+
+def test_days_to_pay_counts_every_paid_sme_payment_and_draws_the_legal_lines(con, params):
+    fig = charts.days_to_pay(con, "001", params, "zh")
+    ax = fig.axes[0]
+    n = query(con, """SELECT count(*) AS n FROM payments WHERE unit_code = '001' AND payee_is_sme
+                      AND accepted_on IS NOT NULL AND paid_on IS NOT NULL AND paid_on <= ?::DATE""",
+              [params.as_of])["n"][0]
+    assert n > 0
+    assert sum(p.get_height() for p in ax.patches) == n
+    lines = sorted(line.get_xdata()[0] for line in ax.get_lines())
+    dp01 = params.for_unit("001")["DP01"]
+    assert lines == [dp01["term_days_default"], dp01["max_term_days"]]
+
+
+def test_days_to_pay_is_none_for_a_unit_without_sme_payments(con, params):
+    codes = query(con, """SELECT unit_code FROM units WHERE unit_code NOT IN
+                          (SELECT unit_code FROM payments WHERE payee_is_sme AND paid_on IS NOT NULL
+                           AND accepted_on IS NOT NULL)""")["unit_code"]
+    if codes.empty:
+        pytest.skip("every sample unit pays SMEs")
+    assert charts.days_to_pay(con, codes[0], params, "zh") is None
+
+
+def test_benford_chart_shows_the_units_shares_and_mad(con, params):
+    amounts = query(con, "SELECT amount FROM payments WHERE unit_code = '001' AND amount >= 10")["amount"]
+    result = benford_test(amounts)
+    fig = charts.benford(con, "001", params, "en")
+    ax = fig.axes[0]
+    heights = [p.get_height() for p in ax.patches]
+    assert len(heights) == 9
+    assert sum(heights) == pytest.approx(1.0)
+    assert f"n={result.n}" in ax.get_title() and f"{result.mad:.4f}" in ax.get_title()
+
+
+def test_aging_draws_one_bar_per_unspent_budget_line(con, params):
+    unspent = query(con, """
+        SELECT count(*) AS n FROM budget b WHERE b.unit_code = '001' AND b.issued_on <= ?::DATE
+          AND b.amount > COALESCE((SELECT SUM(amount) FROM payments y WHERE y.budget_id = b.budget_id
+                                   AND y.paid_on <= ?::DATE), 0)""", [params.as_of, params.as_of])["n"][0]
+    fig = charts.aging(con, "001", params, "zh")
+    assert len(fig.axes[0].patches) == unspent
+
+
+def test_progress_marks_lines_below_the_floor_red(con, params):
+    from auditlib.engine import inspect
+
+    fig = charts.progress(con, "001", params, "zh")
+    red = sum(1 for p in fig.axes[0].patches if p.get_facecolor()[:3] == pytest.approx((0.7529, 0.3137, 0.3020), abs=1e-3))
+    found = inspect(con, "delayed_payments", "001", params).findings
+    assert red == (found["rule_id"] == "DP03").sum()
