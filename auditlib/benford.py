@@ -7,6 +7,7 @@ digit.  SF08 uses the first-digit MAD.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -128,3 +129,157 @@ def _as_decimal(value) -> Decimal:
         return Decimal(repr(value) if isinstance(value, float) else str(value))
     except (InvalidOperation, ValueError):
         return Decimal(0)
+
+
+# ------------------------------------------------------------------ the report
+
+#: round thresholds tried as a reporting floor: 1, 2, 2.5 and 5 times a power of ten
+_FLOOR_MULTIPLES = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5))
+
+
+@dataclass(frozen=True)
+class Floor:
+    """A reporting floor: many amounts just above ``threshold``, few just below."""
+
+    threshold: Decimal
+    #: share of the positive amounts in [threshold, 2 x threshold)
+    share_above: float
+    #: share of the positive amounts in [threshold / 2, threshold)
+    share_below: float
+    #: share of the positive amounts below threshold
+    share_under: float
+
+    @property
+    def distorts_first_digit(self) -> bool:
+        """A floor at a power of ten cuts whole decades and leaves first digits alone; any other cuts
+        the digits below its own out of the first decade above it."""
+        return leading_digits(self.threshold, 1) != 1 or self.threshold.normalize().as_tuple().digits != (1,)
+
+
+def detect_floor(amounts: Iterable, min_share: float = 0.10, min_ratio: float = 4.0) -> Floor | None:
+    """A reporting floor in ``amounts`` (e.g. published "payments over £500"), or None.
+
+    A round threshold T (1, 2, 2.5 or 5 times a power of ten) is a floor when at least
+    ``min_share`` of the positive amounts lie in [T, 2T), that octave holds at least
+    ``min_ratio`` times as many amounts as the octave below, [T/2, T), and no fewer than the
+    octave above, [2T, 4T).  Under Benford's law (scale invariance) neighbouring octaves hold
+    about the same number, so a step of that size right where the amounts peak means amounts
+    below T were cut off, mostly or wholly; a bell-shaped distribution whose peak lies higher
+    up is not a floor.  The steepest such step wins.
+    """
+    values = sorted(abs(_as_decimal(v)) for v in amounts if v is not None and _as_decimal(v) > 0)
+    n = len(values)
+    if not n:
+        return None
+    def count(lo: Decimal, hi: Decimal) -> int:
+        return bisect.bisect_left(values, hi) - bisect.bisect_left(values, lo)
+
+    lo_exp = values[0].adjusted() - 1
+    hi_exp = values[-1].adjusted() + 1
+    best: tuple[float, Floor] | None = None
+    for exp in range(lo_exp, hi_exp + 1):
+        for m in _FLOOR_MULTIPLES:
+            t = m.scaleb(exp)
+            above, below = count(t, 2 * t), count(t / 2, t)
+            if above < min_share * n or above < min_ratio * below or above < count(2 * t, 4 * t):
+                continue
+            ratio = above / below if below else math.inf
+            floor = Floor(t.normalize(), above / n, below / n, bisect.bisect_left(values, t) / n)
+            if best is None or ratio > best[0]:
+                best = (ratio, floor)
+    return best[1] if best else None
+
+
+@dataclass(frozen=True)
+class BenfordReport:
+    """Benford tests of one set of amounts with what an auditor should know before reading them:
+    first-digit and first-two-digits tests, the most frequent amounts (Nigrini's number
+    duplication test), a reporting floor if any, and notes in Chinese and English."""
+
+    first: BenfordResult
+    first_two: BenfordResult
+    #: ``amount``, ``count``, ``share`` of the most frequent amounts, most frequent first
+    top_amounts: pd.DataFrame
+    floor: Floor | None
+    min_amount: Decimal | None
+    #: (zh, en) observations
+    notes: tuple[tuple[str, str], ...]
+
+    def observations(self, lang: str = "zh") -> list[str]:
+        return [zh if lang == "zh" else en for zh, en in self.notes]
+
+    def describe(self, lang: str = "zh") -> str:
+        zh = lang == "zh"
+        lines = []
+        for res in (self.first, self.first_two):
+            name = ("首位数字" if res.digits == 1 else "首两位数字") if zh else (
+                "first digit" if res.digits == 1 else "first two digits")
+            lines.append(f"{name}: n = {res.n}, MAD = {res.mad:.5f}, chi² = {res.chi_square:.1f} ({res.label(lang)})")
+        if len(self.top_amounts):
+            head = "最常见金额" if zh else "most frequent amounts"
+            lines.append(head + ": " + ", ".join(f"{a} × {c}" for a, c in
+                                                 zip(self.top_amounts["amount"], self.top_amounts["count"])))
+        lines.extend(self.observations(lang))
+        return "\n".join(lines)
+
+
+def _plain(d: Decimal) -> str:
+    """A threshold as people write it: 500, 2.5, 0.5 (never 5E+2)."""
+    text = format(d.normalize(), "f")
+    return text
+
+
+def benford_report(amounts: Iterable, min_amount=10, top: int = 10) -> BenfordReport:
+    """The Benford report of ``amounts`` (tests on amounts >= ``min_amount``, as Nigrini does).
+
+    Notes name a reporting floor that distorts the leading digits, too few amounts for the
+    tests to mean much, and amounts repeated so often that they alone move the digit table.
+    """
+    values = [_as_decimal(v) for v in amounts if v is not None]
+    first = benford_test(values, 1, min_amount=min_amount)
+    two = benford_test(values, 2, min_amount=min_amount)
+    counts = Counter(v for v in values if v != 0)
+    total = sum(counts.values())
+    top_rows = [{"amount": a, "count": c, "share": c / total} for a, c in counts.most_common(top)]
+    top_amounts = pd.DataFrame(top_rows, columns=["amount", "count", "share"])
+    floor = detect_floor(values)
+    floor_min = None if min_amount is None else Decimal(str(min_amount))
+    if floor is not None and floor_min is not None and floor.threshold <= floor_min:
+        floor = None  # the tests leave out amounts below min_amount anyway
+    notes: list[tuple[str, str]] = []
+    if floor is not None:
+        t, t2, half = (_plain(x) for x in (floor.threshold, floor.threshold * 2, floor.threshold / 2))
+        d = leading_digits(floor.threshold, 1)
+        low = "1" if d == 2 else f"1–{d - 1}"
+        low_en = "1" if d == 2 else f"1-{d - 1}" 
+        common_zh = (f"报告下限：{floor.share_above:.0%} 的金额在 {t}–{t2} 之间，紧邻其下的 {half}–{t} "
+                     f"只有 {floor.share_below:.1%}，低于 {t} 的共 {floor.share_under:.1%}。数据看来主要只列出 {t} "
+                     f"以上的支付（公开口径如“超过 {t} 的支付”），")
+        common_en = (f"Reporting floor: {floor.share_above:.0%} of the amounts lie between {t} and {t2} but only "
+                     f"{floor.share_below:.1%} between {half} and {t} ({floor.share_under:.1%} below {t}). The data "
+                     f"appear to list mostly payments over {t} (a published reporting floor such as "
+                     f"'payments over {t}'), ")
+        if floor.distorts_first_digit:
+            notes.append((
+                common_zh + f"这个下限扭曲了首位数字：首位 {d}–9 被抬高、{low} 被压低，"
+                            "偏离本福特分布主要由下限造成，不能据此认定舞弊。",
+                common_en + f"and this floor distorts the leading digits: first digits {d}-9 are inflated and "
+                            f"{low_en} depressed, so the deviation from Benford's law comes mostly from the floor "
+                            "and is no sign of manipulation by itself."))
+        else:
+            notes.append((
+                common_zh + "下限是 10 的整数次幂，本身不扭曲首位数字，但紧邻下限的金额分布仍需留意。",
+                common_en + "the floor is a power of ten, which by itself leaves the first digits undistorted."))
+    if first.n < 1000:
+        notes.append((f"金额只有 {first.n} 笔（≥ {min_amount}），本福特检验需要较多数据（一般 1000 笔以上），结论仅供参考。",
+                      f"Only {first.n} amounts (>= {min_amount}); Benford tests need many amounts (about 1,000 or "
+                      "more), so read the result as a weak indicator."))
+    if len(top_amounts) and top_amounts["share"].iloc[0] >= 0.01:
+        a, c, s = top_amounts["amount"].iloc[0], top_amounts["count"].iloc[0], top_amounts["share"].iloc[0]
+        notes.append((f"金额 {a} 出现 {c} 次（{s:.1%}），单独就能抬高首两位数字 {leading_digits(a, 2)} 的比例，"
+                      "应先查明这类重复金额（常为固定费用或重复支付）。",
+                      f"The amount {a} occurs {c} times ({s:.1%}) and alone inflates the first-two-digits "
+                      f"combination {leading_digits(a, 2)}; explain such repeated amounts first (fixed fees or "
+                      "duplicate payments)."))
+    return BenfordReport(first=first, first_two=two, top_amounts=top_amounts, floor=floor,
+                         min_amount=floor_min, notes=tuple(notes))

@@ -65,13 +65,16 @@ def sample(out_dir: str, n_units: int, seed: int, lang: str | None) -> None:
 @main.command()
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--db", required=True, type=click.Path(dir_okay=False), help="DuckDB database file.")
+@click.option("--mapping", default=None,
+              help="Mapping profile (YAML file, or the name of one in params/mappings/) for exports "
+                   "in another layout (用友, 金蝶, open data).")
 @LANG_OPTION
 @_handle_errors
-def ingest(data_dir: str, db: str, lang: str | None) -> None:
+def ingest(data_dir: str, db: str, mapping: str | None, lang: str | None) -> None:
     """Load and validate the CSV/XLSX files of DATA_DIR into DB."""
     from .ingest import ingest as run_ingest
 
-    report = run_ingest(data_dir, db)
+    report = run_ingest(data_dir, db, mapping=mapping)
     click.echo(report.describe(lang or default_lang()))
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import auditlog, schema
+from . import auditlog, mapping as _mapping, schema
 from .checks import completeness_warnings
-from .errors import DatabaseError, InputError, MissingColumnError
+from .errors import DatabaseError, InputError, MappingError, MissingColumnError
 from .i18n import register, t
 from .readers import read_file
 from .values import PARSERS, ValueParseError, is_subtotal, parse_text
@@ -52,6 +52,10 @@ register({
     "ingest.status.skipped": ("跳过（文件名不对应任何表）", "skipped (no table matches the file name)"),
     "ingest.warnings": ("完整性警告 {n} 条：", "{n} completeness warning(s):"),
     "ingest.rejects": ("拒收行明细见 {path}", "rejected rows are listed in {path}"),
+    "ingest.filtered": ("映射配置 {profile}，过滤 {n} 行", "profile {profile}, {n} row(s) filtered out"),
+    "ingest.mapped": ("映射配置 {profile}", "profile {profile}"),
+    "ingest.filtered_total": ("读取的行中有 {n} 行被映射配置的过滤条件排除",
+                              "of the rows read, {n} were left out by the mapping profile's filters"),
     "ingest.total": ("合计：读取 {read}，载入 {loaded}，合计行 {subtotal}，拒收 {rejected}",
                      "total: read {read}, loaded {loaded}, subtotal {subtotal}, rejected {rejected}"),
 })
@@ -76,12 +80,17 @@ class FileReport:
     rows_loaded: int = 0
     rows_subtotal: int = 0
     rows_rejected: int = 0
+    #: rows a mapping profile's filters left out (0 without a profile)
+    rows_filtered: int = 0
+    #: the mapping profile that read the file, if any
+    mapping: str | None = None
     #: ``loaded``, ``already loaded`` or ``skipped``
     status: str = "loaded"
     reason: str | None = None
 
     def check(self) -> None:
-        assert self.rows_read == self.rows_loaded + self.rows_subtotal + self.rows_rejected, self
+        assert self.rows_read == (self.rows_loaded + self.rows_subtotal + self.rows_rejected
+                                  + self.rows_filtered), self
 
 
 @dataclass
@@ -103,6 +112,9 @@ class IngestReport:
             status = t(status_key.get(f.status, f.status), lang)
             if f.reason and f.status != "skipped":
                 status += f" ({f.reason})"
+            if f.mapping and f.status == "loaded":
+                status += " (" + (t("ingest.filtered", lang, profile=f.mapping, n=f.rows_filtered) if f.rows_filtered
+                                  else t("ingest.mapped", lang, profile=f.mapping)) + ")"
             body.append([f.file, f.table or "-", status, str(f.rows_read), str(f.rows_loaded),
                          str(f.rows_subtotal), str(f.rows_rejected)])
 
@@ -120,6 +132,9 @@ class IngestReport:
                        loaded=sum(f.rows_loaded for f in self.files),
                        subtotal=sum(f.rows_subtotal for f in self.files),
                        rejected=sum(f.rows_rejected for f in self.files)))
+        filtered = sum(f.rows_filtered for f in self.files)
+        if filtered:
+            lines.append(t("ingest.filtered_total", lang, n=filtered))
         if self.rejects and self.rejects_path:
             lines.append(t("ingest.rejects", lang, path=self.rejects_path))
         if self.warnings:
@@ -215,9 +230,12 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _load_file(con, path: Path, table: schema.Table, rep: FileReport, seen: set,
-               rejects: list[Reject]) -> None:
-    raw = read_file(path)
+               rejects: list[Reject], profile=None) -> None:
+    raw = read_file(path, profile.encoding if profile is not None else None)
     rep.encoding = raw.encoding
+    labels: dict[str, str] = {}
+    if profile is not None:  # the profile turns source rows into the table's cells
+        raw, labels = profile.apply(raw, path.name)
     mapped, extra = map_header(table, raw.header, path.name)
     subtotal_idx = [mapped[c] for c in table.subtotal_columns if c in mapped]
     subtotal_idx += [mapped[c.name] for c in table.columns if c.type == "date" and c.name in mapped]
@@ -228,6 +246,9 @@ def _load_file(con, path: Path, table: schema.Table, rep: FileReport, seen: set,
 
     for line, values in raw.rows:
         rep.rows_read += 1
+        if values is _mapping.FILTERED:
+            rep.rows_filtered += 1
+            continue
         values = list(values)
         if len(values) < n_header:
             values += [None] * (n_header - len(values))
@@ -239,10 +260,13 @@ def _load_file(con, path: Path, table: schema.Table, rep: FileReport, seen: set,
         errors: list[Reject] = []
         for col in table.columns:
             cell = values[mapped[col.name]] if col.name in mapped else None
+            if isinstance(cell, _mapping.BadCell):
+                errors.append(Reject(path.name, line, labels.get(col.name, col.name), cell.value, cell.reason))
+                continue
             try:
                 val = PARSERS[col.type](cell)
             except ValueParseError as exc:
-                errors.append(Reject(path.name, line, col.name, _show(cell), exc.reason))
+                errors.append(Reject(path.name, line, labels.get(col.name, col.name), _show(cell), exc.reason))
                 continue
             if val is None:
                 if (table.name, col.name) in ZERO_IF_EMPTY:
@@ -254,7 +278,7 @@ def _load_file(con, path: Path, table: schema.Table, rep: FileReport, seen: set,
             row["fiscal_year"] = row["issued_on"].year
         for col in table.columns:
             if col.required and col.name in row and row[col.name] is None:
-                errors.append(Reject(path.name, line, col.name, "", "missing required value"))
+                errors.append(Reject(path.name, line, labels.get(col.name, col.name), "", "missing required value"))
         if not errors:
             key = tuple(row[k] for k in table.key)
             if key in seen:
@@ -323,16 +347,24 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
     ``rejects.csv`` and an audit-log line beside the database.  Raises
     :class:`MissingColumnError` (nothing is loaded then) when a file lacks a
     required column.
+
+    ``mapping`` is a mapping profile (a YAML path or the name of one in
+    ``params/mappings/``, see :mod:`auditlib.mapping`): the files it names are
+    read through it into its table; other files follow the file-name rules.
+    A profile that matches no file, or names a column a file lacks, raises
+    :class:`~auditlib.errors.MappingError` and nothing is loaded.
     """
-    if mapping is not None:
-        raise InputError("映射配置尚未支持 / mapping profiles are not supported yet",
-                         file=str(mapping), line=None, column=None, reason="unsupported")
+    profile = _mapping.load_profile(mapping) if mapping is not None else None
     data_dir, db = Path(data_dir), Path(db)
     if not data_dir.is_dir():
         raise InputError(f"数据目录不存在 / data folder not found: {data_dir}",
                          file=str(data_dir), line=None, column=None, reason="missing")
     files = sorted(p for p in data_dir.iterdir()
                    if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith("~$"))
+    if profile is not None and not any(profile.matches(p.name) for p in files):
+        raise MappingError(f"{data_dir}: 没有文件符合映射配置 {profile.name} 的 files {list(profile.files)} / "
+                           f"no file matches the files of mapping profile {profile.name}",
+                           file=str(data_dir), key="files", line=None, column=None, reason="no file")
     db.parent.mkdir(parents=True, exist_ok=True)
     try:
         con = duckdb.connect(str(db))
@@ -349,13 +381,14 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
         for path in files:
             sha = _sha256(path)
             digests[str(path)] = sha
-            table_name = schema.table_for_file(path.stem)
+            use_profile = profile is not None and profile.matches(path.name)
+            table_name = profile.table if use_profile else schema.table_for_file(path.stem)
             if table_name is None:
                 report.files.append(FileReport(path.name, None, sha, status="skipped",
                                                reason="no table matches the file name"))
                 logger.info("%s: skipped, no table matches the file name", path.name)
                 continue
-            rep = FileReport(path.name, table_name, sha)
+            rep = FileReport(path.name, table_name, sha, mapping=profile.name if use_profile else None)
             done = con.execute("SELECT file FROM _ingested_files WHERE sha256 = ?", [sha]).fetchone()
             if done is not None or sha in run_hashes:
                 rep.status = "already loaded"
@@ -366,7 +399,8 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
             table = schema.TABLES[table_name]
             if table_name not in seen_keys:
                 seen_keys[table_name] = _existing_keys(con, table)
-            _load_file(con, path, table, rep, seen_keys[table_name], report.rejects)
+            _load_file(con, path, table, rep, seen_keys[table_name], report.rejects,
+                       profile if use_profile else None)
             con.execute("INSERT INTO _ingested_files VALUES (?, ?, ?, ?, ?)",
                         [sha, path.name, table_name, rep.rows_loaded,
                          _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)])
@@ -394,12 +428,14 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
     with open(report.report_path, "w", encoding="utf-8") as fh:
         json.dump(records, fh, ensure_ascii=False, indent=2)
     write_rejects(Path(report.rejects_path), report.rejects)
-    auditlog.append(db, "ingest", files, {
+    auditlog.append(db, "ingest", files + ([Path(profile.path)] if profile is not None else []), {
         "files": len(report.files),
         "rows_read": sum(f.rows_read for f in report.files),
         "rows_loaded": sum(f.rows_loaded for f in report.files),
         "rows_subtotal": sum(f.rows_subtotal for f in report.files),
         "rows_rejected": sum(f.rows_rejected for f in report.files),
+        "rows_filtered": sum(f.rows_filtered for f in report.files),
+        "mapping": profile.path if profile is not None else None,
         "warnings": len(report.warnings),
     }, digests=digests)
     return report

@@ -96,13 +96,18 @@ def _blank(values) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def read_csv(path: str | Path) -> RawFile:
-    """Read a CSV file: every cell a string, encoding detected."""
+def read_csv(path: str | Path, encoding: str | None = None) -> RawFile:
+    """Read a CSV file: every cell a string, encoding detected (or ``encoding``, checked strictly)."""
     path = Path(path)
     with open(path, "rb") as fh:
         data = fh.read()
-    encoding = detect_encoding(data, path.name)
-    text = data.decode(encoding)
+    if encoding is None:
+        encoding = detect_encoding(data, path.name)
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InputError(f"{path.name}: 不是 {encoding} 编码 / not in the encoding {encoding}: {exc}",
+                         file=path.name, line=None, column=None, reason=str(exc)) from exc
     reader = csv.reader(io.StringIO(text, newline=""))
     header: list | None = None
     rows: list[tuple[int, list]] = []
@@ -156,12 +161,12 @@ def read_xlsx(path: str | Path) -> RawFile:
     return RawFile(header or [], iter(rows), None)
 
 
-def read_file(path: str | Path) -> RawFile:
-    """Read a ``.csv`` or ``.xlsx`` file."""
+def read_file(path: str | Path, encoding: str | None = None) -> RawFile:
+    """Read a ``.csv`` or ``.xlsx`` file (``encoding`` of a CSV file: detected when None)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_csv(path)
+        return read_csv(path, encoding)
     if suffix == ".xlsx":
         return read_xlsx(path)
     raise InputError(
