@@ -164,7 +164,7 @@ def execute_task(spec: TaskSpec) -> TaskResult:
         result.amount = f"{total_amount(findings):.2f}"
         out.mkdir(parents=True, exist_ok=True)
         final_nb = out / f"{spec.inspection}.ipynb"
-        tmp_nb = out / f".{spec.inspection}.ipynb.part"
+        tmp_nb = out / f".{spec.inspection}.part.ipynb"
         error = None
         try:
             km = warm_kernel(spec.kernel, spec.start_timeout) if spec.reuse_kernel else None
@@ -542,7 +542,7 @@ def _execute(specs, record, *, workers, scheduler, progress, lang) -> None:
             with Client(scheduler, set_as_default=False) as client:
                 futures = {client.submit(execute_task, s, pure=False, key=f"auditlib-{s.run_id}-{i}"): s
                            for i, s in enumerate(specs)}
-                for fut in as_completed(futures):
+                for fut in as_completed(list(futures), loop=client.loop):
                     record(_collect(fut, futures[fut], lang))
                     bar.update()
         else:
@@ -576,7 +576,7 @@ def _run_overview(run_dir: Path, db, params_file, lang, notebooks: Path, kernel,
     from .html_report import export_html
 
     start = time.perf_counter()
-    tmp = run_dir / ".overview.ipynb.part"
+    tmp = run_dir / ".overview.part.ipynb"
     final = run_dir / "overview.ipynb"
     entry = {"status": "failed", "notebook": "overview.ipynb", "html": "overview.html", "error": None}
     try:

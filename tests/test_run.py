@@ -59,6 +59,23 @@ def local_run(county):
     return run(db, out=base / "outputs", run_id="local", workers=2, progress=False)
 
 
+def test_reviewer_html_is_self_contained_chinese_and_codeless(local_run):
+    from auditlib.html_report import external_urls
+
+    run_dir = local_run.run_dir
+    pages = sorted(run_dir.rglob("*.html"))
+    assert len(pages) == 8 * 3 + 2  # reports, overview, index
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert external_urls(text) == [], page
+        assert '<html lang="zh-CN">' in text, page
+        assert "Report.open" not in text and "from auditlib" not in text, page  # no code cells
+    report = (run_dir / "001" / "slush_funds.html").read_text(encoding="utf-8")
+    assert "小金库" in report and "SF02" in report and "本福特" in report
+    assert report.count('src="data:image/png;base64,') >= 2  # reconciliation and Benford charts
+    assert 'src="data:image/png;base64,' in (run_dir / "overview.html").read_text(encoding="utf-8")
+
+
 def test_local_batch_equals_truth_and_scan(county, local_run):
     base, db, truth = county
     assert local_run.exit_code == 0, local_run.failed
@@ -88,7 +105,7 @@ def test_run_leaves_every_artifact(county, local_run):
             assert (run_dir / task[kind]).is_file(), task[kind]
     assert (run_dir / "index.html").is_file() and (run_dir / "overview.html").is_file()
     assert manifest["overview"]["status"] == "ok"
-    assert not list(run_dir.rglob("*.part")) and not (run_dir / ".work").exists()
+    assert not list(run_dir.rglob("*.part*")) and not (run_dir / ".work").exists()
     # the executed notebook ran on the project's kernel with the task's parameters
     nb = nbformat.read(run_dir / "001" / "slush_funds.ipynb", as_version=4)
     assert nb.metadata.kernelspec.name == "auditlib"
@@ -167,7 +184,8 @@ def test_failing_task_then_resume(county, tmp_path):
     kept = {k: (run_dir / v["notebook"]).stat().st_mtime_ns for k, v in status.items()}
 
     shutil.copy(NOTEBOOKS / "slush_funds.ipynb", nbs / "slush_funds.ipynb")  # fixed
-    result = CliRunner().invoke(main, [*args[:6], "--run-id", "r1", "--resume", "--no-progress"])
+    result = CliRunner().invoke(main, [*args[:5], "--run-id", "r1", "--resume", "--notebooks", str(nbs),
+                                       "--no-progress"])
     assert result.exit_code == 0, result.output
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert {x["status"] for x in manifest["tasks"]} == {"ok"}

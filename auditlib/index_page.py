@@ -1,0 +1,126 @@
+"""``index.html``: a run at a glance for reviewers, built from its manifest.
+
+Units × inspections with status, finding counts, amounts and links to each report,
+workbook and notebook; the failures with their error; the inputs with SHA-256.
+Every value is escaped (Jinja2 autoescape) and every link is relative and
+percent-encoded, so the page opens from disk, offline, wherever the run folder is copied.
+"""
+from __future__ import annotations
+
+import os
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import quote
+
+from .catalogue import INSPECTIONS
+from .i18n import register, t
+
+TEMPLATE = Path(__file__).resolve().parent / "templates" / "index.html.j2"
+PAGE_LANG = {"zh": "zh-CN", "en": "en"}
+
+register({
+    "idx.title": ("专项检查批量运行", "Inspection run"),
+    "idx.as_of": ("检查截止日", "Cut-off"),
+    "idx.started": ("开始时间", "Started"),
+    "idx.finished": ("结束时间", "Finished"),
+    "idx.status": ("任务状态", "Tasks"),
+    "idx.tally": ("共 {n} 项：成功 {ok}，失败 {failed}，未完成 {other}",
+                  "{n} tasks: {ok} ok, {failed} failed, {other} not done"),
+    "idx.total": ("发现问题合计", "Findings in all"),
+    "idx.total_value": ("{n} 条，涉及金额 {amount} 元", "{n}, amount {amount} yuan"),
+    "idx.overview": ("全县总览", "County overview"),
+    "idx.matrix": ("单位 × 检查事项", "Units × inspections"),
+    "idx.unit_code": ("单位编码", "Unit code"),
+    "idx.unit_name": ("单位名称", "Unit"),
+    "idx.inspection": ("检查事项", "Inspection"),
+    "idx.items": ("条", "findings"),
+    "idx.yuan": ("元", "yuan"),
+    "idx.report": ("报告", "report"),
+    "idx.workbook": ("工作底稿", "workbook"),
+    "idx.failures": ("失败的任务", "Failed tasks"),
+    "idx.error": ("错误", "Error"),
+    "idx.inputs": ("数据来源", "Data sources"),
+    "idx.file": ("文件", "File"),
+    "idx.table": ("表", "Table"),
+    "idx.rows": ("行数", "Rows"),
+    "idx.software": ("软件版本", "Software"),
+    "idx.st.ok": ("完成", "ok"),
+    "idx.st.failed": ("失败", "failed"),
+    "idx.st.pending": ("未运行", "pending"),
+    "idx.st.skipped": ("跳过", "skipped"),
+})
+
+
+#: labels the template shows as they are (``idx.<key>``)
+_LABELS = ("title", "as_of", "started", "finished", "status", "total", "overview", "matrix", "unit_code",
+           "unit_name", "inspection", "items", "yuan", "report", "workbook", "failures", "error", "inputs",
+           "file", "table", "rows", "software")
+
+
+def _link(run_dir: Path, rel: str | None) -> str | None:
+    """A relative, percent-encoded link to ``rel`` when that file exists."""
+    if not rel or not (run_dir / rel).is_file():
+        return None
+    return "/".join(quote(part, safe="") for part in Path(rel).parts)
+
+
+def _money(text) -> str:
+    try:
+        return f"{Decimal(str(text)):,.2f}"
+    except (InvalidOperation, ValueError, TypeError):
+        return "—"
+
+
+def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
+    """Everything the template shows, as plain data (tests read it too)."""
+    tasks = manifest.get("tasks", [])
+    names = list(dict.fromkeys(x["inspection"] for x in tasks))
+    inspections = [{"name": n, "label": INSPECTIONS.get(n, (n, n))[0 if lang == "zh" else 1]} for n in names]
+    rows: dict[str, dict] = {}
+    for x in tasks:
+        row = rows.setdefault(x["unit_code"], {"unit_code": x["unit_code"], "unit_name": x.get("unit_name") or "",
+                                               "cells": {n: None for n in names}})
+        row["cells"][x["inspection"]] = {
+            "status": x["status"], "status_label": t(f"idx.st.{x['status']}", lang),
+            "findings": x.get("findings"), "amount": _money(x.get("amount")),
+            "html": _link(run_dir, x.get("html")), "xlsx": _link(run_dir, x.get("xlsx")),
+            "notebook": _link(run_dir, x.get("notebook")),
+        }
+    for row in rows.values():
+        row["cells"] = [row["cells"][n] for n in names]
+    label = {i["name"]: i["label"] for i in inspections}
+    failures = [{"unit_code": x["unit_code"], "unit_name": x.get("unit_name") or "",
+                 "inspection": label.get(x["inspection"], x["inspection"]), "error": x.get("error") or "",
+                 "html": _link(run_dir, x.get("html"))}
+                for x in tasks if x["status"] == "failed"]
+    ok = sum(x["status"] == "ok" for x in tasks)
+    n_failed = len(failures)
+    total_n = sum(int(x.get("findings") or 0) for x in tasks if x["status"] == "ok")
+    total_amount = sum((Decimal(str(x["amount"])) for x in tasks if x["status"] == "ok" and x.get("amount")),
+                       Decimal(0))
+    overview = manifest.get("overview") or {}
+    T = {k: t(f"idx.{k}", lang) for k in _LABELS}
+    T["tally"] = t("idx.tally", lang, n=len(tasks), ok=ok, failed=n_failed, other=len(tasks) - ok - n_failed)
+    T["total_value"] = t("idx.total_value", lang, n=total_n, amount=_money(total_amount))
+    return {"m": manifest, "T": T, "page_lang": PAGE_LANG.get(lang, "zh-CN"), "inspections": inspections,
+            "rows": list(rows.values()), "failures": failures, "n_failed": n_failed,
+            "overview_link": _link(run_dir, overview.get("html")), "software": manifest.get("software") or {}}
+
+
+def render_index(run_dir: str | os.PathLike, manifest: dict, lang: str = "zh") -> str:
+    """The page as text."""
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    template = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
+    return template.render(**page_context(Path(run_dir), manifest, lang))
+
+
+def write_index(run_dir: str | os.PathLike, manifest: dict, lang: str = "zh") -> Path:
+    """Write ``run_dir/index.html`` (``.part`` then rename) and return its path."""
+    run_dir = Path(run_dir)
+    out = run_dir / "index.html"
+    tmp = run_dir / ".index.html.part"
+    tmp.write_text(render_index(run_dir, manifest, lang), encoding="utf-8")
+    os.replace(tmp, out)
+    return out
