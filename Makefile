@@ -9,7 +9,7 @@ UNITS  ?= 8
 SEED   ?= 2024
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test lab bench clean
+.PHONY: venv demo test lab bench clean browser record-notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,14 +20,29 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# the sample county, loaded, then the whole batch; the last line printed is the run's index.html
 demo: venv
 	rm -rf $(DATA) $(DB) $(DB).wal
 	$(BIN)/auditlib sample $(DATA) --units $(UNITS) --seed $(SEED)
 	$(BIN)/auditlib ingest $(DATA) --db $(DB)
-	$(BIN)/auditlib scan --db $(DB) --out data/findings.csv
+	$(BIN)/auditlib run --db $(DB) --out outputs --run-id demo-$$(date +%Y%m%d-%H%M%S)
 
-test: venv
+# headless Chromium and a CJK font for the browser tests (Debian packages; needs root or sudo)
+browser:
+	@if ! command -v chromium >/dev/null || [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+	fi
+	@chromium --version
+
+test: venv browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# re-record the summaries nbval checks, on the sample county of make demo
+record-notebooks: venv
+	test -f $(DB) || $(MAKE) demo
+	$(BIN)/python -m auditlib.nbrecord $(DB)
 
 lab: venv
 	$(BIN)/jupyter lab --notebook-dir=notebooks

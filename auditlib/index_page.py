@@ -33,7 +33,7 @@ register({
     "idx.unit_code": ("单位编码", "Unit code"),
     "idx.unit_name": ("单位名称", "Unit"),
     "idx.inspection": ("检查事项", "Inspection"),
-    "idx.items": ("条", "findings"),
+    "idx.n_items": ("条", "findings"),
     "idx.yuan": ("元", "yuan"),
     "idx.report": ("报告", "report"),
     "idx.workbook": ("工作底稿", "workbook"),
@@ -53,7 +53,7 @@ register({
 
 #: labels the template shows as they are (``idx.<key>``)
 _LABELS = ("title", "as_of", "started", "finished", "status", "total", "overview", "matrix", "unit_code",
-           "unit_name", "inspection", "items", "yuan", "report", "workbook", "failures", "error", "inputs",
+           "unit_name", "inspection", "n_items", "yuan", "report", "workbook", "failures", "error", "inputs",
            "file", "table", "rows", "software")
 
 

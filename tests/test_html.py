@@ -84,7 +84,7 @@ def test_index_escapes_links_relatively_and_lists_failures(tmp_path):
     assert 'href="~2e2e~2fx/idle_funds.html"' in text
     assert "idle_funds.xlsx" not in text  # a file that does not exist is not linked
     assert 'href="overview.html"' in text
-    assert "1,234,567.50" in text and "a" * 64 in text
+    assert "2 条 · 1,234,567.50 元" in text and "a" * 64 in text
     assert external_urls(text) == []
     assert not list(tmp_path.glob("*.part"))
 
