@@ -156,13 +156,13 @@ class Floor:
         return leading_digits(self.threshold, 1) != 1 or self.threshold.normalize().as_tuple().digits != (1,)
 
 
-def detect_floor(amounts: Iterable, min_share: float = 0.10, min_ratio: float = 4.0) -> Floor | None:
+def detect_floor(amounts: Iterable, min_share: float = 0.03, min_ratio: float = 4.0) -> Floor | None:
     """A reporting floor in ``amounts`` (e.g. published "payments over £500"), or None.
 
     A round threshold T (1, 2, 2.5 or 5 times a power of ten) is a floor when at least
     ``min_share`` of the positive amounts lie in [T, 2T), that octave holds at least
-    ``min_ratio`` times as many amounts as the octave below, [T/2, T), and no fewer than the
-    octave above, [2T, 4T).  Under Benford's law (scale invariance) neighbouring octaves hold
+    ``min_ratio`` times as many amounts as the octave below, [T/2, T), and not clearly fewer
+    (at least 80 %) than the octave above, [2T, 4T).  Under Benford's law (scale invariance) neighbouring octaves hold
     about the same number, so a step of that size right where the amounts peak means amounts
     below T were cut off, mostly or wholly; a bell-shaped distribution whose peak lies higher
     up is not a floor.  The steepest such step wins.
@@ -181,7 +181,7 @@ def detect_floor(amounts: Iterable, min_share: float = 0.10, min_ratio: float = 
         for m in _FLOOR_MULTIPLES:
             t = m.scaleb(exp)
             above, below = count(t, 2 * t), count(t / 2, t)
-            if above < min_share * n or above < min_ratio * below or above < count(2 * t, 4 * t):
+            if above < min_share * n or above < min_ratio * below or above < 0.8 * count(2 * t, 4 * t):
                 continue
             ratio = above / below if below else math.inf
             floor = Floor(t.normalize(), above / n, below / n, bisect.bisect_left(values, t) / n)

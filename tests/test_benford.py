@@ -69,3 +69,22 @@ def test_nigrini_corporate_payments_published_answers(external):
     positive = benford_test([a for a in amounts if a > 0], 2)
     assert positive.n == 185_083
     assert math.isclose(positive.mad, 0.002336614, abs_tol=5e-10)
+
+
+def test_detect_floor_finds_a_cut_and_ignores_smooth_or_bell_shaped_data():
+    from auditlib.benford import benford_report, detect_floor
+
+    benford_like = [Decimal(str(round(10 * 1.001 ** k, 2))) for k in range(20000)]
+    assert detect_floor(benford_like).threshold == 10  # it starts at 10: a floor, but a power of ten
+    assert not detect_floor(benford_like).distorts_first_digit
+    assert benford_report(benford_like).floor is None  # and no lower than the test's own min_amount
+    bell = [Decimal(60) + Decimal(k % 41 - 20) for k in range(5000)]  # peaked around 60, no cut
+    assert detect_floor(bell) is None
+    floored = [a for a in benford_like if a >= 500]
+    floor = detect_floor(floored)
+    assert floor is not None and floor.threshold == 500 and floor.distorts_first_digit
+    report = benford_report(floored)
+    assert any("报告下限" in n for n in report.observations("zh"))
+    assert any("distorts the leading digits" in n for n in report.observations("en"))
+    tens = detect_floor([a for a in benford_like if a >= 1000])
+    assert tens is not None and tens.threshold == 1000 and not tens.distorts_first_digit
