@@ -36,9 +36,10 @@ def record(db: str | os.PathLike, names: list[str] | None = None, kernel: str = 
             for cell, done in zip(nb.cells, executed.cells):
                 if cell.cell_type != "code":
                     continue
-                cell.execution_count = None
-                cell.outputs = ([o for o in done.outputs if o.get("output_type") == "stream"]
-                                if cell.source.startswith(CHECK) else [])
+                checked = cell.source.startswith(CHECK)
+                # nbval skips a reference cell that has outputs but no execution count
+                cell.execution_count = done.execution_count if checked else None
+                cell.outputs = [o for o in done.outputs if o.get("output_type") == "stream"] if checked else []
             nbformat.write(nb, path)
     finally:
         if old is None:
