@@ -1,0 +1,349 @@
+"""The auditor's interactive panel (``notebooks/explore.ipynb``), built with ipywidgets.
+
+Pick a unit, an inspection and a rule; every rule parameter gets a control made from
+its declared type and range (:mod:`auditlib.catalogue`), and the findings recount as a
+control moves.  Choosing a finding shows its evidence row, the source rows behind it
+(:mod:`auditlib.drilldown`) and the rule's chart.  Two buttons hand the work on:
+"export evidence workbook" writes the same workbook as the batch, and "save as
+parameters" writes a YAML file that ``auditlib run --params`` accepts and that gives
+exactly the findings on screen.
+
+Everything here is plain Python objects, so tests drive the panel by setting widget
+values and clicking buttons, without a browser.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import html
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .catalogue import INSPECTIONS, RULES, RULES_BY_ID, Param
+from .db import connect
+from .drilldown import source_rows
+from .engine import inspect
+from .i18n import register, t
+from .params import Params, load_params
+from .report import ROOT, default_db, money, total_amount
+
+ALL = "*"
+
+register({
+    "ex.title": ("交互式检查 — {db}", "Explore — {db}"),
+    "ex.unit": ("被检查单位", "Unit"),
+    "ex.inspection": ("检查事项", "Inspection"),
+    "ex.rule": ("规则", "Rule"),
+    "ex.all_rules": ("全部规则", "all rules"),
+    "ex.as_of": ("检查截止日", "Cut-off"),
+    "ex.finding": ("问题", "Finding"),
+    "ex.export": ("导出取证工作底稿", "Export evidence workbook"),
+    "ex.save": ("保存为参数文件", "Save as parameters"),
+    "ex.counts": ("{unit} {inspection}：发现问题 {n} 条，金额 {amount} 元（重算 {ms} 毫秒）",
+                  "{unit} {inspection}: {n} findings, {amount} yuan (recounted in {ms} ms)"),
+    "ex.none": ("当前参数下未发现问题。", "No findings with these settings."),
+    "ex.evidence": ("取证信息", "Evidence"),
+    "ex.no_source": ("该问题为单位层面的指标，无单行来源数据。", "A unit-level measure: no single source row."),
+    "ex.exported": ("已导出：{path}", "Written: {path}"),
+    "ex.saved": ("参数已保存：{path}（auditlib run --params {path}）",
+                 "Parameters saved: {path} (auditlib run --params {path})"),
+    "ex.failed": ("失败：{error}", "Failed: {error}"),
+    "ex.col.rule": ("规则", "Rule"),
+    "ex.col.title": ("名称", "Title"),
+    "ex.col.n": ("条数", "Findings"),
+    "ex.col.amount": ("金额(元)", "Amount (yuan)"),
+    "ex.col.ref": ("对象", "Reference"),
+    "ex.col.severity": ("风险", "Severity"),
+    "ex.col.detail": ("说明", "Detail"),
+})
+
+
+class Explorer:
+    """One database, its units and the rules, as a widget panel.
+
+    Parameters
+    ----------
+    db : path, optional
+        The audit database; ``$AUDITLIB_DB`` or ``data/audit.duckdb`` when empty.
+    params_file : path, optional
+        A parameters YAML on top of ``params/default.yaml``: the starting values.
+    lang : {'zh', 'en'}, optional
+        Label language; the parameters' ``lang`` when empty.
+    out_dir : path, optional
+        Where exported workbooks and saved parameters go (``outputs/explore``).
+    """
+
+    def __init__(self, db=None, params_file=None, lang=None, out_dir=None):
+        import ipywidgets as w
+
+        self.db = Path(db) if db else default_db()
+        self.base = load_params(params_file or None)
+        self.lang = lang or self.base.lang
+        self.out_dir = Path(out_dir) if out_dir else ROOT / "outputs" / "explore"
+        con = connect(self.db)
+        try:
+            self.units = dict(con.execute("SELECT unit_code, unit_name FROM units ORDER BY unit_code").fetchall())
+        finally:
+            con.close()
+        if not self.units:
+            raise ValueError(f"{self.db}: no units")
+        self.result = None
+        self.last_seconds = 0.0
+        self._building = True
+
+        self.unit = w.Dropdown(description=self._t("ex.unit"),
+                               options=[(f"{c} {n}", c) for c, n in self.units.items()], value=next(iter(self.units)))
+        self.inspection = w.Dropdown(description=self._t("ex.inspection"),
+                                     options=[(zh if self.lang == "zh" else en, k) for k, (zh, en) in INSPECTIONS.items()])
+        self.as_of = w.DatePicker(description=self._t("ex.as_of"), value=self.base.as_of)
+        self.rule = w.Dropdown(description=self._t("ex.rule"))
+        # one control per rule parameter, made once so tuned values survive switching rules
+        applied = self.base.for_unit(self.unit.value)
+        self.controls: dict[str, dict[str, object]] = {
+            r.id: {p.name: _control(p, applied[r.id][p.name], self.lang) for p in r.params} for r in RULES}
+        self.param_box = w.VBox()
+        self.summary = w.HTML()
+        self.table = w.HTML()
+        self.finding = w.Dropdown(description=self._t("ex.finding"), layout=w.Layout(width="60%"))
+        self.drill = w.HTML()
+        self.chart = w.Image(format="png", layout=w.Layout(display="none", max_width="900px"))
+        self.export_button = w.Button(description=self._t("ex.export"), icon="file-excel-o")
+        self.save_button = w.Button(description=self._t("ex.save"), icon="save")
+        self.message = w.HTML()
+
+        for widget in (self.unit, self.as_of, *[c for cs in self.controls.values() for c in cs.values()]):
+            widget.observe(lambda change: self.refresh(), names="value")
+        self.inspection.observe(lambda change: self._inspection_changed(), names="value")
+        self.rule.observe(lambda change: self._rule_changed(), names="value")
+        self.finding.observe(lambda change: self.show_finding(), names="value")
+        self.export_button.on_click(lambda b: self._guard(self.export_workbook, "ex.exported"))
+        self.save_button.on_click(lambda b: self._guard(self.save_params, "ex.saved"))
+
+        self.panel = w.VBox([
+            w.HTML(f"<h3>{_e(self._t('ex.title', db=self.db.name))}</h3>"),
+            w.HBox([self.unit, self.inspection, self.as_of]),
+            self.rule, self.param_box, self.summary, self.table, self.finding, self.drill, self.chart,
+            w.HBox([self.export_button, self.save_button]), self.message,
+        ])
+        self._building = False
+        self._inspection_changed()
+
+    @classmethod
+    def open(cls, db="", params_file="", lang="", out_dir="") -> "Explorer":
+        """The panel from a notebook's parameters (empty strings mean the defaults)."""
+        return cls(db or None, params_file or None, lang or None, out_dir or None)
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.panel)
+
+    # ---- state -----------------------------------------------------------------------------
+    def _t(self, key, **kw) -> str:
+        return t(key, self.lang, **kw)
+
+    def rule_values(self) -> dict[str, dict]:
+        """Every rule's parameter values as the controls hold them (exact Decimals for money and ratios)."""
+        return {rid: {name: _value(RULES_BY_ID[rid].param(name), c.value) for name, c in cs.items()}
+                for rid, cs in self.controls.items()}
+
+    def params(self) -> Params:
+        """The parameters the findings on screen were computed with.
+
+        The controls' values are the run-wide rule values; the starting file's overrides
+        for the unit on screen are folded into them (the controls started from them), and
+        other units' overrides are kept.
+        """
+        units = copy.deepcopy(self.base.units)
+        units.pop(self.unit.value, None)
+        return dataclasses.replace(self.base, as_of=self.as_of.value or self.base.as_of,
+                                   rules=self.rule_values(), units=units, sources=())
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """The findings on screen (the selected rule's, or every rule's of the inspection)."""
+        f = self.result.findings
+        return f if self.rule.value == ALL else f[f["rule_id"] == self.rule.value].reset_index(drop=True)
+
+    # ---- reactions ---------------------------------------------------------------------------
+    def _inspection_changed(self) -> None:
+        rules = [r for r in RULES if r.inspection == self.inspection.value]
+        self._building = True
+        self.rule.options = [(self._t("ex.all_rules"), ALL)] + [(f"{r.id} {r.title(self.lang)}", r.id) for r in rules]
+        self.rule.value = ALL
+        self._building = False
+        self._rule_changed()
+
+    def _rule_changed(self) -> None:
+        if self._building:
+            return
+        ids = [self.rule.value] if self.rule.value != ALL else [r for r, _ in self._rule_ids()]
+        self.param_box.children = [c for rid in ids for c in self.controls[rid].values()]
+        self.refresh()
+
+    def _rule_ids(self):
+        return [(r.id, r) for r in RULES if r.inspection == self.inspection.value]
+
+    def refresh(self) -> None:
+        """Recount the findings for the unit on screen with the current controls."""
+        if self._building:
+            return
+        start = time.perf_counter()
+        self.result = inspect(self.db, self.inspection.value, self.unit.value, self.params())
+        self.last_seconds = time.perf_counter() - start
+        self._render_table()
+
+    def _render_table(self) -> None:
+        f = self.findings
+        zh, en = INSPECTIONS[self.inspection.value]
+        self.summary.value = "<p><b>{}</b></p>".format(_e(self._t(
+            "ex.counts", unit=f"{self.unit.value} {self.units[self.unit.value]}", inspection=zh if self.lang == "zh" else en,
+            n=len(f), amount=money(total_amount(f)), ms=int(self.last_seconds * 1000))))
+        all_f = self.result.findings
+        counts = pd.DataFrame([(rid, r.title(self.lang), int((all_f["rule_id"] == rid).sum()),
+                                money(total_amount(all_f[all_f["rule_id"] == rid]))) for rid, r in self._rule_ids()],
+                              columns=[self._t(k) for k in ("ex.col.rule", "ex.col.title", "ex.col.n", "ex.col.amount")])
+        rows = pd.DataFrame({self._t("ex.col.rule"): f["rule_id"], self._t("ex.col.ref"): f["ref"],
+                             self._t("ex.col.amount"): [money(a) for a in f["amount"]],
+                             self._t("ex.col.severity"): f["severity"], self._t("ex.col.detail"): f["detail"]})
+        self.table.value = _html_table(counts) + (_html_table(rows.head(200)) if len(f)
+                                                   else f"<p>{_e(self._t('ex.none'))}</p>")
+        options = [(f"{r} {ref}", i) for i, (r, ref) in enumerate(zip(f["rule_id"], f["ref"]))]
+        self._building = True
+        self.finding.options = options
+        self.finding.value = 0 if options else None
+        self._building = False
+        self.show_finding()
+
+    def evidence_row(self, index: int) -> pd.Series:
+        """The evidence row of finding ``index`` of :attr:`findings`."""
+        f = self.findings.iloc[index]
+        ev = self.result.evidence[f["rule_id"]]
+        return ev[ev["ref"] == f["ref"]].iloc[0]
+
+    def drilldown(self, index: int):
+        """The finding, its evidence row and the source rows behind it."""
+        f = self.findings.iloc[index]
+        ev = self.evidence_row(index)
+        p = self.params()
+        con = connect(self.db)
+        try:
+            sources = source_rows(con, self.unit.value, f["ref"], ev, p.as_of, p.fiscal_year)
+        finally:
+            con.close()
+        return f, ev, sources
+
+    def chart_figure(self, rule_id: str):
+        """The rule's chart for the unit on screen (None when the rule has none or no data)."""
+        from .charts import CHARTS
+
+        draw = CHARTS.get(rule_id)
+        if draw is None:
+            return None
+        con = connect(self.db)
+        try:
+            return draw(con, self.unit.value, self.params(), self.lang)
+        finally:
+            con.close()
+
+    def show_finding(self) -> None:
+        """Show the chosen finding: its evidence row, the source rows behind it, the rule's chart."""
+        if self._building:
+            return
+        from .charts import figure_png
+
+        if self.finding.value is None:
+            self.drill.value, self.chart.value = "", b""
+            self.chart.layout.display = "none"
+            return
+        f, ev, sources = self.drilldown(self.finding.value)
+        parts = [f"<h4>{_e(self._t('ex.evidence'))}：{_e(f['rule_id'])} {_e(f['ref'])}</h4>",
+                 _html_table(ev.to_frame().T.drop(columns=["unit_code"], errors="ignore"))]
+        for s in sources:
+            parts.append(f"<h4>{_e(s.label(self.lang))}（{_e(s.table)}）</h4>" + _html_table(s.rows))
+        if not sources:
+            parts.append(f"<p>{_e(self._t('ex.no_source'))}</p>")
+        self.drill.value = "".join(parts)
+        fig = self.chart_figure(f["rule_id"])
+        self.chart.value = figure_png(fig) if fig is not None else b""
+        self.chart.layout.display = None if fig is not None else "none"
+
+    # ---- buttons -----------------------------------------------------------------------------
+    def _guard(self, action, key) -> None:
+        try:
+            path = action()
+            self.message.value = f"<p>{_e(self._t(key, path=path))}</p>"
+        except Exception as exc:  # shown to the auditor, never lost in the kernel log
+            self.message.value = f"<p style='color:#b91c1c'>{_e(self._t('ex.failed', error=exc))}</p>"
+
+    def _stamp(self) -> str:
+        return dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+
+    def export_workbook(self, path=None) -> Path:
+        """Write the evidence workbook of the unit and inspection on screen, as the batch does."""
+        from .report import unit_slice
+        from .run import _sources, unit_folder
+        from .workbook import write_workbook
+
+        unit = self.unit.value
+        path = Path(path) if path else self.out_dir / f"{unit_folder(unit)}-{self.inspection.value}-{self._stamp()}.xlsx"
+        findings, evidence = unit_slice(self.result.findings, self.result.evidence, unit)
+        return write_workbook(path, unit_code=unit, unit_name=self.units[unit], inspection=self.inspection.value,
+                              findings=findings, evidence=evidence, params=self.params(),
+                              run_id=f"explore-{self._stamp()}", sources=_sources(self.db), lang=self.lang)
+
+    def save_params(self, path=None) -> Path:
+        """Write the current settings as a parameters YAML for ``auditlib run --params``."""
+        path = Path(path) if path else self.out_dir / f"params-{self._stamp()}.yaml"
+        data = self.params().to_dict()
+        header = (f"# auditlib explore: {self.db}\n# unit {self.unit.value}, {self.inspection.value}, "
+                  f"saved {dt.datetime.now().isoformat(timespec='seconds')}\n")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.part")
+        tmp.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+
+def _control(param: Param, value, lang: str):
+    """An ipywidget for one rule parameter, from its type and range."""
+    import ipywidgets as w
+
+    label = param.zh if lang == "zh" else param.en
+    style = {"description_width": "initial"}
+    layout = w.Layout(width="480px")
+    if param.type == "days":
+        return w.IntSlider(value=int(value), min=int(param.min), max=int(param.max), step=1,
+                           description=label, style=style, layout=layout, continuous_update=False)
+    if param.type == "count":
+        return w.BoundedIntText(value=int(value), min=int(param.min), max=int(param.max), step=1,
+                                description=label, style=style, layout=layout)
+    if param.type == "ratio":
+        return w.BoundedFloatText(value=float(value), min=float(param.min), max=float(param.max), step=0.001,
+                                  description=label, style=style, layout=layout)
+    return w.BoundedFloatText(value=float(value), min=float(param.min), max=float(param.max), step=1000,
+                              description=label, style=style, layout=layout)
+
+
+def _value(param: Param, raw):
+    """A control's value as the catalogue's type: int, or an exact Decimal (money to the fen)."""
+    if param.type in ("days", "count"):
+        return int(raw)
+    d = Decimal(repr(float(raw)))
+    return d.quantize(Decimal("0.01")) if param.type == "money" else d.normalize()
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _html_table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, escape=True, border=0, classes="auditlib", na_rep="")
+
+
+__all__ = ["Explorer"]
