@@ -144,8 +144,9 @@ RULES: tuple[Rule, ...] = (
                y.payment_id, y.payee_name, y.payee_account, u.unit_name, y.amount AS payment_amount,
                y.paid_on, y.memo, y._file, y._line
         FROM payments y JOIN p USING (unit_code) LEFT JOIN units u ON u.unit_code = y.unit_code
-        WHERE y.payee_account IN (SELECT a.account_no FROM accounts a WHERE a.unit_code = y.unit_code)
-           OR norm_name(y.payee_name) = norm_name(u.unit_name)""",
+        LEFT JOIN (SELECT DISTINCT unit_code, account_no FROM accounts) own
+               ON own.unit_code = y.unit_code AND own.account_no = y.payee_account
+        WHERE own.account_no IS NOT NULL OR norm_name(y.payee_name) = norm_name(u.unit_name)""",
          check_zh='支付的收款账户是本单位登记的账户，或收款人名称就是本单位名称。',
          check_en="A payment whose payee account is one of the unit's own registered accounts, or whose payee is the unit itself."),
     Rule("IF04", "idle_funds", "往来款长期挂账", "Long-outstanding current account",
