@@ -44,6 +44,10 @@ record-notebooks: venv
 	test -f $(DB) || $(MAKE) demo
 	$(BIN)/python -m auditlib.nbrecord $(DB)
 
+# the batch against the naive papermill loop, ingest and rules at 100k/1M/10M voucher lines -> bench/RESULTS.md
+bench: venv
+	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
+
 lab: venv
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 

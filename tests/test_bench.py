@@ -1,0 +1,35 @@
+"""``bench/run_bench.py --quick`` runs end to end and writes its tables (it asserts that it ran,
+not how fast): the benchmark of ``make bench`` cannot rot unnoticed."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.batch
+@pytest.mark.slow
+def test_bench_quick_runs_and_writes_the_tables(tmp_path):
+    out = tmp_path / "RESULTS.md"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "run_bench.py"), "--quick", "--out", str(out),
+                           "--work", str(tmp_path / "work")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert "## Machine" in text and "cores:" in text and "memory:" in text
+    assert "## A. Batch against the naive papermill loop" in text
+    assert "| naive loop (papermill + nbconvert) |" in text and "| `auditlib run` |" in text
+    assert "## B. Ingest and all rules at scale" in text
+    data = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    a = data["a"]
+    assert a["tasks"] == 2 and a["batch"]["ok"] == 2
+    assert a["batch"]["artifacts"] == {"ipynb": 2, "html": 2, "xlsx": 2}
+    assert a["naive"]["artifacts"]["ipynb"] == 2 and a["naive"]["artifacts"]["html"] == 2
+    assert a["ratio"] > 0
+    assert [r["ledger"] for r in data["b"]] == [2_000, 10_000]
+    for r in data["b"]:
+        assert r["ingest_rows_s"] > 0 and r["rules_peak_mb"] > 0 and r["findings"] > 0
