@@ -21,6 +21,30 @@ def neutralize(text) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def unneutralize(text: str) -> str:
+    """The value :func:`neutralize` was given: the quote it added taken off again."""
+    if isinstance(text, str) and len(text) > 1 and text[0] == "'" and text[1:].startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
+#: columns of ``findings.csv`` that hold text and are neutralised (``amount`` is a number)
+TEXT_COLUMNS = ("run_id", "unit_code", "ref", "title", "detail")
+
+
+def read_findings_csv(path: str | os.PathLike) -> pd.DataFrame:
+    """A ``findings.csv`` as text columns with the values the engine produced (quotes taken off).
+
+    A value that itself began with ``'`` followed by ``= + - @`` tab or CR cannot be told from a
+    neutralised one; unit codes, refs and details of real data do not.
+    """
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    for col in TEXT_COLUMNS:
+        if col in df.columns:
+            df[col] = df[col].map(unneutralize)
+    return df
+
+
 def write_findings_csv(findings: pd.DataFrame, path: str | os.PathLike, run_id: str) -> Path:
     """Write ``findings`` (the engine's frame) as ``findings.csv``; written then renamed, never half-visible.
 

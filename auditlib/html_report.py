@@ -63,7 +63,7 @@ def export_html(notebook: str | os.PathLike | nbformat.NotebookNode, out_path: s
     name = title or nb.metadata.get("title") or (out.stem if isinstance(notebook, nbformat.NotebookNode)
                                                   else Path(notebook).stem)
     body, _ = exporter(lang).from_notebook_node(nb, resources={"metadata": {"name": name}})
-    tmp = out.with_name(f".{out.name}.part")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
     tmp.write_text(body, encoding="utf-8")
     os.replace(tmp, out)
     return out

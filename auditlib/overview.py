@@ -64,7 +64,9 @@ class Overview:
             con.close()
         if run_dir:
             run_dir = Path(run_dir)
-            f = pd.read_csv(run_dir / "findings.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            from .findings import read_findings_csv
+
+            f = read_findings_csv(run_dir / "findings.csv")  # unit codes as in the database
             f["amount"] = [Decimal(a) if a else None for a in f["amount"]]
             source = t("ov.source_run", lang, run_id=run_dir.name, path=run_dir)
         else:

@@ -12,6 +12,7 @@ finished with ``--resume``, which redoes only the tasks that are not ``ok``.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -45,6 +46,7 @@ KERNEL = "auditlib"
 NOTEBOOK_PARAMETERS = ("db", "unit", "params_file", "lang", "evidence", "run_id")
 OVERVIEW_PARAMETERS = ("db", "params_file", "lang", "run_dir")
 WORK = ".work"
+LOCK = ".lock"
 
 register({
     "run.exists": ("批次 {run_id} 已存在于 {path}：已完成的批次不会被覆盖；继续未完成的批次请加 --resume",
@@ -67,6 +69,8 @@ register({
     "run.done": ("批次 {run_id}：任务 {ok}/{total} 成功，{failed} 失败；发现问题 {findings} 条。报告索引：{index}",
                  "run {run_id}: {ok}/{total} tasks ok, {failed} failed; {findings} findings. Index: {index}"),
     "run.nothing": ("批次 {run_id} 的任务均已完成，无需续跑", "every task of run {run_id} is already ok"),
+    "run.busy": ("批次 {run_id} 正由另一个进程运行（{path}）；请等其结束后再续跑",
+                 "run {run_id} is being run by another process ({path}); resume it when that one ends"),
     "run.worker_died": ("执行任务的进程意外退出", "the worker process running this task died"),
 })
 
@@ -164,7 +168,7 @@ def execute_task(spec: TaskSpec) -> TaskResult:
         result.amount = f"{total_amount(findings):.2f}"
         out.mkdir(parents=True, exist_ok=True)
         final_nb = out / f"{spec.inspection}.ipynb"
-        tmp_nb = out / f".{spec.inspection}.part.ipynb"
+        tmp_nb = out / f".{spec.inspection}.{os.getpid()}.part.ipynb"
         error = None
         try:
             km = warm_kernel(spec.kernel, spec.start_timeout) if spec.reuse_kernel else None
@@ -372,6 +376,60 @@ def _select_units(db, units, lang) -> dict[str, str]:
     return {str(u): all_units[str(u)] for u in dict.fromkeys(map(str, units))}
 
 
+def _claim_run_dir(out: Path, run_id: str, numbered: bool, lang) -> Path:
+    """Create the run folder ``out/run_id`` atomically; a timestamp id gets ``-2``, ``-3`` … when taken.
+
+    ``mkdir`` either creates the folder or fails, so two runs started in the same second never
+    share a folder, and an existing run is never written into.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        candidate = run_id if n == 1 else f"{run_id}-{n}"
+        try:
+            (out / candidate).mkdir()
+            return out / candidate
+        except FileExistsError:
+            if not numbered:
+                raise RunError(t("run.exists", lang, run_id=run_id, path=out / run_id), reason="exists") from None
+            n += 1
+
+
+@contextlib.contextmanager
+def _run_lock(run_dir: Path, run_id: str, lang):
+    """Hold ``run_dir/.lock`` (an exclusive ``flock``) while this process works on the run.
+
+    A second ``--resume`` of a run that is still going is refused instead of writing the same
+    files twice.  The lock goes with the process, so a killed run never leaves it held.
+    """
+    if not run_dir.is_dir():
+        yield
+        return
+    fh = open(run_dir / LOCK, "a+")
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except ImportError:  # pragma: no cover - Windows: no advisory lock
+            pass
+        except OSError:
+            raise RunError(t("run.busy", lang, run_id=run_id, path=run_dir), reason="busy") from None
+        yield
+    finally:
+        fh.close()
+
+
+def _remove_stale_parts(run_dir: Path) -> None:
+    """Delete the temporary files an interrupted run left (``*.part``; never a final name)."""
+    for path in run_dir.rglob("*.part*"):
+        if path.is_file() and ".part" in path.name:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+
 def run(db, params_file=None, units=None, inspections=None, out="outputs", run_id=None, resume=False,
         workers=None, scheduler=None, notebooks=None, kernel=KERNEL, cell_timeout=600, progress=True,
         lang=None, reuse_kernels=True) -> RunResult:
@@ -415,7 +473,18 @@ def run(db, params_file=None, units=None, inspections=None, out="outputs", run_i
     AuditlibError
         Bad parameters, database, units, notebooks or run folder; nothing has run.
     """
+    with contextlib.ExitStack() as stack:
+        return _run(stack, db, params_file, units, inspections, out, run_id, resume, workers, scheduler,
+                    notebooks, kernel, cell_timeout, progress, lang, reuse_kernels)
+
+
+def _run(stack, db, params_file, units, inspections, out, run_id, resume, workers, scheduler, notebooks,
+         kernel, cell_timeout, progress, lang, reuse_kernels) -> RunResult:
     db = Path(db).resolve()
+    # A read-only connection held for the whole run: DuckDB's shared lock keeps a writer (ingest)
+    # out until the run ends, so every task reads the same data; a running ingest makes this fail.
+    holder = connect(db)
+    stack.callback(holder.close)
     params = load_params(params_file)
     lang = lang or params.lang
     params_file = str(Path(params_file).resolve()) if params_file else ""
@@ -438,16 +507,14 @@ def run(db, params_file=None, units=None, inspections=None, out="outputs", run_i
             raise ParameterError(t("run.resume_needs_id", lang), file="", key="run_id", reason="missing")
     if run_id is not None and not _RUN_ID.fullmatch(str(run_id)):
         raise ParameterError(t("run.bad_id", lang, run_id=run_id), file="", key="run_id", reason="unsafe")
-    if run_id is None:
+    fresh = run_id is None
+    if fresh:  # a timestamp; the folder is claimed below with an atomic mkdir
         run_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        base, n = run_id, 1
-        while (out / run_id).exists():
-            n += 1
-            run_id = f"{base}-{n}"
     run_dir = out / str(run_id)
     manifest_path = run_dir / "manifest.json"
 
     if resume:
+        stack.enter_context(_run_lock(run_dir, str(run_id), lang))
         if not manifest_path.is_file():
             raise RunError(t("run.no_manifest", lang, run_id=run_id, path=manifest_path), reason="no manifest")
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -457,12 +524,15 @@ def run(db, params_file=None, units=None, inspections=None, out="outputs", run_i
         if manifest["inputs"] != inputs:
             raise RunError(t("run.changed", lang, run_id=run_id, what=t("run.changed.inputs", lang)),
                            reason="inputs changed")
+        _remove_stale_parts(run_dir)
         selected = {x["unit_code"]: x["unit_name"] for x in manifest["tasks"]}
         names = list(dict.fromkeys(x["inspection"] for x in manifest["tasks"]))
         manifest.update(status="running", finished=None, resumed=[*manifest.get("resumed", []), _now()])
     else:
-        if run_dir.exists():
-            raise RunError(t("run.exists", lang, run_id=run_id, path=run_dir), reason="exists")
+        run_dir = _claim_run_dir(out, str(run_id), numbered=fresh, lang=lang)
+        run_id = run_dir.name
+        stack.enter_context(_run_lock(run_dir, str(run_id), lang))
+        manifest_path = run_dir / "manifest.json"
         manifest = {
             "run_id": str(run_id), "started": _now(), "finished": None, "status": "running",
             "as_of": params.as_of.isoformat(), "fiscal_year": params.fiscal_year, "lang": lang,
@@ -475,7 +545,6 @@ def run(db, params_file=None, units=None, inspections=None, out="outputs", run_i
                       for u, nm in selected.items() for i in names],
             "overview": None,
         }
-        run_dir.mkdir(parents=True)
     write_json(manifest_path, manifest)
 
     # every unit's findings in one pass per inspection; each task reads its slice
@@ -546,17 +615,130 @@ def _execute(specs, record, *, workers, scheduler, progress, lang) -> None:
                     record(_collect(fut, futures[fut], lang))
                     bar.update()
         else:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor, as_completed as done
-
-            n = max(1, min(int(workers or os.cpu_count() or 1), len(specs)))
-            with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
-                futures = {pool.submit(execute_task, s): s for s in specs}
-                for fut in done(futures):
-                    record(_collect(fut, futures[fut], lang))
-                    bar.update()
+            _execute_local(specs, record, workers=workers, bar=bar, lang=lang)
     finally:
         bar.close()
+
+
+def _worker_main(conn, parent_pid: int) -> None:
+    """A local worker process: run the tasks it is sent one at a time and send back each result.
+
+    It stops when told (``None``), when the run's pipe closes, or when the run's process is
+    gone (a watchdog thread), so a killed run leaves no worker writing into its folder.
+    """
+    import threading
+
+    def watchdog():
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(3)  # the kernels follow: ipykernel exits when its parent changes
+
+    threading.Thread(target=watchdog, name="auditlib-watchdog", daemon=True).start()
+    try:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                break
+            if msg is None:
+                break
+            i, spec = msg
+            result = execute_task(spec)
+            try:
+                conn.send((i, result))
+            except OSError:
+                break
+    finally:
+        shutdown_kernels()
+        conn.close()
+
+
+def _execute_local(specs, record, *, workers, bar, lang) -> None:
+    """Run ``specs`` on local worker processes, each given one task at a time.
+
+    The run always knows which task each worker holds, so a worker that dies (killed, out of
+    memory, a crash in native code) fails that task only: it is recorded with the worker's exit
+    code, a fresh worker takes its place and the other tasks go on.
+    """
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    ctx = mp.get_context("spawn")
+    queue = list(reversed(range(len(specs))))  # pop() gives the next task
+    n = max(1, min(int(workers or os.cpu_count() or 1), len(specs)))
+    slots: list[dict] = []
+
+    def launch() -> dict:
+        here, there = ctx.Pipe()
+        proc = ctx.Process(target=_worker_main, args=(there, os.getpid()), name="auditlib-worker")
+        proc.start()
+        there.close()
+        slot = {"proc": proc, "conn": here, "task": None}
+        slots.append(slot)
+        return slot
+
+    def retire(slot: dict) -> None:
+        try:
+            slot["conn"].send(None)
+        except OSError:
+            pass
+        slot["conn"].close()
+        slots.remove(slot)
+        slot["proc"].join(timeout=30)
+        if slot["proc"].is_alive():
+            slot["proc"].terminate()
+
+    def feed(slot: dict) -> None:
+        """Give ``slot`` the next task, or retire it when there is none."""
+        while queue:
+            i = queue.pop()
+            try:
+                slot["conn"].send((i, specs[i]))
+            except OSError:  # died while idle: the task was never started
+                queue.append(i)
+                slots.remove(slot)
+                slot["proc"].join(timeout=5)
+                slot = launch()
+                continue
+            slot["task"] = i
+            return
+        retire(slot)
+
+    try:
+        for _ in range(n):
+            feed(launch())
+        while slots:
+            busy = [s for s in slots if s["task"] is not None]
+            if not busy:
+                break
+            ready = set(wait([s["conn"] for s in busy] + [s["proc"].sentinel for s in busy]))
+            for slot in busy:
+                if slot["conn"] not in ready and slot["proc"].sentinel not in ready:
+                    continue
+                spec = specs[slot["task"]]
+                try:
+                    if not slot["conn"].poll():
+                        raise EOFError
+                    _, result = slot["conn"].recv()
+                except (EOFError, OSError):
+                    slot["proc"].join(timeout=10)
+                    code = slot["proc"].exitcode
+                    result = TaskResult(spec.unit_code, spec.inspection, "failed",
+                                        error=f"{t('run.worker_died', lang)} (exit code {code})")
+                    slot["conn"].close()
+                    slots.remove(slot)
+                    slot = launch() if queue else None
+                record(result)
+                bar.update()
+                if slot is not None:
+                    slot["task"] = None
+                    feed(slot)
+    finally:
+        for slot in list(slots):
+            if slot["task"] is not None:  # interrupted: stop the workers
+                slot["proc"].terminate()
+            retire(slot)
 
 
 def _collect(fut, spec: TaskSpec, lang) -> TaskResult:
@@ -603,8 +785,10 @@ def _run_overview(run_dir: Path, db, params_file, lang, notebooks: Path, kernel,
 
 
 def read_run_findings(run_dir) -> pd.DataFrame:
-    """A run's ``findings.csv`` as text columns (for the overview and for tests)."""
-    return pd.read_csv(Path(run_dir) / "findings.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    """A run's ``findings.csv`` as text columns, the spreadsheet quotes taken off again."""
+    from .findings import read_findings_csv
+
+    return read_findings_csv(Path(run_dir) / "findings.csv")
 
 
 __all__ = ["run", "execute_task", "unit_folder", "TaskSpec", "TaskResult", "RunResult"]

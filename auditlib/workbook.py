@@ -239,7 +239,7 @@ def write_workbook(path, *, unit_code: str, unit_name: str, inspection: str,
         from . import __version__ as version
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     unit_code = str(unit_code)
     findings = _select(findings, unit_code, inspection)
     rules = _rules_of(inspection, findings, evidence)
