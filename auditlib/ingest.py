@@ -402,28 +402,30 @@ def _load_csv_fast(con, path: Path, table: schema.Table, rep: FileReport, reject
     spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
     name = path.name
     try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _fast_raw AS SELECT row_number() OVER () AS _rn, * "
+        source = (
+            f"(SELECT row_number() OVER () AS _rn, * "
             f"FROM read_csv({_sql_str(str(path))}, "
             f"header = false, skip = {header_end}, columns = {spec}, delim = ',', quote = '\"', escape = '\"', "
             f"comment = '', null_padding = false, auto_detect = false, strict_mode = true, ignore_errors = true, "
-            f"encoding = 'utf-8', parallel = true)")
+            f"encoding = 'utf-8', parallel = true))")
+        staged = _stage(con, table, header_end, mapped, extra, n, source)
     except duckdb.Error as exc:  # the transaction is gone: say which file
         raise InputError(f"{name}: 无法读取 CSV / cannot read the CSV file: {exc}",
                          file=name, line=None, column=None, reason=str(exc)) from exc
     try:
-        (n_rows,) = con.execute("SELECT count(*) FROM _fast_raw").fetchone()
+        (n_rows,) = con.execute("SELECT count(*) FROM _fast_stage").fetchone()
         if n_rows != layout["lines"] - header_end:  # a record spanning lines, or a line DuckDB skipped
             return False
-        return _load_staged(con, name, table, rep, rejects, layout["encoding"], header_end, mapped, extra, n)
+        return _load_staged(con, name, table, rep, rejects, layout["encoding"], mapped, extra, n, staged)
     finally:
-        con.execute("DROP TABLE IF EXISTS _fast_raw")
         con.execute("DROP TABLE IF EXISTS _fast_stage")
         con.execute("DROP TABLE IF EXISTS _fast_ok")
         con.execute("DROP TABLE IF EXISTS _fast_slow")
 
 
-def _load_staged(con, name, table, rep, rejects, encoding, header_end, mapped, extra, n) -> bool:
+def _stage(con, table, header_end, mapped, extra, n, source) -> list[str]:
+    """``_fast_stage``: per line of ``source``, blank or not, canonical or not, typed values of the
+    canonical rows and the raw cells of the others; returns the table's column names."""
     cols = [f"c{i}" for i in range(n)]
     oks, vals = [], {}
     for col in table.columns:
@@ -458,8 +460,12 @@ def _load_staged(con, name, table, rep, rejects, encoding, header_end, mapped, e
                CASE WHEN _fast THEN {extra_sql} END AS _extra,
                {", ".join(f"CASE WHEN NOT _fast AND NOT _blank THEN {c} END AS {c}" for c in cols)}
         FROM (SELECT _rn + {header_end} AS _line, {blank} AS _blank, COALESCE(({fast}), false) AS _fast, {", ".join(cols)}
-              FROM _fast_raw)""")
-    con.execute("DROP TABLE IF EXISTS _fast_raw")
+              FROM {source})""")
+    return names
+
+
+def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, n, names) -> bool:
+    cols = [f"c{i}" for i in range(n)]
 
     # rows not in a canonical form: the row path's parser, subtotal and blank rules
     rep.encoding = encoding
