@@ -211,7 +211,13 @@ def test_hostile_findings_csv_is_neutralised_and_equals_scan(county, hostile_run
     details = " ".join(r["detail"] for r in rows)
     assert FORMULAS[0] in details and FORMULAS[1] in details and FORMULAS[2] in details  # kept, as text
     assert _rows(run_dir / "findings.csv") == _scan_rows(db, None, ["slush_funds"], tmp_path)
-    # the overview read the quoted codes back: every unit's findings are counted
+    # the overview reads the quoted codes back: every unit's findings are counted under its code
+    from auditlib.overview import Overview
+
+    ranking = Overview.open(db, run_dir=str(run_dir)).ranking_frame()
+    counted = dict(zip(ranking["单位代码"], ranking["问题条数"]))
+    for code in CODES.values():
+        assert counted[code] == sum(r["unit_code"] == neutralize(code) for r in rows), code
     ov = nbformat.read(run_dir / "overview.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in ov.cells for o in c.get("outputs", []))
     assert f"发现问题 {len(rows)} 条" in text
@@ -405,6 +411,25 @@ def test_two_runs_on_one_database_at_once_both_succeed(two_runs):
     for d in dirs:
         manifest = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
         assert manifest["run_id"] == d.name and {x["status"] for x in manifest["tasks"]} == {"ok"}
+
+
+def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
+    from auditlib.run import _claim_run_dir
+
+    got, barrier = [], threading.Barrier(8)
+
+    def claim():
+        barrier.wait()
+        got.append(_claim_run_dir(tmp_path, "20241231-120000", numbered=True, lang="zh").name)
+
+    threads = [threading.Thread(target=claim) for _ in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert sorted(got) == sorted(["20241231-120000", *(f"20241231-120000-{i}" for i in range(2, 9))])
+    with pytest.raises(Exception, match="不会被覆盖"):  # a given run id is never reused
+        _claim_run_dir(tmp_path, "20241231-120000", numbered=False, lang="zh")
 
 
 def _children(pid: int) -> list[psutil.Process]:
