@@ -48,8 +48,10 @@ record-notebooks: venv
 bench: venv
 	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
 
+# JupyterLab on the notebooks with the project's kernel; explore.ipynb is the interactive panel
 lab: venv
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	test -f $(DB) || $(MAKE) demo
+	$(BIN)/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 clean:
 	rm -rf data outputs/*/ tests/output .pytest_cache

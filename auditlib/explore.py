@@ -105,7 +105,7 @@ class Explorer:
         # one control per rule parameter, made once so tuned values survive switching rules
         applied = self.base.for_unit(self.unit.value)
         self.controls: dict[str, dict[str, object]] = {
-            r.id: {p.name: _control(p, applied[r.id][p.name], self.lang) for p in r.params} for r in RULES}
+            r.id: {p.name: _control(r.id, p, applied[r.id][p.name], self.lang) for p in r.params} for r in RULES}
         self.param_box = w.VBox()
         self.summary = w.HTML()
         self.table = w.HTML()
@@ -310,11 +310,11 @@ class Explorer:
         return path
 
 
-def _control(param: Param, value, lang: str):
+def _control(rule_id: str, param: Param, value, lang: str):
     """An ipywidget for one rule parameter, from its type and range."""
     import ipywidgets as w
 
-    label = param.zh if lang == "zh" else param.en
+    label = f"{rule_id} {param.zh if lang == 'zh' else param.en}"
     style = {"description_width": "initial"}
     layout = w.Layout(width="480px")
     if param.type == "days":
