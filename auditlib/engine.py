@@ -73,6 +73,22 @@ def _literal(text: str) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
+def unit_names(con) -> dict[str, str]:
+    """Every unit the data mention, code → name, in code order.
+
+    A unit is one of the ``units`` table or any unit code in the data tables: an export of
+    one table (a payments file mapped with a profile, say) is inspected too, its name
+    empty when no ``units`` row gives one.  The rules, the batch, the reports and the
+    explore panel all take their units from here.
+    """
+    return dict(con.execute(
+        "SELECT c.unit_code, COALESCE(any_value(u.unit_name), '') FROM ("
+        "SELECT unit_code FROM units UNION SELECT unit_code FROM payments UNION SELECT unit_code FROM ledger "
+        "UNION SELECT unit_code FROM bank_txns UNION SELECT unit_code FROM budget "
+        "UNION SELECT unit_code FROM accounts) c LEFT JOIN units u USING (unit_code) "
+        "WHERE c.unit_code IS NOT NULL GROUP BY c.unit_code ORDER BY c.unit_code").fetchall())
+
+
 def inspect(db, inspection: str | None = None, unit: str | None = None,
             params: Params | None = None) -> Inspection:
     """Run the rules of ``inspection`` (all when None) for every unit or one.
@@ -92,10 +108,7 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
     con = connect(db) if own else db
     try:
         _install_macros(con)
-        units = [u for (u,) in con.execute(
-            "SELECT DISTINCT unit_code FROM (SELECT unit_code FROM units UNION ALL SELECT unit_code FROM payments "
-            "UNION ALL SELECT unit_code FROM ledger UNION ALL SELECT unit_code FROM bank_txns "
-            "UNION ALL SELECT unit_code FROM budget) WHERE unit_code IS NOT NULL ORDER BY 1").fetchall()]
+        units = list(unit_names(con))
         if unit is not None:
             units = [u for u in units if u == str(unit)]
         frames, evidence = [], {}

@@ -27,7 +27,7 @@ import yaml
 from .catalogue import INSPECTIONS, RULES, RULES_BY_ID, Param
 from .db import connect
 from .drilldown import source_rows
-from .engine import inspect
+from .engine import inspect, unit_names
 from .i18n import register, t
 from .params import Params, load_params
 from .report import ROOT, default_db, money, total_amount
@@ -87,7 +87,7 @@ class Explorer:
         self.out_dir = Path(out_dir) if out_dir else ROOT / "outputs" / "explore"
         con = connect(self.db)
         try:
-            self.units = dict(con.execute("SELECT unit_code, unit_name FROM units ORDER BY unit_code").fetchall())
+            self.units = unit_names(con)
         finally:
             con.close()
         if not self.units:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .catalogue import INSPECTIONS, RULES, RULES_BY_ID
 from .db import connect
-from .engine import inspect
+from .engine import inspect, unit_names
 from .i18n import register, t
 from .params import Params, load_params
 from .report import default_db, money
@@ -59,7 +59,7 @@ class Overview:
         db = Path(db) if db else default_db()
         con = connect(db)
         try:
-            units = dict(con.execute("SELECT unit_code, unit_name FROM units ORDER BY unit_code").fetchall())
+            units = unit_names(con)
         finally:
             con.close()
         if run_dir:

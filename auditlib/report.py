@@ -25,7 +25,7 @@ import pandas as pd
 
 from .catalogue import INSPECTIONS, RULES_BY_ID
 from .db import connect
-from .engine import FINDING_COLUMNS, implemented_rules, inspect
+from .engine import FINDING_COLUMNS, implemented_rules, inspect, unit_names
 from .errors import ParameterError
 from .i18n import register, t
 from .params import Params, load_params
@@ -175,7 +175,7 @@ class Report:
         db = Path(db) if db else default_db()
         con = connect(db)
         try:
-            units = dict(con.execute("SELECT unit_code, unit_name FROM units ORDER BY unit_code").fetchall())
+            units = unit_names(con)
         finally:
             con.close()
         unit = str(unit) if unit else next(iter(units), "")

@@ -31,7 +31,7 @@ import pandas as pd
 from . import __version__, auditlog
 from .catalogue import INSPECTIONS
 from .db import connect
-from .engine import FINDING_COLUMNS, inspect
+from .engine import FINDING_COLUMNS, inspect, unit_names
 from .errors import ParameterError, RunError
 from .findings import write_findings_csv
 from .i18n import register, t
@@ -362,7 +362,7 @@ def _check_notebook(path: Path, required, lang) -> None:
 def _select_units(db, units, lang) -> dict[str, str]:
     con = connect(db)
     try:
-        all_units = dict(con.execute("SELECT unit_code, unit_name FROM units ORDER BY unit_code").fetchall())
+        all_units = unit_names(con)
     finally:
         con.close()
     if not all_units:

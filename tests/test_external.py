@@ -145,6 +145,27 @@ def test_ar_invoices_dp01_known_answer(receivables, tmp_path):
         pid: d for pid, d in published.items() if d > 0}
 
 
+@pytest.mark.batch
+def test_ar_invoices_run_through_the_delayed_payments_notebook(receivables, tmp_path):
+    """A real export as a unit: the batch runs delayed_payments.ipynb on it and the report renders."""
+    from auditlib.html_report import external_urls
+    from auditlib.run import run
+
+    db, _ = receivables
+    result = run(db, inspections=["delayed_payments"], out=tmp_path / "runs", run_id="ar", workers=1,
+                 progress=False)
+    assert result.exit_code == 0, result.failed
+    with open(result.run_dir / "findings.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(x["unit_code"], x["status"], x["findings"]) for x in result.tasks] == [("AR", "ok", len(rows))]
+    assert sum(r["rule_id"] == "DP01" for r in rows) == 877
+    page = (result.run_dir / "AR" / "delayed_payments.html").read_text(encoding="utf-8")
+    assert "DP01" in page and "逾期支付中小企业款项" in page and "877" in page
+    assert 'src="data:image/png;base64,' in page  # the days-to-pay chart
+    assert external_urls(page) == []
+    assert (result.run_dir / "AR" / "delayed_payments.xlsx").is_file()
+
+
 # ------------------------------------------------------------------ Oxford City Council payments
 
 @pytest.fixture(scope="module")
