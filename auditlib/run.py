@@ -36,6 +36,7 @@ from .errors import ParameterError, RunError
 from .findings import write_findings_csv
 from .i18n import register, t
 from .params import load_params
+from .kernels import ENGINE, discard_kernel, reset_kernel, shutdown_kernels, warm_kernel
 from .report import ROOT, save_task_evidence, task_evidence_path, total_amount, unit_slice
 
 logger = logging.getLogger("auditlib")
@@ -177,8 +178,9 @@ def execute_task(spec: TaskSpec) -> TaskResult:
                 parameters={"db": spec.db, "unit": spec.unit_code, "params_file": spec.params_file,
                             "lang": spec.lang, "evidence": spec.evidence, "run_id": spec.run_id},
                 kernel_name=spec.kernel, progress_bar=False, log_output=False, cwd=str(out),
+                request_save_on_cell_execute=False,  # written once at the end (then renamed)
                 start_timeout=spec.start_timeout, execution_timeout=spec.cell_timeout,
-                **({"km": km} if km is not None else {}))
+                **({"km": km, "engine_name": ENGINE} if km is not None else {}))
             if km is not None:
                 reset_kernel(km)
         except Exception as exc:  # cell error, cell timeout, dead or missing kernel
@@ -206,84 +208,6 @@ def execute_task(spec: TaskSpec) -> TaskResult:
         result.error, result.traceback = _error_summary(exc)
     result.seconds = round(time.perf_counter() - start, 3)
     return result
-
-
-# ---- warm kernels -------------------------------------------------------------------------------
-# Starting a kernel and importing pandas, DuckDB and matplotlib costs more than running a report.
-# Each worker (process, or thread under Dask) keeps one kernel per kernel name and reuses it:
-# between notebooks the user namespace is reset (imported modules stay loaded); after any error
-# the kernel is shut down and the next task starts a fresh one.
-_WARM: dict[tuple[int, str], object] = {}
-_WARM_IMPORTS = "import auditlib.report, auditlib.overview, auditlib.charts, auditlib.workbook"
-
-
-def warm_kernel(name: str, start_timeout: int = 120):
-    """This worker's running kernel ``name`` (an ``AsyncKernelManager``), started if needed."""
-    import threading
-
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_core.utils import run_sync
-
-    key = (threading.get_ident(), name)
-    km = _WARM.get(key)
-    if km is not None and run_sync(km.is_alive)():
-        return km
-    km = AsyncKernelManager(kernel_name=name)
-    run_sync(km.start_kernel)()
-    _WARM[key] = km
-    if len(_WARM) == 1:
-        import atexit
-        from multiprocessing import util
-
-        atexit.register(shutdown_kernels)
-        util.Finalize(None, shutdown_kernels, exitpriority=10)
-    _kernel_execute(km, _WARM_IMPORTS, start_timeout)
-    return km
-
-
-def _kernel_execute(km, code: str, timeout: int = 60) -> None:
-    from jupyter_client import BlockingKernelClient
-
-    kc = BlockingKernelClient()
-    kc.load_connection_info(km.get_connection_info())
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=timeout)
-        reply = kc.execute_interactive(code, timeout=timeout, store_history=False,
-                                       output_hook=lambda msg: None)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"kernel: {reply['content'].get('ename')}: {reply['content'].get('evalue')}")
-    finally:
-        kc.stop_channels()
-
-
-def reset_kernel(km) -> None:
-    """Forget the last notebook's variables; keep imported modules warm."""
-    _kernel_execute(km, "get_ipython().reset(new_session=False)\nimport gc; gc.collect()")
-
-
-def discard_kernel(name: str) -> None:
-    import threading
-
-    from jupyter_core.utils import run_sync
-
-    km = _WARM.pop((threading.get_ident(), name), None)
-    if km is not None:
-        try:
-            run_sync(km.shutdown_kernel)(now=True)
-        except Exception:  # already dead
-            pass
-
-
-def shutdown_kernels() -> None:
-    from jupyter_core.utils import run_sync
-
-    while _WARM:
-        _, km = _WARM.popitem()
-        try:
-            run_sync(km.shutdown_kernel)(now=True)
-        except Exception:
-            pass
 
 
 def _sources(db) -> list[dict]:
