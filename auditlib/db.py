@@ -6,12 +6,34 @@ keeps money exact by converting DECIMAL columns to :class:`decimal.Decimal`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from .errors import DatabaseError
+from .i18n import register, t
+
+register({
+    "db.locked": ("数据库 {db} 正被其他进程使用（PID {pid}，例如正在运行的 auditlib run），请待其结束后重试",
+                  "database {db} is in use by another process (PID {pid}, e.g. a running auditlib run); "
+                  "retry when it ends"),
+})
+
+
+def lock_error(path, exc: Exception) -> DatabaseError | None:
+    """DuckDB's "Could not set lock ... Conflicting lock is held in ... (PID n)" as a clear
+    :class:`DatabaseError` (Chinese / English, naming the database and the process); None for
+    any other error."""
+    text = str(exc)
+    if "lock" not in text.lower() or not isinstance(exc, duckdb.IOException):
+        return None
+    m = re.search(r"PID (\d+)", text)
+    pid = m.group(1) if m else "?"
+    message = (t("db.locked", "zh", db=path, pid=pid) + " / " + t("db.locked", "en", db=path, pid=pid)
+               + " (DuckDB lock)")
+    return DatabaseError(message, db=str(path), reason="locked", pid=pid)
 
 
 def connect(db: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -22,6 +44,9 @@ def connect(db: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyCon
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:  # locked by a writer, unreadable ...
+        locked = lock_error(path, exc)
+        if locked is not None:
+            raise locked from exc
         raise DatabaseError(f"无法打开数据库 / cannot open database {path}: {exc}", db=str(path), reason=str(exc)) from exc
 
 

@@ -13,6 +13,7 @@ import datetime as _dt
 import hashlib
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,9 +23,10 @@ import pandas as pd
 
 from . import auditlog, mapping as _mapping, schema
 from .checks import completeness_warnings
+from .db import lock_error
 from .errors import DatabaseError, InputError, MappingError, MissingColumnError
 from .i18n import register, t
-from .readers import read_file
+from .readers import RawFile, read_file
 from .values import PARSERS, ValueParseError, is_subtotal, parse_text
 
 logger = logging.getLogger("auditlib")
@@ -39,6 +41,20 @@ ZERO_IF_EMPTY = {("ledger", "debit"), ("ledger", "credit"), ("bank_txns", "inflo
 #: first characters that make a spreadsheet treat a cell as a formula
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+#: delimiters tried, in order, when a CSV file's header is not found with commas
+DELIMITERS = (",", "\t", ";", "|")
+#: how many non-blank records may stand above the header (report titles, units, dates ...)
+MAX_TITLE_ROWS = 30
+#: DuckDB memory during an ingest (AUDITLIB_INGEST_MEMORY overrides): beyond it DuckDB spills to
+#: disk beside the database, so a very large CSV is loaded in flat memory
+INGEST_MEMORY = "256MB"
+#: transaction dates more than this many years before or after the data's fiscal year are loaded
+#: with a warning (typos such as 2042 or 1924 for 2024)
+FAR_YEARS = 5
+#: (table, date column) of the transaction dates whose year makes the fiscal year of the data
+TRANSACTION_DATES = (("budget", "issued_on"), ("payments", "accepted_on"), ("payments", "requested_on"),
+                     ("payments", "paid_on"), ("ledger", "voucher_date"), ("bank_txns", "txn_date"))
+
 register({
     "ingest.file": ("文件", "file"),
     "ingest.table": ("表", "table"),
@@ -51,6 +67,8 @@ register({
     "ingest.status.already": ("已载入过，跳过", "already loaded"),
     "ingest.status.skipped": ("跳过（文件名不对应任何表）", "skipped (no table matches the file name)"),
     "ingest.warnings": ("完整性警告 {n} 条：", "{n} completeness warning(s):"),
+    "ingest.file_warnings": ("文件警告 {n} 条（也记在 ingest_report.json）：",
+                             "{n} file warning(s) (also in ingest_report.json):"),
     "ingest.rejects": ("拒收行明细见 {path}", "rejected rows are listed in {path}"),
     "ingest.filtered": ("映射配置 {profile}，过滤 {n} 行", "profile {profile}, {n} row(s) filtered out"),
     "ingest.mapped": ("映射配置 {profile}", "profile {profile}"),
@@ -87,6 +105,8 @@ class FileReport:
     #: ``loaded``, ``already loaded`` or ``skipped``
     status: str = "loaded"
     reason: str | None = None
+    #: remarks on this file: title rows skipped, another delimiter, dates far outside the fiscal year ...
+    warnings: list = field(default_factory=list)
 
     def check(self) -> None:
         assert self.rows_read == (self.rows_loaded + self.rows_subtotal + self.rows_rejected
@@ -137,6 +157,10 @@ class IngestReport:
             lines.append(t("ingest.filtered_total", lang, n=filtered))
         if self.rejects and self.rejects_path:
             lines.append(t("ingest.rejects", lang, path=self.rejects_path))
+        file_warnings = [w for f in self.files for w in f.warnings]
+        if file_warnings:
+            lines.append(t("ingest.file_warnings", lang, n=len(file_warnings)))
+            lines.extend(f"  {w}" for w in file_warnings)
         if self.warnings:
             lines.append(t("ingest.warnings", lang, n=len(self.warnings)))
             lines.extend(f"  {w}" for w in self.warnings)
@@ -196,6 +220,114 @@ def map_header(table: schema.Table, header: list, file: str) -> tuple[dict[str, 
                 file=file, table=table.name, column=col, found=found,
             )
     return mapped, extra
+
+
+def check_duplicate_headers(table: schema.Table, header: list, file: str, line: int | None) -> None:
+    """Two header cells with the same name (after normalising) for a column of ``table``:
+    an :class:`InputError` naming the file, the header line and both columns."""
+    aliases = _alias_map(table)
+    first: dict[str, int] = {}
+    for i, h in enumerate(header):
+        norm = schema.normalize_header(_header_text(h))
+        if not norm or aliases.get(norm) is None:
+            continue
+        if norm in first:
+            j, text = first[norm], _header_text(h)
+            raise InputError(
+                f"{file}: 第 {line} 行表头第 {j + 1} 列和第 {i + 1} 列同名（{text}），无法确定用哪一列作 "
+                f"{aliases[norm]} / header line {line}: columns {j + 1} and {i + 1} are both named '{text}'; "
+                f"which one is {aliases[norm]} is ambiguous",
+                file=file, line=line, column=text, reason="duplicate header")
+        first[norm] = i
+
+
+def _pick_header(table: schema.Table, raw: RawFile) -> list:
+    """The header of ``raw``; for a header spanning rows (merged cells) per column the first
+    candidate name that is a column of ``table`` not taken yet."""
+    if not raw.header_alts:
+        return list(raw.header)
+    aliases = _alias_map(table)
+    taken: set[str] = set()
+    header = []
+    for i, alts in enumerate(raw.header_alts):
+        chosen = raw.header[i] if i < len(raw.header) else None
+        for alt in alts:
+            name = aliases.get(schema.normalize_header(alt))
+            if name is not None and name not in taken:
+                chosen = alt
+                break
+        name = aliases.get(schema.normalize_header(_header_text(chosen)))
+        if name is not None:
+            taken.add(name)
+        header.append(chosen)
+    return header
+
+
+def _find_header(table: schema.Table, raw: RawFile, file: str) -> tuple[RawFile, dict, dict, list[str]]:
+    """The header row of ``raw`` with its mapped and extra columns, and notes.
+
+    The first non-blank row is the header when it names every required column (as always);
+    otherwise title rows above the header (``某某单位序时账 2024年``) are skipped: the first of the
+    next rows that names them all is the header.  When none does, the error of the first row.
+    """
+    header = _pick_header(table, raw)
+    try:
+        mapped, extra = map_header(table, header, file)
+        check_duplicate_headers(table, header, file, raw.header_line)
+        return raw._replace(header=header), mapped, extra, []
+    except MissingColumnError as exc:
+        first_error = exc
+    rows = iter(raw.rows)
+    peeked: list[tuple[int, list]] = []
+    for line, values in rows:
+        peeked.append((line, values))
+        try:
+            mapped, extra = map_header(table, values, file)
+        except MissingColumnError:
+            if len(peeked) >= MAX_TITLE_ROWS:
+                break
+            continue
+        check_duplicate_headers(table, values, file, line)
+        titles = [" ".join(_show(v) for v in raw.header if _show(v))]
+        titles += [" ".join(_show(v) for v in vals if _show(v)) for _, vals in peeked[:-1]]
+        shown = " | ".join(titles)
+        note = (f"{file}: 表头在第 {line} 行，其上 {len(titles)} 行标题已跳过（{shown}）/ header on line {line}; "
+                f"{len(titles)} title line(s) above it skipped: {shown}")
+        return raw._replace(header=list(values), rows=rows, header_line=line, header_alts=None), mapped, extra, [note]
+    raise first_error
+
+
+def _read_with_header(path: Path, table: schema.Table) -> tuple[RawFile, dict, dict, list[str]]:
+    """Read a data file (no mapping profile) and find its header; a CSV file whose header is not
+    found with commas is tried with tabs, semicolons and bars (the first that finds it wins)."""
+    raw = read_file(path)
+    _check_not_empty(raw, path.name)
+    try:
+        return _find_header(table, raw, path.name)
+    except InputError as exc:
+        if raw.encoding is None or isinstance(exc, MappingError):
+            raise
+        first_error = exc
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    for delim in DELIMITERS[1:]:
+        if delim.encode() not in head:
+            continue
+        try:
+            raw2 = read_file(path, delimiter=delim)
+            found = _find_header(table, raw2, path.name)
+        except InputError:
+            continue
+        shown = {"\t": "tab", ";": ";", "|": "|"}[delim]
+        note = (f"{path.name}: 分隔符为 {shown}（不是逗号）/ the delimiter is {shown}, not a comma")
+        return found[0], found[1], found[2], [note] + found[3]
+    raise first_error
+
+
+def _check_not_empty(raw: RawFile, file: str) -> None:
+    if not raw.header or all(_header_text(h) == "" for h in raw.header):
+        raise InputError(f"{file}: 文件为空（没有表头行）/ the file is empty (no header line)",
+                         file=file, line=1, column=None, reason="empty file")
 
 
 def _to_sql_text(value) -> str | None:
@@ -260,12 +392,21 @@ def _parse_row(table: schema.Table, mapped: dict, labels: dict, file: str, line:
 
 def _load_file(con, path: Path, table: schema.Table, rep: FileReport, seen: set,
                rejects: list[Reject], profile=None) -> None:
-    raw = read_file(path, profile.encoding if profile is not None else None)
-    rep.encoding = raw.encoding
     labels: dict[str, str] = {}
     if profile is not None:  # the profile turns source rows into the table's cells
+        raw = read_file(path, profile.encoding)
+        _check_not_empty(raw, path.name)
+        rep.encoding = raw.encoding
         raw, labels = profile.apply(raw, path.name)
-    mapped, extra = map_header(table, raw.header, path.name)
+        mapped, extra = map_header(table, raw.header, path.name)
+    else:
+        raw, mapped, extra, notes = _read_with_header(path, table)
+        rep.encoding = raw.encoding
+        rep.warnings.extend(raw.notes)
+        rep.warnings.extend(notes)
+    # a CSV row with fewer cells than the header is rejected (a line cut off, a broken line)
+    short_check = profile is None and raw.encoding is not None
+    header_label = {i: name for name, i in mapped.items()}
     subtotal_idx = [mapped[c] for c in table.subtotal_columns if c in mapped]
     subtotal_idx += [mapped[c.name] for c in table.columns if c.type == "date" and c.name in mapped]
     extra_names = [k for k in extra]
@@ -279,11 +420,20 @@ def _load_file(con, path: Path, table: schema.Table, rep: FileReport, seen: set,
             rep.rows_filtered += 1
             continue
         values = list(values)
-        if len(values) < n_header:
-            values += [None] * (n_header - len(values))
+        n_cells = len(values)
+        if n_cells < n_header:
+            values += [None] * (n_header - n_cells)
         overflow = values[n_header:]
         if any(is_subtotal(values[i]) for i in subtotal_idx):
             rep.rows_subtotal += 1
+            continue
+        if short_check and n_cells < n_header:
+            missing = header_label.get(n_cells) or _header_text(raw.header[n_cells]) or f"column_{n_cells + 1}"
+            reason = f"row has {n_cells} of {n_header} columns"
+            if line == raw.cut_line:
+                reason += "; the file ends in this row without a line break (cut off?)"
+            rep.rows_rejected += 1
+            rejects.append(Reject(path.name, line, missing, ",".join(_show(v) for v in values[:n_cells]), reason))
             continue
         row, errors = _parse_row(table, mapped, labels, path.name, line, values)
         if not errors:
@@ -356,7 +506,7 @@ def _fast_cell(table: schema.Table, col: schema.Column, x: str) -> tuple[str, st
     """SQL for (the cell is in a canonical form, its value when it is) of column ``col`` in ``x``."""
     empty = f"({x} IS NULL OR {x} = '')"
     if col.type == "text":
-        ok, val = f"regexp_full_match({x}, '{_TEXT_RE}')", f"NULLIF({x}, '')"
+        ok, val = f"(regexp_full_match({x}, '{_TEXT_RE}') AND strpos({x}, chr(0)) = 0)", f"NULLIF({x}, '')"
     elif col.type == "money":
         ok = f"regexp_full_match({x}, '-?[0-9]{{1,16}}(\\.[0-9]{{1,2}})?')"
         val = f"CAST(CASE WHEN {x} <> '' THEN {x} END AS DECIMAL(18,2))"
@@ -394,7 +544,11 @@ def _load_csv_fast(con, path: Path, table: schema.Table, rep: FileReport, reject
     if found is None:
         return False
     header, header_end = found
-    mapped, extra = map_header(table, header, path.name)  # a missing column is an error, as always
+    try:
+        mapped, extra = map_header(table, header, path.name)
+        check_duplicate_headers(table, header, path.name, header_end)
+    except InputError:  # title rows, another delimiter, a missing column ...: the row path decides
+        return False
     n = len(header)
     if n == 0:
         return False
@@ -556,13 +710,39 @@ def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, n, nam
     return True
 
 
+def _date_warnings(con, files: list[FileReport]) -> None:
+    """Warn (per file) about transaction dates far outside the fiscal year of the data: the most
+    common year of all transaction dates in the database."""
+    if not files:
+        return
+    union = " UNION ALL ".join(f'SELECT year("{c}") AS y FROM {t} WHERE "{c}" IS NOT NULL'
+                               for t, c in TRANSACTION_DATES)
+    row = con.execute(f"SELECT y FROM ({union}) GROUP BY y ORDER BY count(*) DESC, y DESC LIMIT 1").fetchone()
+    if row is None:
+        return
+    fy = int(row[0])
+    lo, hi = fy - FAR_YEARS, fy + FAR_YEARS
+    for f in files:
+        for table, col in TRANSACTION_DATES:
+            if table != f.table:
+                continue
+            n, line, value = con.execute(
+                f'SELECT count(*), min(_line), arg_min("{col}", _line) FROM {table} '
+                f'WHERE _file = ? AND (year("{col}") < ? OR year("{col}") > ?)', [f.file, lo, hi]).fetchone()
+            if n:
+                f.warnings.append(
+                    f"{f.file}: {col} 列有 {n} 个日期远离会计年度 {fy}（早于 {lo} 年或晚于 {hi} 年），首个在第 {line} 行："
+                    f"{value} / {n} date(s) in column {col} far outside the fiscal year {fy} (before {lo} or after "
+                    f"{hi}), first at line {line}: {value}")
+
+
 def _existing_keys(con, table: schema.Table) -> set:
     cols = ", ".join(f'"{k}"' for k in table.key)
     return {tuple(r) for r in con.execute(f"SELECT {cols} FROM {table.name}").fetchall()}
 
 
 def _safe_cell(value) -> str:
-    text = "" if value is None else str(value)
+    text = "" if value is None else str(value).replace("\x00", "\\x00")
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
@@ -605,8 +785,17 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
     try:
         con = duckdb.connect(str(db))
     except duckdb.Error as exc:
+        locked = lock_error(db, exc)
+        if locked is not None:
+            raise locked from exc
         raise DatabaseError(f"无法打开数据库 / cannot open database {db}: {exc}",
                             db=str(db), reason=str(exc)) from exc
+    try:
+        con.execute(f"SET memory_limit = {_sql_str(os.environ.get('AUDITLIB_INGEST_MEMORY') or INGEST_MEMORY)}")
+    except duckdb.Error as exc:
+        con.close()
+        raise InputError(f"AUDITLIB_INGEST_MEMORY: {exc}", file=None, line=None, column=None,
+                         reason=str(exc)) from exc
     report = IngestReport()
     digests: dict[str, str] = {}
     try:
@@ -648,6 +837,10 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
             report.files.append(rep)
             logger.info("%s -> %s: read %d, loaded %d, subtotal %d, rejected %d", path.name, table_name,
                         rep.rows_read, rep.rows_loaded, rep.rows_subtotal, rep.rows_rejected)
+        _date_warnings(con, [f for f in report.files if f.status == "loaded" and f.table])
+        for f in report.files:
+            if f.status == "loaded" and f.table and f.rows_read == 0:
+                f.warnings.append(f"{f.file}: 只有表头，没有数据行 / header only, no data rows")
         report.warnings = completeness_warnings(con)
         con.execute("COMMIT")
     except BaseException:
@@ -659,7 +852,7 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
     finally:
         con.close()
 
-    for w in report.warnings:
+    for w in [w for f in report.files for w in f.warnings] + report.warnings:
         logger.warning(w)
     out_dir = db.resolve().parent
     report.report_path = str(out_dir / REPORT_NAME)

@@ -22,11 +22,22 @@ CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gbk", "gb18030")
 
 
 class RawFile(NamedTuple):
-    """A file's header cells, its ``(line_no, values)`` rows and its encoding (None for XLSX)."""
+    """A file's header cells, its ``(line_no, values)`` rows and its encoding (None for XLSX).
+
+    ``header_line`` is the physical line of the header (the last one of a header spanning rows);
+    ``header_alts`` per column the candidate names of a header spanning several rows (XLSX merged
+    cells: the top and bottom texts joined, the bottom text, the top text), else None;
+    ``cut_line`` is the line of a last record that the file ends in without a line break (CSV);
+    ``notes`` are remarks on how the file was read (e.g. an ``.xlsx`` that is really a CSV).
+    """
 
     header: list
     rows: Iterator[tuple[int, list]]
     encoding: str | None
+    header_line: int | None = None
+    header_alts: list | None = None
+    cut_line: int | None = None
+    notes: tuple = ()
 
 
 def detect_encoding(data: bytes, name: str = "") -> str:
@@ -96,11 +107,35 @@ def _blank(values) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
-def read_csv(path: str | Path, encoding: str | None = None) -> RawFile:
-    """Read a CSV file: every cell a string, encoding detected (or ``encoding``, checked strictly)."""
+def _check_not_binary(data: bytes, name: str) -> None:
+    """UTF-16 text or a binary file read as CSV: an :class:`InputError` instead of garbage cells."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{name}: 文件为 UTF-16 编码，请另存为 UTF-8 或 GBK 的 CSV / the file is UTF-16 text; "
+                         f"save it as a UTF-8 or GBK CSV", file=name, line=None, column=None, reason="UTF-16")
+    head = data[:65536]
+    if head and head.count(b"\x00") * 10 > len(head):
+        raise InputError(f"{name}: 文件含大量 NUL 字节，不是 UTF-8/GBK 文本（可能为 UTF-16 或二进制文件）/ the file "
+                         f"is full of NUL bytes: not UTF-8/GBK text (UTF-16 or a binary file?)",
+                         file=name, line=None, column=None, reason="NUL bytes")
+
+
+def _lines_kept(text: str, kept: list):
+    """The lines of ``text`` as csv.reader splits them, each also appended to ``kept``."""
+    for line in io.StringIO(text, newline=""):
+        kept.append(line)
+        yield line
+
+
+def read_csv(path: str | Path, encoding: str | None = None, delimiter: str = ",") -> RawFile:
+    """Read a CSV file: every cell a string, encoding detected (or ``encoding``, checked strictly).
+
+    A file that ends inside a quoted field (cut off, or a quote never closed) is an
+    :class:`InputError` naming the line and column where the field starts.
+    """
     path = Path(path)
     with open(path, "rb") as fh:
         data = fh.read()
+    _check_not_binary(data, path.name)
     if encoding is None:
         encoding = detect_encoding(data, path.name)
     try:
@@ -108,18 +143,25 @@ def read_csv(path: str | Path, encoding: str | None = None) -> RawFile:
     except (UnicodeDecodeError, LookupError) as exc:
         raise InputError(f"{path.name}: 不是 {encoding} 编码 / not in the encoding {encoding}: {exc}",
                          file=path.name, line=None, column=None, reason=str(exc)) from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
+    del data
+    kept: list[str] = []
+    reader = csv.reader(_lines_kept(text, kept), delimiter=delimiter)
     header: list | None = None
+    header_line = None
     rows: list[tuple[int, list]] = []
     prev_end = 0
+    last_start, last_record, last_lines = None, None, []
     try:
         for record in reader:
             start = prev_end + 1
             prev_end = reader.line_num
+            last_start, last_record, last_lines = start, record, kept[:]
+            kept.clear()
             if _blank(record):
                 continue
             if header is None:
                 header = list(record)
+                header_line = reader.line_num
                 continue
             rows.append((start, list(record)))
     except csv.Error as exc:
@@ -127,14 +169,89 @@ def read_csv(path: str | Path, encoding: str | None = None) -> RawFile:
             f"{path.name}: 第 {reader.line_num} 行 CSV 格式错误 / bad CSV at line {reader.line_num}: {exc}",
             file=path.name, line=reader.line_num, column=None, reason=str(exc),
         ) from exc
-    return RawFile(header or [], iter(rows), encoding)
+    cut_line = None
+    if last_lines:
+        try:  # the last record again, strictly: an open quote at the end of the file is an error
+            list(csv.reader(io.StringIO("".join(last_lines), newline=""), delimiter=delimiter, strict=True))
+        except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                index = max(len(last_record) - 1, 0)
+                col = str(header[index]).strip() if header and index < len(header) else f"column_{index + 1}"
+                raise InputError(
+                    f"{path.name}: 第 {last_start} 行第 {index + 1} 列（{col}）的引号没有闭合，文件可能被截断 / "
+                    f"line {last_start}, column {index + 1} ({col}): a quoted field never ends; "
+                    f"the file is cut off or damaged",
+                    file=path.name, line=last_start, column=col, reason="unterminated quote") from None
+        if not last_lines[-1].endswith(("\n", "\r")):
+            cut_line = last_start
+    return RawFile(header or [], iter(rows), encoding, header_line=header_line, cut_line=cut_line)
+
+
+#: first bytes of an OLE2 compound file (an encrypted OOXML workbook, or an old .xls)
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _merged_ranges(path: Path, ws) -> list[tuple[int, int, int, int]]:
+    """``(min_col, min_row, max_col, max_row)`` of the merged cells of a read-only worksheet
+    (openpyxl's read-only mode does not read them): the sheet's XML is scanned in chunks."""
+    import re
+    import zipfile
+
+    from openpyxl.utils.cell import range_boundaries
+
+    member = getattr(ws, "_worksheet_path", None)
+    if not member:
+        return []
+    out = []
+    pattern = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(member.lstrip("/")) as fh:
+            tail = b""
+            while True:
+                chunk = fh.read(1 << 20)
+                if not chunk:
+                    break
+                buf = tail + chunk
+                if b"mergeCell" in buf:
+                    out.extend(range_boundaries(m.group(1).decode()) for m in pattern.finditer(buf))
+                    cut = buf.rfind(b"<")
+                    tail = buf[cut:] if cut >= 0 else b""  # a tag cut in two is found with the next chunk
+                else:
+                    tail = buf[-64:]
+    except (KeyError, zipfile.BadZipFile, ValueError):  # pragma: no cover - openpyxl read it already
+        return []
+    return sorted(set(out))
+
+
+def _header_text_of(value) -> str:
+    if value is None:
+        return ""
+    return str(value).strip()
 
 
 def read_xlsx(path: str | Path) -> RawFile:
-    """Read the first worksheet of an XLSX file; cells keep their Python types."""
+    """Read the first worksheet of an XLSX file; cells keep their Python types.
+
+    A header whose merged cells span several rows (a group title over sub-headers) is read as
+    one header: per column the candidate names (see :class:`RawFile`), data below it.
+    """
     import openpyxl
 
     path = Path(path)
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if magic == OLE2_MAGIC:
+        with open(path, "rb") as fh:
+            blob = fh.read(1 << 22)
+        if "EncryptionInfo".encode("utf-16-le") in blob or "EncryptedPackage".encode("utf-16-le") in blob:
+            raise InputError(
+                f"{path.name}: 工作簿有密码保护（已加密），无法读取；请在 Excel 中取消密码后另存为 .xlsx / the "
+                f"workbook is password-protected (encrypted) and cannot be read; remove the password in Excel "
+                f"and save it again as .xlsx", file=path.name, line=None, column=None, reason="encrypted workbook")
+        raise InputError(
+            f"{path.name}: 这是旧版 Excel（.xls）文件，请另存为 .xlsx / this is an old Excel (.xls) file; save it "
+            f"as .xlsx", file=path.name, line=None, column=None, reason="old .xls format")
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
@@ -145,6 +262,7 @@ def read_xlsx(path: str | Path) -> RawFile:
     try:
         ws = wb.worksheets[0]
         header: list | None = None
+        header_line = None
         rows: list[tuple[int, list]] = []
         for row in ws.iter_rows():
             cells = [c for c in row]
@@ -154,20 +272,77 @@ def read_xlsx(path: str | Path) -> RawFile:
                 continue
             if header is None:
                 header = values
+                header_line = line
                 continue
             rows.append((line, values))
+        merges = _merged_ranges(path, ws) if header is not None else []
     finally:
         wb.close()
-    return RawFile(header or [], iter(rows), None)
+    header_alts = None
+    # merged cells that start on the header row and reach below it: the header spans rows
+    bottom = max((r[3] for r in merges if r[1] == header_line and r[3] > header_line), default=None)
+    if bottom is not None:
+        sub = [(ln, vals) for ln, vals in rows if ln <= bottom]
+        rows = [(ln, vals) for ln, vals in rows if ln > bottom]
+        width = max([len(header)] + [len(v) for _, v in sub])
+        grid = [list(header) + [None] * (width - len(header))]
+        grid += [list(v) + [None] * (width - len(v)) for _, v in sub]
+        top_line = header_line
+        for min_col, min_row, max_col, max_row in merges:  # a merged range's text fills all its cells
+            if min_row < top_line or min_row > bottom:
+                continue
+            text = grid[min_row - top_line][min_col - 1] if min_col - 1 < width else None
+            for r in range(min_row, min(max_row, bottom) + 1):
+                for c in range(min_col, min(max_col, width) + 1):
+                    if (r, c) != (min_row, min_col) and r - top_line < len(grid):
+                        grid[r - top_line][c - 1] = text if r == min_row else None
+        header, header_alts = [], []
+        for c in range(width):
+            texts = []
+            for r in range(len(grid)):
+                t = _header_text_of(grid[r][c])
+                if t and t not in texts:
+                    texts.append(t)
+            # a group title over a sub-header: the joined texts (借方 + 金额), else the sub-header
+            alts = ["".join(texts), texts[-1]] if len(texts) > 1 else texts
+            header.append(texts[-1] if texts else None)
+            header_alts.append(alts)
+        header_line = bottom
+    return RawFile(header or [], iter(rows), None, header_line=header_line, header_alts=header_alts)
 
 
-def read_file(path: str | Path, encoding: str | None = None) -> RawFile:
-    """Read a ``.csv`` or ``.xlsx`` file (``encoding`` of a CSV file: detected when None)."""
+def _looks_like_text(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        head = fh.read(65536)
+    if not head or b"\x00" in head:
+        return False
+    for enc in ("utf-8", "gb18030"):
+        try:
+            head.decode(enc)
+            return True
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 4:  # a character cut by the 64 KiB window
+                return True
+    return False
+
+
+def read_file(path: str | Path, encoding: str | None = None, delimiter: str = ",") -> RawFile:
+    """Read a ``.csv`` or ``.xlsx`` file (``encoding`` of a CSV file: detected when None).
+
+    An ``.xlsx`` file that is really CSV text (an export renamed) is read as CSV, with a note.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return read_csv(path, encoding)
+        return read_csv(path, encoding, delimiter)
     if suffix == ".xlsx":
+        with open(path, "rb") as fh:
+            magic = fh.read(8)
+        if magic and not magic.startswith(ZIP_MAGIC) and magic != OLE2_MAGIC and _looks_like_text(path):
+            raw = read_csv(path, encoding, delimiter)
+            note = (f"{path.name}: 扩展名为 .xlsx，实为 CSV 文本，已按 CSV（{raw.encoding}）读取 / named .xlsx but "
+                    f"is CSV text; read as CSV ({raw.encoding})")
+            return raw._replace(notes=raw.notes + (note,))
         return read_xlsx(path)
     raise InputError(
         f"{path.name}: 不支持的文件类型 / unsupported file type {suffix}",

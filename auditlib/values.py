@@ -110,11 +110,13 @@ def parse_text(value) -> str | None:
     Raises
     ------
     ValueParseError
-        For a non-finite number or an unsupported object.
+        For text holding a NUL byte, a non-finite number or an unsupported object.
     """
     if _is_empty(value):
         return None
     if isinstance(value, str):
+        if "\x00" in value:  # a damaged file, or UTF-16 read as one byte per character
+            raise ValueParseError(f"NUL byte in text: {value!r}")
         return value.strip()
     if isinstance(value, bool):
         return "true" if value else "false"
