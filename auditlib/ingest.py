@@ -276,14 +276,17 @@ def _find_header(table: schema.Table, raw: RawFile, file: str) -> tuple[RawFile,
         check_duplicate_headers(table, header, file, raw.header_line)
         return raw._replace(header=header), mapped, extra, []
     except MissingColumnError as exc:
-        first_error = exc
+        best_error, best_score = exc, _required_found(table, header)
     rows = iter(raw.rows)
     peeked: list[tuple[int, list]] = []
     for line, values in rows:
         peeked.append((line, values))
         try:
             mapped, extra = map_header(table, values, file)
-        except MissingColumnError:
+        except MissingColumnError as exc:
+            score = _required_found(table, values)
+            if score > best_score:  # the row most like a header names what is missing
+                best_error, best_score = exc, score
             if len(peeked) >= MAX_TITLE_ROWS:
                 break
             continue
@@ -294,7 +297,13 @@ def _find_header(table: schema.Table, raw: RawFile, file: str) -> tuple[RawFile,
         note = (f"{file}: 表头在第 {line} 行，其上 {len(titles)} 行标题已跳过（{shown}）/ header on line {line}; "
                 f"{len(titles)} title line(s) above it skipped: {shown}")
         return raw._replace(header=list(values), rows=rows, header_line=line, header_alts=None), mapped, extra, [note]
-    raise first_error
+    raise best_error
+
+
+def _required_found(table: schema.Table, header: list) -> int:
+    aliases = _alias_map(table)
+    names = {aliases.get(schema.normalize_header(_header_text(h))) for h in header}
+    return sum(1 for col in table.required if col in names)
 
 
 def _read_with_header(path: Path, table: schema.Table) -> tuple[RawFile, dict, dict, list[str]]:

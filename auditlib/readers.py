@@ -26,7 +26,8 @@ class RawFile(NamedTuple):
 
     ``header_line`` is the physical line of the header (the last one of a header spanning rows);
     ``header_alts`` per column the candidate names of a header spanning several rows (XLSX merged
-    cells: the top and bottom texts joined, the bottom text, the top text), else None;
+    cells: the texts joined, then the bottom text), else None; ``header`` then holds the texts
+    joined with ``/``;
     ``cut_line`` is the line of a last record that the file ends in without a line break (CSV);
     ``notes`` are remarks on how the file was read (e.g. an ``.xlsx`` that is really a CSV).
     """
@@ -305,7 +306,7 @@ def read_xlsx(path: str | Path) -> RawFile:
                     texts.append(t)
             # a group title over a sub-header: the joined texts (借方 + 金额), else the sub-header
             alts = ["".join(texts), texts[-1]] if len(texts) > 1 else texts
-            header.append(texts[-1] if texts else None)
+            header.append("/".join(texts) if texts else None)  # an extra column: 借方/数量
             header_alts.append(alts)
         header_line = bottom
     return RawFile(header or [], iter(rows), None, header_line=header_line, header_alts=header_alts)
