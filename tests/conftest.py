@@ -1,12 +1,15 @@
 """Shared fixtures: the repository root, the shared external data, a scratch folder."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT.parent / "shared" / "external"
+#: Debian's Chromium (``make browser`` installs it); Playwright drives it and never downloads one
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -27,3 +30,25 @@ def sample_db(tmp_path_factory):
     generate(base / "data", units=8, seed=2024)
     ingest(base / "data", base / "audit.duckdb")
     return base / "audit.duckdb"
+
+
+@pytest.fixture(scope="module")
+def offline_page():
+    """A page of headless Chromium with the network off; it records requests and dialogs.
+
+    ``page.requests`` lists every URL the page asked for, ``page.dialogs`` every alert,
+    confirm or prompt (each dismissed).
+    """
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium missing at {CHROMIUM}: run `make browser` (the test target does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
+        context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        page.requests, page.dialogs = [], []
+        page.on("request", lambda req: page.requests.append(req.url))
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+        yield page
+        browser.close()

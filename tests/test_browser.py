@@ -6,7 +6,6 @@ driven by Playwright (which never downloads a browser here).  Screenshots are ke
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ import pytest
 from auditlib.run import run
 
 pytestmark = pytest.mark.batch
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent / "output" / "browser"
 
 
@@ -27,19 +25,8 @@ def run_dir(sample_db, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium missing at {CHROMIUM}: run `make browser` (the test target does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
-        context = browser.new_context(offline=True, viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.requests = []
-        page.on("request", lambda req: page.requests.append(req.url))
-        yield page
-        browser.close()
+def page(offline_page):
+    return offline_page
 
 
 def _foreign(urls):

@@ -37,7 +37,6 @@ from auditlib.sample import generate
 pytestmark = pytest.mark.batch
 
 BIN = Path(sys.executable).parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 SCRIPT = "<script>document.title='pwned'</script>"
 IMG = """<img src=x onerror="document.title='pwned'">"""
@@ -265,19 +264,8 @@ def test_hostile_markup_is_escaped_in_every_html_page(hostile_run):
 
 
 @pytest.fixture(scope="module")
-def browser_page():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium missing at {CHROMIUM}: run `make browser` (the test target does)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True)
-        context = browser.new_context(offline=True, locale="zh-CN")
-        page = context.new_page()
-        page.dialogs = []
-        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
-        yield page
-        browser.close()
+def browser_page(offline_page):
+    return offline_page
 
 
 def test_browser_runs_no_hostile_script(hostile_run, browser_page):
