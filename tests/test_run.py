@@ -270,3 +270,15 @@ def test_cli_run_prints_index(county, tmp_path):
     assert result.exit_code == 0, result.output
     assert str(tmp_path / "one" / "index.html") in result.output
 
+
+
+def test_missing_kernel_is_a_recorded_task_failure(county, tmp_path):
+    _, db, _ = county
+    result = CliRunner().invoke(main, ["run", "--db", str(db), "--out", str(tmp_path), "--run-id", "k",
+                                       "--units", "001,002", "--inspections", "idle_funds",
+                                       "--kernel", "no-such-kernel", "--no-progress"])
+    assert result.exit_code == 1, result.output
+    manifest = json.loads((tmp_path / "k" / "manifest.json").read_text(encoding="utf-8"))
+    assert [x["status"] for x in manifest["tasks"]] == ["failed", "failed"]
+    assert all("no-such-kernel" in x["error"] for x in manifest["tasks"])
+    assert "no-such-kernel" in (tmp_path / "k" / "index.html").read_text(encoding="utf-8")
