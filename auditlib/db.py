@@ -65,3 +65,18 @@ def frame(rel: duckdb.DuckDBPyRelation) -> pd.DataFrame:
 def query(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pd.DataFrame:
     """Run ``sql`` and return :func:`frame` of its result."""
     return frame(con.sql(sql, params=params) if params else con.sql(sql))
+
+
+def ingested_files(db) -> list[dict]:
+    """Input files recorded by ingest: file, table, rows, sha256 (empty for a hand-made database)."""
+    con = connect(db)
+    try:
+        has = con.execute("SELECT count(*) FROM information_schema.tables "
+                          "WHERE table_name = '_ingested_files'").fetchone()[0]
+        if not has:
+            return []
+        rows = con.execute("SELECT file, table_name, rows_loaded, sha256 FROM _ingested_files "
+                           "ORDER BY table_name, file").fetchall()
+    finally:
+        con.close()
+    return [{"file": f, "table": tb, "rows": int(n or 0), "sha256": s} for f, tb, n, s in rows]

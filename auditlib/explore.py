@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from .catalogue import INSPECTIONS, RULES, RULES_BY_ID, Param
-from .db import connect
+from .db import connect, ingested_files
 from .drilldown import source_rows
 from .engine import inspect, unit_names
 from .i18n import register, t
@@ -287,7 +287,7 @@ class Explorer:
     def export_workbook(self, path=None) -> Path:
         """Write the evidence workbook of the unit and inspection on screen, as the batch does."""
         from .report import unit_slice
-        from .run import _sources, unit_folder
+        from .run import unit_folder
         from .workbook import write_workbook
 
         unit = self.unit.value
@@ -295,7 +295,7 @@ class Explorer:
         findings, evidence = unit_slice(self.result.findings, self.result.evidence, unit)
         return write_workbook(path, unit_code=unit, unit_name=self.units[unit], inspection=self.inspection.value,
                               findings=findings, evidence=evidence, params=self.params(),
-                              run_id=f"explore-{self._stamp()}", sources=_sources(self.db), lang=self.lang)
+                              run_id=f"explore-{self._stamp()}", sources=ingested_files(self.db), lang=self.lang)
 
     def save_params(self, path=None) -> Path:
         """Write the current settings as a parameters YAML for ``auditlib run --params``."""

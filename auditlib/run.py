@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import __version__, auditlog
 from .catalogue import INSPECTIONS
-from .db import connect
+from .db import connect, ingested_files
 from .engine import FINDING_COLUMNS, inspect, unit_names
 from .errors import ParameterError, RunError
 from .findings import write_findings_csv
@@ -202,27 +202,12 @@ def execute_task(spec: TaskSpec) -> TaskResult:
             params = load_params(spec.params_file or None)
             write_workbook(out / f"{spec.inspection}.xlsx", unit_code=spec.unit_code, unit_name=spec.unit_name,
                            inspection=spec.inspection, findings=findings, evidence=evidence, params=params,
-                           run_id=spec.run_id, sources=_sources(spec.db), lang=spec.lang)
+                           run_id=spec.run_id, sources=ingested_files(spec.db), lang=spec.lang)
             result.status = "ok"
     except Exception as exc:  # anything else still comes back as a record
         result.error, result.traceback = _error_summary(exc)
     result.seconds = round(time.perf_counter() - start, 3)
     return result
-
-
-def _sources(db) -> list[dict]:
-    """Input files recorded by ingest: file, table, rows, sha256 (empty for a hand-made database)."""
-    con = connect(db)
-    try:
-        has = con.execute("SELECT count(*) FROM information_schema.tables "
-                          "WHERE table_name = '_ingested_files'").fetchone()[0]
-        if not has:
-            return []
-        rows = con.execute("SELECT file, table_name, rows_loaded, sha256 FROM _ingested_files "
-                           "ORDER BY table_name, file").fetchall()
-    finally:
-        con.close()
-    return [{"file": f, "table": tb, "rows": int(n or 0), "sha256": s} for f, tb, n, s in rows]
 
 
 def _software() -> dict:
@@ -424,7 +409,7 @@ def _run(stack, db, params_file, units, inspections, out, run_id, resume, worker
     for name in names:
         _check_notebook(notebooks / f"{name}.ipynb", NOTEBOOK_PARAMETERS, lang)
     _check_notebook(notebooks / "overview.ipynb", OVERVIEW_PARAMETERS, lang)
-    inputs = _sources(db)
+    inputs = ingested_files(db)
 
     if resume:
         if not run_id:
