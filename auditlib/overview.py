@@ -152,7 +152,7 @@ class Overview:
         from .charts import figure_png
 
         _html(f"<h2>{_e(self._t('ov.heatmap'))}</h2>")
-        display(Image(data=figure_png(self.heatmap_figure()), format="png"))
+        display(Image(data=figure_png(self.heatmap_figure()), format="png", metadata={"alt": self._t("ov.heatmap")}))
 
 
 def _sum(values) -> Decimal:

@@ -319,7 +319,8 @@ class Report:
         if fig is not None:
             from IPython.display import Image, display
 
-            display(Image(data=charts.figure_png(fig), format="png"))
+            alt = fig.axes[0].get_title() if fig.axes else rule_id
+            display(Image(data=charts.figure_png(fig), format="png", metadata={"alt": alt}))
 
     def conclusion_text(self) -> str:
         n = len(self.findings)

@@ -73,6 +73,7 @@ def test_reviewer_html_is_self_contained_chinese_and_codeless(local_run):
     report = (run_dir / "001" / "slush_funds.html").read_text(encoding="utf-8")
     assert "小金库" in report and "SF02" in report and "本福特" in report
     assert report.count('src="data:image/png;base64,') >= 2  # reconciliation and Benford charts
+    assert 'alt="银行流水与账簿银行存款科目按月核对"' in report  # charts carry their title as alt text
     assert 'src="data:image/png;base64,' in (run_dir / "overview.html").read_text(encoding="utf-8")
 
 
