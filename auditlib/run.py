@@ -134,6 +134,23 @@ class TaskResult:
     amount: str = "0.00"
 
 
+@dataclass(frozen=True)
+class OverviewSpec:
+    """The overview notebook of a run, sent to a worker once every task is done (its kernel is warm)."""
+
+    run_dir: str
+    db: str
+    params_file: str
+    lang: str
+    notebooks: str
+    kernel: str
+    cell_timeout: int
+
+    def execute(self) -> dict:
+        return _run_overview(Path(self.run_dir), self.db, self.params_file, self.lang, Path(self.notebooks),
+                             self.kernel, self.cell_timeout, reuse_kernel=True)
+
+
 def _error_summary(exc: BaseException) -> tuple[str, str]:
     """A one-line summary and the full text of an exception from papermill, nbclient or us."""
     from papermill.exceptions import PapermillExecutionError
@@ -481,19 +498,30 @@ def _run(stack, db, params_file, units, inspections, out, run_id, resume, worker
                      findings=res.findings, amount=res.amount)
         write_json(manifest_path, manifest)
 
+    done: list[pd.DataFrame] = []
+
+    def finish_tasks() -> OverviewSpec:
+        """Every task is done: write findings.csv (tasks that are ok), then hand on the overview."""
+        if not done:
+            ok_keys = {(x["unit_code"], x["inspection"]) for x in manifest["tasks"] if x["status"] == "ok"}
+            found = (pd.concat(all_findings, ignore_index=True) if all_findings
+                     else pd.DataFrame(columns=FINDING_COLUMNS))
+            keep = [(u, i) in ok_keys for u, i in zip(found["unit_code"], found["inspection"])]
+            found = found[keep] if len(found) else found
+            write_findings_csv(found, run_dir / "findings.csv", str(run_id))
+            done.append(found)
+        return OverviewSpec(str(run_dir), str(db), params_file, lang, str(notebooks), kernel, int(cell_timeout))
+
+    overview = None
     if specs:
-        _execute(specs, record, workers=workers, scheduler=scheduler, progress=progress, lang=lang)
+        overview = _execute(specs, record, workers=workers, scheduler=scheduler, progress=progress, lang=lang,
+                            final=finish_tasks if reuse_kernels else None)
     else:
         logger.info(t("run.nothing", lang, run_id=run_id))
+    finish_tasks()
+    findings = done[0]
 
-    ok_keys = {(x["unit_code"], x["inspection"]) for x in manifest["tasks"] if x["status"] == "ok"}
-    findings = (pd.concat(all_findings, ignore_index=True) if all_findings
-                else pd.DataFrame(columns=FINDING_COLUMNS))
-    keep = [(u, i) in ok_keys for u, i in zip(findings["unit_code"], findings["inspection"])]
-    findings = findings[keep] if len(findings) else findings
-    write_findings_csv(findings, run_dir / "findings.csv", str(run_id))
-
-    manifest["overview"] = _run_overview(run_dir, db, params_file, lang, notebooks, kernel, cell_timeout)
+    manifest["overview"] = overview or _run_overview(run_dir, db, params_file, lang, notebooks, kernel, cell_timeout)
     manifest.update(status="finished", finished=_now())
     write_json(manifest_path, manifest)
     from .index_page import write_index
@@ -508,8 +536,13 @@ def _run(stack, db, params_file, units, inspections, out, run_id, resume, worker
                      index=index, overview_ok=(manifest["overview"] or {}).get("status") == "ok")
 
 
-def _execute(specs, record, *, workers, scheduler, progress, lang) -> None:
-    """Run ``specs`` locally or on Dask, calling ``record`` with each result as it comes."""
+def _execute(specs, record, *, workers, scheduler, progress, lang, final=None) -> dict | None:
+    """Run ``specs`` locally or on Dask, calling ``record`` with each result as it comes.
+
+    ``final``, when given, is called in this process once every task is done and returns an
+    :class:`OverviewSpec`; local workers run it on a warm kernel and its result is returned
+    (None when it was not run there: under Dask, or when no worker was left).
+    """
     from tqdm import tqdm
 
     bar = tqdm(total=len(specs), desc=t("run.progress", lang), unit="nb", disable=not progress, file=sys.stderr)
@@ -524,9 +557,10 @@ def _execute(specs, record, *, workers, scheduler, progress, lang) -> None:
                     record(_collect(fut, futures[fut], lang))
                     bar.update()
         else:
-            _execute_local(specs, record, workers=workers, bar=bar, lang=lang)
+            return _execute_local(specs, record, workers=workers, bar=bar, lang=lang, final=final)
     finally:
         bar.close()
+    return None
 
 
 def _worker_main(conn, parent_pid: int) -> None:
@@ -553,7 +587,7 @@ def _worker_main(conn, parent_pid: int) -> None:
             if msg is None:
                 break
             i, spec = msg
-            result = execute_task(spec)
+            result = spec.execute() if isinstance(spec, OverviewSpec) else execute_task(spec)
             try:
                 conn.send((i, result))
             except OSError:
@@ -563,7 +597,7 @@ def _worker_main(conn, parent_pid: int) -> None:
         conn.close()
 
 
-def _execute_local(specs, record, *, workers, bar, lang) -> None:
+def _execute_local(specs, record, *, workers, bar, lang, final=None) -> dict | None:
     """Run ``specs`` on local worker processes, each given one task at a time.
 
     The run always knows which task each worker holds, so a worker that dies (killed, out of
@@ -612,7 +646,8 @@ def _execute_local(specs, record, *, workers, bar, lang) -> None:
                 continue
             slot["task"] = i
             return
-        retire(slot)
+        if final is None:
+            retire(slot)  # else it stays, idle, for the final spec
 
     try:
         for _ in range(n):
@@ -643,6 +678,17 @@ def _execute_local(specs, record, *, workers, bar, lang) -> None:
                 if slot is not None:
                     slot["task"] = None
                     feed(slot)
+        idle = [s for s in slots if s["task"] is None and s["proc"].is_alive()]
+        if final is not None and idle:
+            slot = idle[0]
+            try:
+                slot["conn"].send((-1, final()))
+                ready = wait([slot["conn"], slot["proc"].sentinel])
+                if slot["conn"] in ready and slot["conn"].poll():
+                    return slot["conn"].recv()[1]
+            except (EOFError, OSError):  # the worker died: the caller runs it itself
+                pass
+        return None
     finally:
         for slot in list(slots):
             if slot["task"] is not None:  # interrupted: stop the workers
@@ -660,8 +706,13 @@ def _collect(fut, spec: TaskSpec, lang) -> TaskResult:
                           error=f"{t('run.worker_died', lang)}: {summary}", traceback=full)
 
 
-def _run_overview(run_dir: Path, db, params_file, lang, notebooks: Path, kernel, cell_timeout) -> dict:
-    """The county over this run: ``overview.ipynb`` and ``overview.html`` in the run folder."""
+def _run_overview(run_dir: Path, db, params_file, lang, notebooks: Path, kernel, cell_timeout,
+                  reuse_kernel: bool = False) -> dict:
+    """The county over this run: ``overview.ipynb`` and ``overview.html`` in the run folder.
+
+    ``reuse_kernel`` runs it on this worker's warm kernel (a worker process does, once its
+    tasks are done); otherwise a fresh kernel is started for it.
+    """
     import papermill as pm
 
     from .html_report import export_html
@@ -672,11 +723,19 @@ def _run_overview(run_dir: Path, db, params_file, lang, notebooks: Path, kernel,
     entry = {"status": "failed", "notebook": "overview.ipynb", "html": "overview.html", "error": None}
     try:
         try:
+            km = warm_kernel(kernel) if reuse_kernel else None
             pm.execute_notebook(str(notebooks / "overview.ipynb"), str(tmp),
                                 parameters={"db": str(db), "params_file": params_file, "lang": lang,
                                             "run_dir": str(run_dir)},
                                 kernel_name=kernel, progress_bar=False, cwd=str(run_dir),
-                                execution_timeout=int(cell_timeout))
+                                execution_timeout=int(cell_timeout), request_save_on_cell_execute=False,
+                                **({"km": km, "engine_name": ENGINE} if km is not None else {}))
+            if km is not None:
+                reset_kernel(km)
+        except Exception:
+            if reuse_kernel:
+                discard_kernel(kernel)
+            raise
         finally:
             if tmp.exists():
                 os.replace(tmp, final)
