@@ -248,6 +248,21 @@ def days_to_pay(con, unit_code: str, params, lang: str) -> Figure | None:
     return fig
 
 
+def draw(db, rule_id: str, unit_code: str, params, lang: str) -> Figure | None:
+    """The chart of ``rule_id`` for one unit, read from the database ``db``; None when the rule
+    has no chart or the unit nothing to draw.  Reports and the explore panel both call this."""
+    from .db import connect
+
+    chart = CHARTS.get(rule_id)
+    if chart is None:
+        return None
+    con = connect(db)
+    try:
+        return chart(con, unit_code, params, lang)
+    finally:
+        con.close()
+
+
 #: rule id → chart function
 CHARTS = {
     "IF01": aging,

@@ -172,7 +172,7 @@ class Explorer:
 
     # ---- reactions ---------------------------------------------------------------------------
     def _inspection_changed(self) -> None:
-        rules = [r for r in RULES if r.inspection == self.inspection.value]
+        rules = self._rules()
         self._building = True
         self.rule.options = [(self._t("ex.all_rules"), ALL)] + [(f"{r.id} {r.title(self.lang)}", r.id) for r in rules]
         self.rule.value = ALL
@@ -182,12 +182,13 @@ class Explorer:
     def _rule_changed(self) -> None:
         if self._building:
             return
-        ids = [self.rule.value] if self.rule.value != ALL else [r for r, _ in self._rule_ids()]
+        ids = [self.rule.value] if self.rule.value != ALL else [r.id for r in self._rules()]
         self.param_box.children = [c for rid in ids for c in self.controls[rid].values()]
         self.refresh()
 
-    def _rule_ids(self):
-        return [(r.id, r) for r in RULES if r.inspection == self.inspection.value]
+    def _rules(self):
+        """The rules of the inspection on screen."""
+        return [r for r in RULES if r.inspection == self.inspection.value]
 
     def refresh(self) -> None:
         """Recount the findings for the unit on screen with the current controls."""
@@ -205,8 +206,8 @@ class Explorer:
             "ex.counts", unit=f"{self.unit.value} {self.units[self.unit.value]}", inspection=zh if self.lang == "zh" else en,
             n=len(f), amount=money(total_amount(f)), ms=int(self.last_seconds * 1000))))
         all_f = self.result.findings
-        counts = pd.DataFrame([(rid, r.title(self.lang), int((all_f["rule_id"] == rid).sum()),
-                                money(total_amount(all_f[all_f["rule_id"] == rid]))) for rid, r in self._rule_ids()],
+        counts = pd.DataFrame([(r.id, r.title(self.lang), int((all_f["rule_id"] == r.id).sum()),
+                                money(total_amount(all_f[all_f["rule_id"] == r.id]))) for r in self._rules()],
                               columns=[self._t(k) for k in ("ex.col.rule", "ex.col.title", "ex.col.n", "ex.col.amount")])
         rows = pd.DataFrame({self._t("ex.col.rule"): f["rule_id"], self._t("ex.col.ref"): f["ref"],
                              self._t("ex.col.amount"): [money(a) for a in f["amount"]],
@@ -240,16 +241,9 @@ class Explorer:
 
     def chart_figure(self, rule_id: str):
         """The rule's chart for the unit on screen (None when the rule has none or no data)."""
-        from .charts import CHARTS
+        from .charts import draw
 
-        draw = CHARTS.get(rule_id)
-        if draw is None:
-            return None
-        con = connect(self.db)
-        try:
-            return draw(con, self.unit.value, self.params(), self.lang)
-        finally:
-            con.close()
+        return draw(self.db, rule_id, self.unit.value, self.params(), self.lang)
 
     def show_finding(self) -> None:
         """Show the chosen finding: its evidence row, the source rows behind it, the rule's chart."""

@@ -8,12 +8,13 @@ percent-encoded, so the page opens from disk, offline, wherever the run folder i
 from __future__ import annotations
 
 import os
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
 from .catalogue import INSPECTIONS
 from .i18n import register, t
+from .report import money
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "index.html.j2"
 PAGE_LANG = {"zh": "zh-CN", "en": "en"}
@@ -65,10 +66,8 @@ def _link(run_dir: Path, rel: str | None) -> str | None:
 
 
 def _money(text) -> str:
-    try:
-        return f"{Decimal(str(text)):,.2f}"
-    except (InvalidOperation, ValueError, TypeError):
-        return "—"
+    """A manifest amount (exact text) as ``1,234.50``; a dash when there is none."""
+    return money(Decimal(str(text))) if text not in (None, "") else "—"
 
 
 def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:

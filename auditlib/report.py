@@ -308,14 +308,7 @@ class Report:
         """The rule's chart for this unit, when it has one and there is data to draw."""
         from . import charts
 
-        draw = charts.CHARTS.get(rule_id)
-        if draw is None:
-            return
-        con = connect(self.db)
-        try:
-            fig = draw(con, self.unit_code, self.params, self.lang)
-        finally:
-            con.close()
+        fig = charts.draw(self.db, rule_id, self.unit_code, self.params, self.lang)
         if fig is not None:
             from IPython.display import Image, display
 

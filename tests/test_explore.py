@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import yaml
 
-from auditlib.catalogue import RULES, RULES_BY_ID
+from auditlib.catalogue import RULES
 from auditlib.engine import inspect
 from auditlib.explore import ALL, Explorer
 from auditlib.params import load_params

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 
-import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from auditlib.html_report import export_html, external_urls

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from auditlib import ingest as ingest_mod
 from auditlib.sample import generate

@@ -5,7 +5,6 @@ import datetime as dt
 from decimal import Decimal
 
 import duckdb
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
