@@ -42,7 +42,7 @@ test: venv browser
 # re-record the summaries nbval checks, on the sample county of make demo
 record-notebooks: venv
 	test -f $(DB) || $(MAKE) demo
-	$(BIN)/python -m auditlib.nbrecord $(DB)
+	$(BIN)/python -m auditlib.devtools.nbrecord $(DB)
 
 # the batch against the naive papermill loop, ingest and rules at 100k/1M/10M voucher lines -> bench/RESULTS.md
 bench: venv

@@ -7,11 +7,11 @@ __version__ = "0.1.0"
 def __getattr__(name):
     # the public API, imported on first use so the command line starts fast
     if name in ("inspect", "Inspection"):
-        from . import engine
+        from auditlib.rules import engine
 
         return getattr(engine, name)
     if name in ("load_params", "Params"):
-        from . import params
+        from auditlib.rules import params
 
         return getattr(params, name)
     raise AttributeError(f"module 'auditlib' has no attribute {name!r}")

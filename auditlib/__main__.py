@@ -1,3 +1,3 @@
-from .cli import main
+from auditlib.cli import main
 
 main()

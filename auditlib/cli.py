@@ -13,9 +13,9 @@ import sys
 
 import click
 
-from . import __version__
-from .errors import AuditlibError
-from .i18n import default_lang
+from auditlib import __version__
+from auditlib.errors import AuditlibError
+from auditlib.i18n import default_lang
 
 logger = logging.getLogger("auditlib")
 
@@ -56,7 +56,7 @@ def main(verbose: bool) -> None:
 @_handle_errors
 def sample(out_dir: str, n_units: int, seed: int, lang: str | None) -> None:
     """Write a synthetic county (six tables + truth.csv) to OUT_DIR."""
-    from .sample import generate
+    from auditlib.synth.county import generate
 
     summary = generate(out_dir, units=n_units, seed=seed)
     click.echo(summary.describe(lang or default_lang()))
@@ -72,7 +72,7 @@ def sample(out_dir: str, n_units: int, seed: int, lang: str | None) -> None:
 @_handle_errors
 def ingest(data_dir: str, db: str, mapping: str | None, lang: str | None) -> None:
     """Load and validate the CSV/XLSX files of DATA_DIR into DB."""
-    from .ingest import ingest as run_ingest
+    from auditlib.ingest.load import ingest as run_ingest
 
     report = run_ingest(data_dir, db, mapping=mapping)
     click.echo(report.describe(lang or default_lang()))
@@ -83,7 +83,7 @@ def ingest(data_dir: str, db: str, mapping: str | None, lang: str | None) -> Non
 @_handle_errors
 def rules(lang: str | None) -> None:
     """Print the rule catalogue with parameters and legal basis."""
-    from .catalogue import render_catalogue
+    from auditlib.rules.catalogue import render_catalogue
 
     click.echo(render_catalogue(lang or default_lang()))
 
@@ -106,7 +106,7 @@ def _csv_list(value: str | None) -> list[str] | None:
 @_handle_errors
 def scan(db, params_file, units, inspections, out, lang) -> None:
     """Run every rule without notebooks and write findings.csv (CONTRACT §4)."""
-    from .scan import scan as run_scan
+    from auditlib.batch.scan import scan as run_scan
 
     result = run_scan(db, params_file=params_file, units=_csv_list(units),
                       inspections=_csv_list(inspections), out=out)
@@ -138,7 +138,7 @@ def scan(db, params_file, units, inspections, out, lang) -> None:
 def run(db, params_file, units, inspections, out, run_id, resume, workers, scheduler, notebooks, kernel,
         cell_timeout, reuse_kernels, progress, lang) -> None:
     """Run the inspection notebooks per unit: ipynb, html, xlsx, index.html, manifest.json, findings.csv."""
-    from .run import run as run_batch
+    from auditlib.batch.run import run as run_batch
 
     result = run_batch(db, params_file=params_file, units=_csv_list(units), inspections=_csv_list(inspections),
                        out=out, run_id=run_id, resume=resume, workers=workers, scheduler=scheduler,

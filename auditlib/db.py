@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .errors import DatabaseError
-from .i18n import register, t
+from auditlib.errors import DatabaseError
+from auditlib.i18n import register, t
 
 register({
     "db.locked": ("数据库 {db} 正被其他进程使用（PID {pid}，例如正在运行的 auditlib run），请待其结束后重试",

@@ -23,8 +23,8 @@ def external():
 @pytest.fixture(scope="session")
 def sample_db(tmp_path_factory):
     """The sample county of ``make demo`` (8 units, seed 2024) in a DuckDB file; treat it as read-only."""
-    from auditlib.ingest import ingest
-    from auditlib.sample import generate
+    from auditlib.ingest.load import ingest
+    from auditlib.synth.county import generate
 
     base = tmp_path_factory.mktemp("sample-county")
     generate(base / "data", units=8, seed=2024)

@@ -23,10 +23,10 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from auditlib import ingest as ingest_mod
+from auditlib.ingest import load as ingest_mod
 from auditlib.cli import main
 from auditlib.errors import DatabaseError, InputError
-from auditlib.ingest import ingest
+from auditlib.ingest.load import ingest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parent / "badfiles"

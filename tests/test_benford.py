@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from auditlib.benford import benford_test, conformity, expected_proportions, leading_digits
+from auditlib.rules.benford import benford_test, conformity, expected_proportions, leading_digits
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_nigrini_corporate_payments_published_answers(external):
 
 
 def test_detect_floor_finds_a_cut_and_ignores_smooth_or_bell_shaped_data():
-    from auditlib.benford import benford_report, detect_floor
+    from auditlib.rules.benford import benford_report, detect_floor
 
     benford_like = [Decimal(str(round(10 * 1.001 ** k, 2))) for k in range(20000)]
     assert detect_floor(benford_like).threshold == 10  # it starts at 10: a floor, but a power of ten

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from auditlib.run import run
+from auditlib.batch.run import run
 
 pytestmark = pytest.mark.batch
 SHOTS = Path(__file__).resolve().parent / "output" / "browser"

@@ -7,10 +7,10 @@ import pytest
 from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 
-from auditlib import charts
-from auditlib.benford import benford_test
+from auditlib.outputs import charts
+from auditlib.rules.benford import benford_test
 from auditlib.db import connect, query
-from auditlib.params import load_params
+from auditlib.rules.params import load_params
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -103,7 +103,7 @@ def test_aging_draws_one_bar_per_unspent_budget_line(con, params):
 
 
 def test_progress_marks_lines_below_the_floor_red(con, params):
-    from auditlib.engine import inspect
+    from auditlib.rules.engine import inspect
 
     fig = charts.progress(con, "001", params, "zh")
     red = sum(1 for p in fig.axes[0].patches if p.get_facecolor()[:3] == pytest.approx((0.7529, 0.3137, 0.3020), abs=1e-3))

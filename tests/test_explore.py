@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 import yaml
 
-from auditlib.catalogue import RULES
-from auditlib.engine import inspect
-from auditlib.explore import ALL, Explorer
-from auditlib.params import load_params
+from auditlib.rules.catalogue import RULES
+from auditlib.rules.engine import inspect
+from auditlib.views.explore import ALL, Explorer
+from auditlib.rules.params import load_params
 
 
 @pytest.fixture
@@ -117,7 +117,7 @@ def test_export_button_writes_the_batch_workbook(ex):
 
 
 def test_saved_parameters_reproduce_the_findings_in_a_batch(ex, sample_db, tmp_path):
-    from auditlib.run import run
+    from auditlib.batch.run import run
 
     ex.unit.value = "002"
     ex.inspection.value = "slush_funds"

@@ -15,11 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from auditlib.benford import benford_report, benford_test
-from auditlib.engine import inspect
-from auditlib.ingest import ingest
-from auditlib.params import load_params
-from auditlib.scan import scan
+from auditlib.rules.benford import benford_report, benford_test
+from auditlib.rules.engine import inspect
+from auditlib.ingest.load import ingest
+from auditlib.rules.params import load_params
+from auditlib.batch.scan import scan
 
 pytestmark = pytest.mark.external
 
@@ -148,8 +148,8 @@ def test_ar_invoices_dp01_known_answer(receivables, tmp_path):
 @pytest.mark.batch
 def test_ar_invoices_run_through_the_delayed_payments_notebook(receivables, tmp_path):
     """A real export as a unit: the batch runs delayed_payments.ipynb on it and the report renders."""
-    from auditlib.html_report import external_urls
-    from auditlib.run import run
+    from auditlib.outputs.html_export import external_urls
+    from auditlib.batch.run import run
 
     db, _ = receivables
     result = run(db, inspections=["delayed_payments"], out=tmp_path / "runs", run_id="ar", workers=1,

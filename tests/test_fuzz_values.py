@@ -1,4 +1,4 @@
-"""Fuzzing the value parsers (issue 8 item 5): every input to every parser of auditlib.values either
+"""Fuzzing the value parsers (issue 8 item 5): every input to every parser of auditlib.ingest.values either
 parses to its type or is rejected with a ValueParseError carrying a reason, never another exception;
 money is an exact two-place Decimal and round-trips, dates round-trip ISO, codes stay text."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditlib.values import (
+from auditlib.ingest.values import (
     PARSERS,
     ValueParseError,
     parse_account_type,

@@ -29,10 +29,10 @@ import yaml
 from click.testing import CliRunner
 
 from auditlib.cli import main
-from auditlib.findings import neutralize, read_findings_csv, write_findings_csv
-from auditlib.ingest import ingest
-from auditlib.run import NOTEBOOKS, run, unit_folder
-from auditlib.sample import generate
+from auditlib.outputs.findings_csv import neutralize, read_findings_csv, write_findings_csv
+from auditlib.ingest.load import ingest
+from auditlib.batch.run import NOTEBOOKS, run, unit_folder
+from auditlib.synth.county import generate
 
 pytestmark = pytest.mark.batch
 
@@ -112,7 +112,7 @@ def county(tmp_path_factory):
 
 
 def _scan_rows(db, units, inspections, tmp: Path) -> list[tuple]:
-    from auditlib.scan import scan
+    from auditlib.batch.scan import scan
 
     scan(db, units=units, inspections=inspections, out=tmp / "scan.csv", run_id="scan")
     return _rows(tmp / "scan.csv")
@@ -211,7 +211,7 @@ def test_hostile_findings_csv_is_neutralised_and_equals_scan(county, hostile_run
     assert FORMULAS[0] in details and FORMULAS[1] in details and FORMULAS[2] in details  # kept, as text
     assert _rows(run_dir / "findings.csv") == _scan_rows(db, None, ["slush_funds"], tmp_path)
     # the overview reads the quoted codes back: every unit's findings are counted under its code
-    from auditlib.overview import Overview
+    from auditlib.views.overview import Overview
 
     ranking = Overview.open(db, run_dir=str(run_dir)).ranking_frame()
     counted = dict(zip(ranking["单位代码"], ranking["问题条数"]))
@@ -402,7 +402,7 @@ def test_two_runs_on_one_database_at_once_both_succeed(two_runs):
 
 
 def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
-    from auditlib.run import _claim_run_dir
+    from auditlib.batch.run import _claim_run_dir
 
     got, barrier = [], threading.Barrier(8)
 

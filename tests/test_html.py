@@ -5,8 +5,8 @@ import json
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from auditlib.html_report import export_html, external_urls
-from auditlib.index_page import page_context, write_index
+from auditlib.outputs.html_export import export_html, external_urls
+from auditlib.outputs.index_page import page_context, write_index
 
 
 def test_external_urls_finds_every_kind_of_request():

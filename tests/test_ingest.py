@@ -12,11 +12,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from auditlib import schema
-from auditlib.checks import completeness_warnings
+from auditlib.ingest import schema
+from auditlib.ingest.completeness import completeness_warnings
 from auditlib.cli import main
-from auditlib.ingest import ingest
-from auditlib.readers import read_file
+from auditlib.ingest.load import ingest
+from auditlib.ingest.readers import read_file
 
 
 def _write_csv(path, rows, encoding="utf-8"):
@@ -267,7 +267,7 @@ def test_short_gbk_text_that_is_also_valid_utf8_reads_as_gbk(tmp_path):
 
 
 def test_rejects_csv_neutralises_formulas(tmp_path):
-    from auditlib.ingest import Reject, write_rejects
+    from auditlib.ingest.load import Reject, write_rejects
 
     write_rejects(tmp_path / "r.csv", [Reject("f.csv", 3, "amount", v, "bad") for v in
                                        ("=1+1", "+1", "-x", "@SUM(A1)", "\tx", "ok")])

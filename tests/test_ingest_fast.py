@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from auditlib import ingest as ingest_mod
-from auditlib.sample import generate
+from auditlib.ingest import load as ingest_mod
+from auditlib.synth.county import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from auditlib.run import NOTEBOOKS
+from auditlib.batch.run import NOTEBOOKS
 
 pytestmark = pytest.mark.batch
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

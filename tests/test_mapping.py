@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from auditlib.cli import main
 from auditlib.errors import MappingError
-from auditlib.ingest import ingest
-from auditlib.mapping import PROFILE_DIR, load_profile
+from auditlib.ingest.load import ingest
+from auditlib.ingest.profiles import PROFILE_DIR, load_profile
 
 SHIPPED = ("oxford-payments", "nigrini-corporate-payments", "ar-invoices", "yonyou-u8-voucher",
            "kingdee-k3-voucher")

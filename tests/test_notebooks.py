@@ -13,7 +13,7 @@ import sys
 import nbformat
 import pytest
 
-from auditlib.run import NOTEBOOK_PARAMETERS, NOTEBOOKS, OVERVIEW_PARAMETERS
+from auditlib.batch.run import NOTEBOOK_PARAMETERS, NOTEBOOKS, OVERVIEW_PARAMETERS
 
 pytestmark = pytest.mark.batch
 NAMES = ["idle_funds", "slush_funds", "delayed_payments", "overview"]

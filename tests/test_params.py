@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from auditlib.catalogue import RULES
+from auditlib.rules.catalogue import RULES
 from auditlib.cli import main
 from auditlib.errors import ParameterError
-from auditlib.params import DEFAULT_FILE, load_params
+from auditlib.rules.params import DEFAULT_FILE, load_params
 
 
 def test_default_file_matches_the_catalogue():

@@ -8,9 +8,9 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditlib import schema
-from auditlib.engine import inspect
-from auditlib.params import load_params
+from auditlib.ingest import schema
+from auditlib.rules.engine import inspect
+from auditlib.rules.params import load_params
 
 D = dt.date
 AS_OF = D(2024, 12, 31)
@@ -287,7 +287,7 @@ def test_sf08_mad_just_above_and_below_max(tmp_path):
     # ratio parameters carry six decimals: a MAD is a finding only when strictly above max_mad
     from decimal import ROUND_CEILING, ROUND_FLOOR
 
-    from auditlib.benford import benford_test
+    from auditlib.rules.benford import benford_test
     amounts = [Decimal(10 + 7 * i) for i in range(300)]
     mad = Decimal(repr(benford_test(amounts, 1, min_amount=10).mad))
     db = make_db(tmp_path / "o.duckdb", payments=[pay(f"X{i}", amount=a) for i, a in enumerate(amounts)])

@@ -21,10 +21,10 @@ import pytest
 from click.testing import CliRunner
 
 from auditlib.cli import main
-from auditlib.ingest import ingest
-from auditlib.run import NOTEBOOKS, run, unit_folder
-from auditlib.sample import generate
-from auditlib.scan import scan
+from auditlib.ingest.load import ingest
+from auditlib.batch.run import NOTEBOOKS, run, unit_folder
+from auditlib.synth.county import generate
+from auditlib.batch.scan import scan
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.batch
@@ -60,7 +60,7 @@ def local_run(county):
 
 
 def test_reviewer_html_is_self_contained_chinese_and_codeless(local_run):
-    from auditlib.html_report import external_urls
+    from auditlib.outputs.html_export import external_urls
 
     run_dir = local_run.run_dir
     pages = sorted(run_dir.rglob("*.html"))

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from auditlib.catalogue import RULES as CATALOGUE
+from auditlib.rules.catalogue import RULES as CATALOGUE
 from auditlib.errors import AuditlibError
-from auditlib.sample import generate
+from auditlib.synth.county import generate
 
 RULES = [rule.id for rule in CATALOGUE]
 PREFIX = {"IF01": "budget", "IF02": "accounts", "IF03": "payments", "IF04": "balances",

@@ -38,7 +38,7 @@ def test_sample_ingests_cleanly_through_the_cli(tmp_path):
         assert list(csv.DictReader(fh)) == []
 
     con = duckdb.connect(str(db), read_only=True)
-    from auditlib.checks import completeness_warnings
+    from auditlib.ingest.completeness import completeness_warnings
     assert completeness_warnings(con) == []
     loaded = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
               for t in ("units", "ledger", "payments", "bank_txns")}

@@ -8,7 +8,7 @@ from decimal import Decimal
 from click.testing import CliRunner
 
 from auditlib.cli import main
-from auditlib.findings import CSV_COLUMNS, neutralize
+from auditlib.outputs.findings_csv import CSV_COLUMNS, neutralize
 from test_rules import make_db, pay
 
 

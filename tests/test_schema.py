@@ -7,7 +7,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from auditlib import schema
+from auditlib.ingest import schema
 from auditlib.cli import main
 from auditlib.errors import AuditlibError, MissingColumnError, ParameterError
 

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditlib.catalogue import RULES
-from auditlib.engine import inspect
-from auditlib.ingest import ingest
-from auditlib.params import load_params
-from auditlib.sample import generate
+from auditlib.rules.catalogue import RULES
+from auditlib.rules.engine import inspect
+from auditlib.ingest.load import ingest
+from auditlib.rules.params import load_params
+from auditlib.synth.county import generate
 
 
 def _county(tmp_path, units, seed):

@@ -1,4 +1,4 @@
-"""Tests of auditlib.values: every accepted and rejected form of CONTRACT §1."""
+"""Tests of auditlib.ingest.values: every accepted and rejected form of CONTRACT §1."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from auditlib import schema
-from auditlib.values import (
+from auditlib.ingest import schema
+from auditlib.ingest.values import (
     PARSERS,
     SUBTOTAL_RE,
     ValueParseError,

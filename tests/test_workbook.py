@@ -10,12 +10,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from auditlib import workbook
-from auditlib.catalogue import RULES
-from auditlib.engine import inspect
-from auditlib.ingest import ingest
-from auditlib.sample import generate
-from auditlib.workbook import write_workbook
+from auditlib.outputs import workbook
+from auditlib.rules.catalogue import RULES
+from auditlib.rules.engine import inspect
+from auditlib.ingest.load import ingest
+from auditlib.synth.county import generate
+from auditlib.outputs.workbook import write_workbook
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "http://evil.example/x"]
 SF_RULES = [r.id for r in RULES if r.inspection == "slush_funds"]

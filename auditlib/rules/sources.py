@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .db import query
+from auditlib.db import query
 
 #: most rows shown for one finding (an account's whole statement can be long)
 MAX_ROWS = 500
@@ -44,7 +44,7 @@ def source_rows(con, unit_code: str, ref: str, evidence: pd.Series | None = None
     ref : str
         The finding's reference (``kind:key``).
     evidence : Series, optional
-        The finding's evidence row (from :func:`auditlib.engine.inspect`); used for
+        The finding's evidence row (from :func:`auditlib.rules.engine.inspect`); used for
         related rows it names, such as a duplicate payment's twins.
     as_of, fiscal_year : optional
         Cut-off and year, for findings about a whole unit (the December payments of DP05).

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
 
-from .errors import AuditlibError
+from auditlib.errors import AuditlibError
 
 AS_OF = dt.date(2024, 12, 31)
 FY = 2024

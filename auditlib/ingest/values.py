@@ -518,7 +518,7 @@ def parse_account_type(value) -> str | None:
     Returns
     -------
     str or None
-        One of the keys of :data:`auditlib.schema.ACCOUNT_TYPES`; ``None``
+        One of the keys of :data:`auditlib.ingest.schema.ACCOUNT_TYPES`; ``None``
         for an empty cell.
 
     Raises
@@ -539,7 +539,7 @@ def parse_account_type(value) -> str | None:
 
 # ---------------------------------------------------------------------- registry
 
-#: parser of each column type of :data:`auditlib.schema.TYPES`
+#: parser of each column type of :data:`auditlib.ingest.schema.TYPES`
 PARSERS: dict[str, Callable] = {
     "text": parse_text,
     "money": parse_money,

@@ -1,9 +1,9 @@
 """The rule catalogue of CONTRACT §3 as data: id, inspection, titles, basis and parameters.
 
 Each rule's parameters carry their type, default and allowed range; parameter
-files are validated against them (:mod:`auditlib.params`) and the interactive
+files are validated against them (:mod:`auditlib.rules.params`) and the interactive
 panel builds its controls from them.  Each rule also carries the one query that
-finds its cases (see :mod:`auditlib.engine` for the convention): adding a rule
+finds its cases (see :mod:`auditlib.rules.engine` for the convention): adding a rule
 touches this file only.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
-from .rule_functions import sf02_unbooked_bank_lines, sf08_benford
+from auditlib.rules.rule_functions import sf02_unbooked_bank_lines, sf08_benford
 
 INSPECTIONS = {
     "idle_funds": ("沉淀资金", "Idle funds"),

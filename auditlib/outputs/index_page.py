@@ -12,9 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
-from .catalogue import INSPECTIONS
-from .i18n import register, t
-from .report import money
+from auditlib.rules.catalogue import INSPECTIONS
+from auditlib.i18n import register, t
+from auditlib.views.report import money
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "index.html.j2"
 PAGE_LANG = {"zh": "zh-CN", "en": "en"}

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import auditlog
-from .catalogue import INSPECTIONS
-from .engine import inspect
-from .errors import ParameterError
-from .findings import write_findings_csv
-from .params import load_params
+from auditlib import auditlog
+from auditlib.rules.catalogue import INSPECTIONS
+from auditlib.rules.engine import inspect
+from auditlib.errors import ParameterError
+from auditlib.outputs.findings_csv import write_findings_csv
+from auditlib.rules.params import load_params
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
-from .errors import InputError
+from auditlib.errors import InputError
 
 logger = logging.getLogger("auditlib")
 
@@ -351,7 +351,7 @@ def read_file(path: str | Path, encoding: str | None = None, delimiter: str = ",
     )
 
 
-# ---- the fast CSV path of the ingest (see :func:`auditlib.ingest._load_csv_fast`) ---------------------
+# ---- the fast CSV path of the ingest (see :func:`auditlib.ingest.load._load_csv_fast`) ---------------------
 
 _PLAUSIBLE_RE = None
 

@@ -14,9 +14,9 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
-from .catalogue import RULES, Rule
-from .db import connect, frame
-from .params import Params, load_params
+from auditlib.rules.catalogue import RULES, Rule
+from auditlib.db import connect, frame
+from auditlib.rules.params import Params, load_params
 
 FINDING_COLUMNS = ["inspection", "rule_id", "unit_code", "ref", "amount", "severity", "title", "detail"]
 

@@ -21,13 +21,15 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import auditlog, mapping as _mapping, schema
-from .checks import completeness_warnings
-from .db import lock_error
-from .errors import DatabaseError, InputError, MappingError, MissingColumnError
-from .i18n import register, t
-from .readers import RawFile, read_file
-from .values import PARSERS, ValueParseError, is_subtotal, parse_text
+from auditlib import auditlog
+from auditlib.ingest import profiles as _mapping
+from auditlib.ingest import schema
+from auditlib.ingest.completeness import completeness_warnings
+from auditlib.db import lock_error
+from auditlib.errors import DatabaseError, InputError, MappingError, MissingColumnError
+from auditlib.i18n import register, t
+from auditlib.ingest.readers import RawFile, read_file
+from auditlib.ingest.values import PARSERS, ValueParseError, is_subtotal, parse_text
 
 logger = logging.getLogger("auditlib")
 
@@ -488,7 +490,7 @@ def _load_file(con, path: Path, table: schema.Table, rep: FileReport, seen: set,
 
 # ---- the fast path: a UTF-8 CSV read by DuckDB, canonical cells converted in SQL ----------------------
 # Cells in a canonical form (money 1234.50, dates 2024-03-05 or 20240305, plain text, ...) give the
-# same value in SQL as through :data:`~auditlib.values.PARSERS`; every other row (export forms such
+# same value in SQL as through :data:`~auditlib.ingest.values.PARSERS`; every other row (export forms such
 # as 1,234.50, subtotal candidates, bad cells) goes through the row-by-row parser above, and
 # duplicate keys are found in SQL in line order.  Same rows, values, rejects and counts as the row
 # path; a file DuckDB and Python's csv module might read differently falls back to the row path.
@@ -542,7 +544,7 @@ def _fast_cell(table: schema.Table, col: schema.Column, x: str) -> tuple[str, st
 
 def _load_csv_fast(con, path: Path, table: schema.Table, rep: FileReport, rejects: list[Reject]) -> bool:
     """Load a CSV file the fast way; False (and nothing done) when the file needs the row path."""
-    from .readers import csv_header, csv_layout
+    from auditlib.ingest.readers import csv_header, csv_layout
 
     if path.stat().st_size < FAST_MIN_BYTES:
         return False
@@ -634,7 +636,7 @@ def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, n, nam
     rep.encoding = encoding
     subtotal_idx = [mapped[c] for c in table.subtotal_columns if c in mapped]
     subtotal_idx += [mapped[c.name] for c in table.columns if c.type == "date" and c.name in mapped]
-    from .readers import _blank
+    from auditlib.ingest.readers import _blank
 
     slow_rows: dict[str, list] = {c: [] for c in names}
     slow_rows["_line"], slow_rows["_extra"] = [], []
@@ -774,7 +776,7 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
     required column.
 
     ``mapping`` is a mapping profile (a YAML path or the name of one in
-    ``params/mappings/``, see :mod:`auditlib.mapping`): the files it names are
+    ``params/mappings/``, see :mod:`auditlib.ingest.profiles`): the files it names are
     read through it into its table; other files follow the file-name rules.
     A profile that matches no file, or names a column a file lacks, raises
     :class:`~auditlib.errors.MappingError` and nothing is loaded.

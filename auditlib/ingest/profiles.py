@@ -24,8 +24,8 @@ for fields the export lacks, and rows to leave out::
       - {column: iflag, not_in: ["1"], optional: true, reason: 作废凭证 void voucher}
 
 A profile only turns each source row into the cells of the table's columns; the
-usual parsers of :mod:`auditlib.values`, reject recording and key checks of
-:mod:`auditlib.ingest` then run unchanged.  A cell the profile cannot read (a
+usual parsers of :mod:`auditlib.ingest.values`, reject recording and key checks of
+:mod:`auditlib.ingest.load` then run unchanged.  A cell the profile cannot read (a
 date not in the given format) becomes a :class:`BadCell`, which the ingest
 records as a reject.  A field naming a column the file lacks is a
 :class:`~auditlib.errors.MappingError` naming the column.
@@ -41,13 +41,13 @@ from typing import Callable, NamedTuple
 
 import yaml
 
-from . import schema
-from .errors import MappingError
-from .readers import RawFile
-from .values import ValueParseError, is_subtotal, parse_date, parse_text
+from auditlib.ingest import schema
+from auditlib.errors import MappingError
+from auditlib.ingest.readers import RawFile
+from auditlib.ingest.values import ValueParseError, is_subtotal, parse_date, parse_text
 
 #: folder of the shipped profiles; ``--mapping NAME`` finds ``NAME.yaml`` there
-PROFILE_DIR = Path(__file__).resolve().parents[1] / "params" / "mappings"
+PROFILE_DIR = Path(__file__).resolve().parents[2] / "params" / "mappings"
 
 TOP_KEYS = ("name", "description", "table", "files", "encoding", "dates", "money", "constants", "fields", "filters")
 FIELD_KEYS = ("column", "optional", "format", "when", "join", "sep", "first_of", "value", "from_file", "map")

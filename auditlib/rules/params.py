@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from .catalogue import RULES_BY_ID, Param
-from .errors import ParameterError
+from auditlib.rules.catalogue import RULES_BY_ID, Param
+from auditlib.errors import ParameterError
 
-DEFAULT_FILE = Path(__file__).resolve().parents[1] / "params" / "default.yaml"
+DEFAULT_FILE = Path(__file__).resolve().parents[2] / "params" / "default.yaml"
 TOP_KEYS = ("as_of", "fiscal_year", "lang", "rules", "units")
 
 

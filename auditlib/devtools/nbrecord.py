@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from .run import NOTEBOOKS
+from auditlib.batch.run import NOTEBOOKS
 
 CHECK = "# NBVAL_CHECK_OUTPUT"
 

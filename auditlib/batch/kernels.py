@@ -18,7 +18,7 @@ import threading
 
 ENGINE = "auditlib-warm"
 _WARM: dict[tuple[int, str], object] = {}
-_IMPORTS = "import auditlib.report, auditlib.overview, auditlib.charts, auditlib.workbook"
+_IMPORTS = "import auditlib.views.report, auditlib.views.overview, auditlib.outputs.charts, auditlib.outputs.workbook"
 
 
 def warm_kernel(name: str, start_timeout: int = 120):

@@ -1,6 +1,6 @@
 """Rules that are more than one SQL statement: SF02's one-to-one matching and SF08's Benford screen.
 
-Each takes the connection and the ``p`` parameter relation (see :mod:`auditlib.engine`) and returns
+Each takes the connection and the ``p`` parameter relation (see :mod:`auditlib.rules.engine`) and returns
 the evidence frame, one row per finding, like a rule's SQL does.
 """
 from __future__ import annotations
@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from .benford import benford_test
-from .db import frame
+from auditlib.rules.benford import benford_test
+from auditlib.db import frame
 
 
 def sf02_unbooked_bank_lines(con, p_rel: str) -> pd.DataFrame:

@@ -28,16 +28,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__, auditlog
-from .catalogue import INSPECTIONS
-from .db import connect, ingested_files
-from .engine import FINDING_COLUMNS, inspect, unit_names
-from .errors import ParameterError, RunError
-from .findings import write_findings_csv
-from .i18n import register, t
-from .params import load_params
-from .kernels import ENGINE, discard_kernel, reset_kernel, shutdown_kernels, warm_kernel
-from .report import ROOT, save_task_evidence, task_evidence_path, total_amount, unit_slice
+from auditlib import __version__
+from auditlib import auditlog
+from auditlib.rules.catalogue import INSPECTIONS
+from auditlib.db import connect, ingested_files
+from auditlib.rules.engine import FINDING_COLUMNS, inspect, unit_names
+from auditlib.errors import ParameterError, RunError
+from auditlib.outputs.findings_csv import write_findings_csv
+from auditlib.i18n import register, t
+from auditlib.rules.params import load_params
+from auditlib.batch.kernels import ENGINE, discard_kernel, reset_kernel, shutdown_kernels, warm_kernel
+from auditlib.views.report import ROOT, save_task_evidence, task_evidence_path, total_amount, unit_slice
 
 logger = logging.getLogger("auditlib")
 
@@ -173,9 +174,9 @@ def execute_task(spec: TaskSpec) -> TaskResult:
     """
     import papermill as pm
 
-    from .html_report import export_html, external_urls
-    from .report import load_task_evidence
-    from .workbook import write_workbook
+    from auditlib.outputs.html_export import export_html, external_urls
+    from auditlib.views.report import load_task_evidence
+    from auditlib.outputs.workbook import write_workbook
 
     start = time.perf_counter()
     out = spec.out_dir
@@ -214,7 +215,7 @@ def execute_task(spec: TaskSpec) -> TaskResult:
         if error is not None:
             result.error, result.traceback = _error_summary(error)
         else:
-            from .params import load_params
+            from auditlib.rules.params import load_params
 
             params = load_params(spec.params_file or None)
             write_workbook(out / f"{spec.inspection}.xlsx", unit_code=spec.unit_code, unit_name=spec.unit_name,
@@ -524,7 +525,7 @@ def _run(stack, db, params_file, units, inspections, out, run_id, resume, worker
     manifest["overview"] = overview or _run_overview(run_dir, db, params_file, lang, notebooks, kernel, cell_timeout)
     manifest.update(status="finished", finished=_now())
     write_json(manifest_path, manifest)
-    from .index_page import write_index
+    from auditlib.outputs.index_page import write_index
 
     index = write_index(run_dir, manifest, lang)
     shutil.rmtree(work, ignore_errors=True)
@@ -715,7 +716,7 @@ def _run_overview(run_dir: Path, db, params_file, lang, notebooks: Path, kernel,
     """
     import papermill as pm
 
-    from .html_report import export_html
+    from auditlib.outputs.html_export import export_html
 
     start = time.perf_counter()
     tmp = run_dir / ".overview.part.ipynb"
@@ -754,7 +755,7 @@ def _run_overview(run_dir: Path, db, params_file, lang, notebooks: Path, kernel,
 
 def read_run_findings(run_dir) -> pd.DataFrame:
     """A run's ``findings.csv`` as text columns, the spreadsheet quotes taken off again."""
-    from .findings import read_findings_csv
+    from auditlib.outputs.findings_csv import read_findings_csv
 
     return read_findings_csv(Path(run_dir) / "findings.csv")
 

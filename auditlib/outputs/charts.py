@@ -20,9 +20,9 @@ import pandas as pd
 from matplotlib import font_manager, rcParams
 from matplotlib.figure import Figure
 
-from .benford import benford_test, expected_proportions
-from .db import query
-from .i18n import register
+from auditlib.rules.benford import benford_test, expected_proportions
+from auditlib.db import query
+from auditlib.i18n import register
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 
@@ -98,7 +98,7 @@ def _figure(width: float = 8, height: float = 3.6) -> tuple[Figure, object]:
 
 
 def _t(key: str, lang: str, **kw) -> str:
-    from .i18n import t
+    from auditlib.i18n import t
 
     return t(key, lang, **kw)
 
@@ -251,7 +251,7 @@ def days_to_pay(con, unit_code: str, params, lang: str) -> Figure | None:
 def draw(db, rule_id: str, unit_code: str, params, lang: str) -> Figure | None:
     """The chart of ``rule_id`` for one unit, read from the database ``db``; None when the rule
     has no chart or the unit nothing to draw.  Reports and the explore panel both call this."""
-    from .db import connect
+    from auditlib.db import connect
 
     chart = CHARTS.get(rule_id)
     if chart is None:

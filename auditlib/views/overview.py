@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .catalogue import INSPECTIONS, RULES, RULES_BY_ID
-from .db import connect
-from .engine import inspect, unit_names
-from .i18n import register, t
-from .params import Params, load_params
-from .report import default_db, money
+from auditlib.rules.catalogue import INSPECTIONS, RULES, RULES_BY_ID
+from auditlib.db import connect
+from auditlib.rules.engine import inspect, unit_names
+from auditlib.i18n import register, t
+from auditlib.rules.params import Params, load_params
+from auditlib.views.report import default_db, money
 
 register({
     "ov.title": ("专项检查总览", "Inspection overview"),
@@ -64,7 +64,7 @@ class Overview:
             con.close()
         if run_dir:
             run_dir = Path(run_dir)
-            from .findings import read_findings_csv
+            from auditlib.outputs.findings_csv import read_findings_csv
 
             f = read_findings_csv(run_dir / "findings.csv")  # unit codes as in the database
             f["amount"] = [Decimal(a) if a else None for a in f["amount"]]
@@ -123,7 +123,7 @@ class Overview:
         """Units (rows, most findings first) × rules (columns): counts, as a matplotlib Figure."""
         from matplotlib.figure import Figure
 
-        from .charts import use_cjk_font
+        from auditlib.outputs.charts import use_cjk_font
 
         use_cjk_font()
         codes = list(self.ranking_frame()[self._t("ov.col.unit")])[:40]
@@ -149,7 +149,7 @@ class Overview:
     def heatmap(self) -> None:
         from IPython.display import Image, display
 
-        from .charts import figure_png
+        from auditlib.outputs.charts import figure_png
 
         _html(f"<h2>{_e(self._t('ov.heatmap'))}</h2>")
         display(Image(data=figure_png(self.heatmap_figure()), format="png", metadata={"alt": self._t("ov.heatmap")}))

@@ -1,9 +1,9 @@
 """The auditor's interactive panel (``notebooks/explore.ipynb``), built with ipywidgets.
 
 Pick a unit, an inspection and a rule; every rule parameter gets a control made from
-its declared type and range (:mod:`auditlib.catalogue`), and the findings recount as a
+its declared type and range (:mod:`auditlib.rules.catalogue`), and the findings recount as a
 control moves.  Choosing a finding shows its evidence row, the source rows behind it
-(:mod:`auditlib.drilldown`) and the rule's chart.  Two buttons hand the work on:
+(:mod:`auditlib.rules.sources`) and the rule's chart.  Two buttons hand the work on:
 "export evidence workbook" writes the same workbook as the batch, and "save as
 parameters" writes a YAML file that ``auditlib run --params`` accepts and that gives
 exactly the findings on screen.
@@ -24,13 +24,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .catalogue import INSPECTIONS, RULES, RULES_BY_ID, Param
-from .db import connect, ingested_files
-from .drilldown import source_rows
-from .engine import inspect, unit_names
-from .i18n import register, t
-from .params import Params, load_params
-from .report import ROOT, default_db, money, total_amount
+from auditlib.rules.catalogue import INSPECTIONS, RULES, RULES_BY_ID, Param
+from auditlib.db import connect, ingested_files
+from auditlib.rules.sources import source_rows
+from auditlib.rules.engine import inspect, unit_names
+from auditlib.i18n import register, t
+from auditlib.rules.params import Params, load_params
+from auditlib.views.report import ROOT, default_db, money, total_amount
 
 ALL = "*"
 
@@ -241,7 +241,7 @@ class Explorer:
 
     def chart_figure(self, rule_id: str):
         """The rule's chart for the unit on screen (None when the rule has none or no data)."""
-        from .charts import draw
+        from auditlib.outputs.charts import draw
 
         return draw(self.db, rule_id, self.unit.value, self.params(), self.lang)
 
@@ -249,7 +249,7 @@ class Explorer:
         """Show the chosen finding: its evidence row, the source rows behind it, the rule's chart."""
         if self._building:
             return
-        from .charts import figure_png
+        from auditlib.outputs.charts import figure_png
 
         if self.finding.value is None:
             self.drill.value, self.chart.value = "", b""
@@ -280,9 +280,9 @@ class Explorer:
 
     def export_workbook(self, path=None) -> Path:
         """Write the evidence workbook of the unit and inspection on screen, as the batch does."""
-        from .report import unit_slice
-        from .run import unit_folder
-        from .workbook import write_workbook
+        from auditlib.views.report import unit_slice
+        from auditlib.batch.run import unit_folder
+        from auditlib.outputs.workbook import write_workbook
 
         unit = self.unit.value
         path = Path(path) if path else self.out_dir / f"{unit_folder(unit)}-{self.inspection.value}-{self._stamp()}.xlsx"

@@ -23,14 +23,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .catalogue import INSPECTIONS, RULES_BY_ID
-from .db import connect
-from .engine import FINDING_COLUMNS, implemented_rules, inspect, unit_names
-from .errors import ParameterError
-from .i18n import register, t
-from .params import Params, load_params
+from auditlib.rules.catalogue import INSPECTIONS, RULES_BY_ID
+from auditlib.db import connect
+from auditlib.rules.engine import FINDING_COLUMNS, implemented_rules, inspect, unit_names
+from auditlib.errors import ParameterError
+from auditlib.i18n import register, t
+from auditlib.rules.params import Params, load_params
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: rows of a findings table shown in a report; the workbook holds them all
 MAX_ROWS = 20
 
@@ -306,7 +306,7 @@ class Report:
 
     def chart(self, rule_id: str) -> None:
         """The rule's chart for this unit, when it has one and there is data to draw."""
-        from . import charts
+        from auditlib.outputs import charts
 
         fig = charts.draw(self.db, rule_id, self.unit_code, self.params, self.lang)
         if fig is not None:

@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from .catalogue import INSPECTIONS, RULES, RULES_BY_ID, Rule
-from .i18n import register, t
-from .params import Params
+from auditlib.rules.catalogue import INSPECTIONS, RULES, RULES_BY_ID, Rule
+from auditlib.i18n import register, t
+from auditlib.rules.params import Params
 
 register({
     "wb.sheet.cover": ("封面", "Cover"),
@@ -213,12 +213,12 @@ def write_workbook(path, *, unit_code: str, unit_name: str, inspection: str,
     unit_code, unit_name : str
         The inspected unit.
     inspection : str
-        One of :data:`auditlib.catalogue.INSPECTIONS`.
+        One of :data:`auditlib.rules.catalogue.INSPECTIONS`.
     findings : DataFrame
         The engine's findings frame (``inspection, rule_id, unit_code, ref, amount, severity,
         title, detail``); rows of other units or inspections are left out.
     evidence : dict of str to DataFrame
-        Evidence rows per rule id, as :func:`auditlib.engine.inspect` returns them; rows of
+        Evidence rows per rule id, as :func:`auditlib.rules.engine.inspect` returns them; rows of
         other units are left out.
     params : Params
         The run's parameters; the values applied to ``unit_code`` are shown.
@@ -236,7 +236,7 @@ def write_workbook(path, *, unit_code: str, unit_name: str, inspection: str,
         The workbook written.
     """
     if version is None:
-        from . import __version__ as version
+        from auditlib import __version__
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
