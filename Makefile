@@ -23,7 +23,7 @@ venv: $(STAMP)
 # the sample county, loaded, then the whole batch; the last line printed is the run's index.html
 demo: venv
 	rm -rf $(DATA) $(DB) $(DB).wal
-	$(BIN)/auditlib sample $(DATA) --units $(UNITS) --seed $(SEED)
+	$(BIN)/auditlib synth $(DATA) --units $(UNITS) --seed $(SEED)
 	$(BIN)/auditlib ingest $(DATA) --db $(DB)
 	$(BIN)/auditlib run --db $(DB) --out outputs --run-id demo-$$(date +%Y%m%d-%H%M%S)
 

@@ -48,18 +48,35 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@_handle_errors
+def init(folder: str) -> None:
+    """Create an audit workspace in FOLDER: params/, notebooks/, data/, outputs/ and a README."""
+    from auditlib.workspace import init_workspace
+
+    path = init_workspace(folder)
+    click.echo(f"已创建审计工作区 / audit workspace created: {path}\n"
+               f"  先修改 / first edit {path / 'params' / 'default.yaml'} (project:)；说明见 / see {path / 'README.md'}")
+
+
+@main.command()
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--units", "n_units", type=click.IntRange(1, 100000), default=8, show_default=True,
               help="Number of budget units in the synthetic county.")
 @click.option("--seed", type=int, default=2024, show_default=True, help="Random seed.")
 @LANG_OPTION
 @_handle_errors
-def sample(out_dir: str, n_units: int, seed: int, lang: str | None) -> None:
+def synth(out_dir: str, n_units: int, seed: int, lang: str | None) -> None:
     """Write a synthetic county (six tables + truth.csv) to OUT_DIR."""
     from auditlib.synth.county import generate
 
     summary = generate(out_dir, units=n_units, seed=seed)
     click.echo(summary.describe(lang or default_lang()))
+
+
+#: ``auditlib sample``: the name ``synth`` had before v2
+main.add_command(click.Command("sample", callback=synth.callback, params=synth.params,
+                               help="Same as synth (its former name)."))
 
 
 @main.command()
@@ -119,14 +136,14 @@ def scan(db, params_file, units, inspections, out, lang) -> None:
               help="Parameters YAML on top of params/default.yaml.")
 @click.option("--units", default=None, help="all, or unit codes separated by commas.")
 @click.option("--inspections", default=None, help="all, or inspection names separated by commas.")
-@click.option("--out", default="outputs", show_default=True, type=click.Path(file_okay=False),
-              help="Folder holding the runs; this run writes OUT/RUN_ID/.")
+@click.option("--out", default=None, type=click.Path(file_okay=False),
+              help="Folder holding the runs; this run writes OUT/RUN_ID/ (default: the workspace's outputs/).")
 @click.option("--run-id", default=None, help="Run id (default: a timestamp). A finished run is never overwritten.")
 @click.option("--resume/--no-resume", default=False, help="Finish run --run-id, redoing only tasks not ok.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="Local worker processes (default: CPUs).")
 @click.option("--scheduler", default=None, help="Dask distributed scheduler address (tcp://host:port).")
 @click.option("--notebooks", type=click.Path(exists=True, file_okay=False), default=None,
-              help="Folder of notebook templates (default: the project's notebooks/).")
+              help="Folder of notebook templates (default: the workspace's notebooks/).")
 @click.option("--kernel", default="auditlib", show_default=True, help="Jupyter kernel the notebooks run on.")
 @click.option("--cell-timeout", type=click.IntRange(1, 86400), default=600, show_default=True,
               help="Seconds one notebook cell may run before its task fails.")
@@ -139,7 +156,9 @@ def run(db, params_file, units, inspections, out, run_id, resume, workers, sched
         cell_timeout, reuse_kernels, progress, lang) -> None:
     """Run the inspection notebooks per unit: ipynb, html, xlsx, index.html, manifest.json, findings.csv."""
     from auditlib.batch.run import run as run_batch
+    from auditlib.workspace import outputs_dir
 
+    out = out or str(outputs_dir())
     result = run_batch(db, params_file=params_file, units=_csv_list(units), inspections=_csv_list(inspections),
                        out=out, run_id=run_id, resume=resume, workers=workers, scheduler=scheduler,
                        notebooks=notebooks, kernel=kernel, cell_timeout=cell_timeout, progress=progress,

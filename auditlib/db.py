@@ -37,13 +37,28 @@ def lock_error(path, exc: Exception) -> DatabaseError | None:
 
 
 def connect(db: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open the database; read-only unless told otherwise. A missing file is an error."""
+    """Open the database: the one way every command opens it.
+
+    Parameters
+    ----------
+    db : path-like
+        The database file.
+    read_only : bool
+        Read-only (the default; a missing file is then an error), or for writing (the ingest;
+        a missing file is created).
+
+    Raises
+    ------
+    DatabaseError
+        The file is missing (read-only), locked by another process (:func:`lock_error`:
+        ``reason="locked"`` with the PID), or cannot be opened (not a DuckDB database ...).
+    """
     path = Path(db)
     if read_only and not path.exists():
         raise DatabaseError(f"数据库不存在 / database not found: {path}", db=str(path), reason="missing")
     try:
         return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:  # locked by a writer, unreadable ...
+    except duckdb.Error as exc:  # locked by a writer, unreadable, not a database ...
         locked = lock_error(path, exc)
         if locked is not None:
             raise locked from exc

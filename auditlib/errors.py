@@ -59,3 +59,7 @@ class DatabaseError(AuditlibError):
 
 class RunError(AuditlibError):
     """A batch run cannot start (fields: ``reason``)."""
+
+
+class WorkspaceError(AuditlibError):
+    """An audit workspace cannot be created (fields: ``folder``, ``reason``)."""

@@ -23,7 +23,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from auditlib.ingest import load as ingest_mod
+from auditlib.ingest import fast as fast_mod
 from auditlib.cli import main
 from auditlib.errors import DatabaseError, InputError
 from auditlib.ingest.load import ingest
@@ -390,7 +390,7 @@ def test_fast_path_agrees_with_row_path_on_bad_rows(monkeypatch, tmp_path):
                                           "001,Q2,乙,2,x\x00y\n".encode("utf-8"))
     snaps = []
     for name, threshold in (("row", 10 ** 15), ("fast", 0)):
-        monkeypatch.setattr(ingest_mod, "FAST_MIN_BYTES", threshold)
+        monkeypatch.setattr(fast_mod, "FAST_MIN_BYTES", threshold)
         db = tmp_path / name / "a.duckdb"
         db.parent.mkdir()
         ingest(data, db)

@@ -11,10 +11,12 @@ import openpyxl
 import pytest
 import yaml
 
-from auditlib.rules.catalogue import RULES
+from auditlib.rules.catalogue import all_rules
 from auditlib.rules.engine import inspect
 from auditlib.views.explore import ALL, Explorer
 from auditlib.rules.params import load_params
+
+RULES = all_rules()
 
 
 @pytest.fixture

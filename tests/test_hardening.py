@@ -29,12 +29,16 @@ import yaml
 from click.testing import CliRunner
 
 from auditlib.cli import main
-from auditlib.outputs.findings_csv import neutralize, read_findings_csv, write_findings_csv
+from auditlib.common.cells import neutralise
+from auditlib.outputs.findings_csv import read_findings_csv, write_findings_csv
 from auditlib.ingest.load import ingest
-from auditlib.batch.run import NOTEBOOKS, run, unit_folder
+from auditlib.batch.run import run, unit_folder
 from auditlib.synth.county import generate
+from auditlib.workspace import notebooks_dir
 
 pytestmark = pytest.mark.batch
+
+NOTEBOOKS = notebooks_dir()
 
 BIN = Path(sys.executable).parent
 
@@ -144,7 +148,7 @@ def test_findings_csv_quotes_text_that_starts_a_formula_but_never_amounts(tmp_pa
     assert {r["run_id"] for r in got} == {"'=run"}
     assert by_code["'=HYPERLINK(\"http://x\",\"y\")"]["amount"] == "-1234.50"  # a number: no quote
     assert sorted(r["detail"] for r in got) == sorted(["'\tTAB", "'\rCR", "'=1+1", "plain"])
-    assert [neutralize(x) for x in ("", None, "a=b", "０=")] == ["", "", "a=b", "０="]
+    assert [neutralise(x) for x in ("", None, "a=b", "０=")] == ["", "", "a=b", "０="]
     back = read_findings_csv(path)  # the values as the engine gave them
     assert sorted(back["unit_code"]) == sorted(FORMULAS) and set(back["run_id"]) == {"=run"}
     assert sorted(back["detail"]) == sorted(["\tTAB", "\rCR", "=1+1", "plain"])
@@ -216,7 +220,7 @@ def test_hostile_findings_csv_is_neutralised_and_equals_scan(county, hostile_run
     ranking = Overview.open(db, run_dir=str(run_dir)).ranking_frame()
     counted = dict(zip(ranking["单位代码"], ranking["问题条数"]))
     for code in CODES.values():
-        assert counted[code] == sum(r["unit_code"] == neutralize(code) for r in rows), code
+        assert counted[code] == sum(r["unit_code"] == neutralise(code) for r in rows), code
     ov = nbformat.read(run_dir / "overview.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in ov.cells for o in c.get("outputs", []))
     assert f"发现问题 {len(rows)} 条" in text
@@ -402,7 +406,7 @@ def test_two_runs_on_one_database_at_once_both_succeed(two_runs):
 
 
 def test_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
-    from auditlib.batch.run import _claim_run_dir
+    from auditlib.batch.plan import claim_run_dir as _claim_run_dir
 
     got, barrier = [], threading.Barrier(8)
 

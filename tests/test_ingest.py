@@ -267,7 +267,7 @@ def test_short_gbk_text_that_is_also_valid_utf8_reads_as_gbk(tmp_path):
 
 
 def test_rejects_csv_neutralises_formulas(tmp_path):
-    from auditlib.ingest.load import Reject, write_rejects
+    from auditlib.ingest.report import Reject, write_rejects
 
     write_rejects(tmp_path / "r.csv", [Reject("f.csv", 3, "amount", v, "bad") for v in
                                        ("=1+1", "+1", "-x", "@SUM(A1)", "\tx", "ok")])

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from auditlib.ingest import load as ingest_mod
+from auditlib.ingest import fast as fast_mod
+from auditlib.ingest.load import ingest
 from auditlib.synth.county import generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,10 +83,10 @@ def _snapshot(db: Path) -> dict:
 def _both(monkeypatch, tmp_path: Path, data: Path) -> tuple[dict, dict]:
     snaps = []
     for name, threshold in (("row", 10 ** 15), ("fast", 0)):
-        monkeypatch.setattr(ingest_mod, "FAST_MIN_BYTES", threshold)
+        monkeypatch.setattr(fast_mod, "FAST_MIN_BYTES", threshold)
         db = tmp_path / name / "audit.duckdb"
         db.parent.mkdir()
-        ingest_mod.ingest(data, db)
+        ingest(data, db)
         snaps.append(_snapshot(db))
     return snaps[0], snaps[1]
 

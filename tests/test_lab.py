@@ -21,7 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from auditlib.batch.run import NOTEBOOKS
+from auditlib.workspace import notebooks_dir
+
+NOTEBOOKS = notebooks_dir()
 
 pytestmark = pytest.mark.batch
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -16,7 +16,13 @@ from click.testing import CliRunner
 from auditlib.cli import main
 from auditlib.errors import MappingError
 from auditlib.ingest.load import ingest
-from auditlib.ingest.profiles import PROFILE_DIR, load_profile
+from auditlib.ingest.profiles import load_profile
+from auditlib.workspace import shipped
+
+def _shipped_profiles() -> Path:
+    """The profiles the package ships (``params/mappings/`` as a package resource)."""
+    return shipped("params") / "mappings"
+
 
 SHIPPED = ("oxford-payments", "nigrini-corporate-payments", "ar-invoices", "yonyou-u8-voucher",
            "kingdee-k3-voucher")
@@ -46,11 +52,11 @@ def _report(db):
 
 
 def test_every_shipped_profile_is_valid_and_documented_here():
-    assert sorted(p.stem for p in PROFILE_DIR.glob("*.yaml")) == sorted(SHIPPED)
+    assert sorted(p.stem for p in _shipped_profiles().glob("*.yaml")) == sorted(SHIPPED)
     for name in SHIPPED:
         profile = load_profile(name)
         assert profile.name == name
-        assert load_profile(PROFILE_DIR / f"{name}.yaml").fields.keys() == profile.fields.keys()
+        assert load_profile(_shipped_profiles() / f"{name}.yaml").fields.keys() == profile.fields.keys()
 
 
 # ------------------------------------------------------------- two-line samples, one per profile
@@ -254,7 +260,7 @@ def test_cli_mapping_by_file_in_english(tmp_path):
     _write(data / "accounts-receivable.csv",
            "customerID,invoiceNumber,InvoiceDate,InvoiceAmount,SettledDate\nC1,1,1/2/2013,10.00,3/3/2013\n")
     result = CliRunner().invoke(main, ["ingest", str(data), "--db", str(tmp_path / "a.duckdb"), "--mapping",
-                                       str(PROFILE_DIR / "ar-invoices.yaml"), "--lang", "en"])
+                                       str(_shipped_profiles() / "ar-invoices.yaml"), "--lang", "en"])
     assert result.exit_code == 0, result.output
     assert "profile ar-invoices" in result.output and "loaded" in result.output
 

@@ -13,7 +13,10 @@ import sys
 import nbformat
 import pytest
 
-from auditlib.batch.run import NOTEBOOK_PARAMETERS, NOTEBOOKS, OVERVIEW_PARAMETERS
+from auditlib.batch.plan import NOTEBOOK_PARAMETERS, OVERVIEW_PARAMETERS
+from auditlib.workspace import notebooks_dir
+
+NOTEBOOKS = notebooks_dir()
 
 pytestmark = pytest.mark.batch
 NAMES = ["idle_funds", "slush_funds", "delayed_payments", "overview"]

@@ -7,15 +7,18 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from auditlib.rules.catalogue import RULES
+from auditlib.rules.catalogue import all_rules
 from auditlib.cli import main
 from auditlib.errors import ParameterError
-from auditlib.rules.params import DEFAULT_FILE, load_params
+from auditlib.rules.params import load_params
+from auditlib.workspace import default_params_file
+
+RULES = all_rules()
 
 
 def test_default_file_matches_the_catalogue():
     params = load_params()
-    assert params.sources == (str(DEFAULT_FILE),)
+    assert params.sources == (str(default_params_file()),)
     assert params.as_of == dt.date(2024, 12, 31) and params.fiscal_year == 2024 and params.lang == "zh"
     for rule in RULES:
         assert params.rules[rule.id] == rule.defaults(), rule.id

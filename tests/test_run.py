@@ -22,9 +22,12 @@ from click.testing import CliRunner
 
 from auditlib.cli import main
 from auditlib.ingest.load import ingest
-from auditlib.batch.run import NOTEBOOKS, run, unit_folder
+from auditlib.batch.run import run, unit_folder
 from auditlib.synth.county import generate
 from auditlib.batch.scan import scan
+from auditlib.workspace import notebooks_dir
+
+NOTEBOOKS = notebooks_dir()
 
 BIN = Path(sys.executable).parent
 pytestmark = pytest.mark.batch
@@ -283,3 +286,25 @@ def test_missing_kernel_is_a_recorded_task_failure(county, tmp_path):
     assert [x["status"] for x in manifest["tasks"]] == ["failed", "failed"]
     assert all("no-such-kernel" in x["error"] for x in manifest["tasks"])
     assert "no-such-kernel" in (tmp_path / "k" / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("reuse", [True, False], ids=["warm-worker", "in-process"])
+def test_a_failing_overview_is_recorded_like_a_task(county, tmp_path, reuse):
+    _, db, _ = county
+    nbs = tmp_path / "nbs"
+    shutil.copytree(NOTEBOOKS, nbs)
+    nb = nbformat.read(nbs / "overview.ipynb", as_version=4)
+    nb.cells.insert(1, nbformat.v4.new_code_cell('raise RuntimeError("planted overview failure")'))
+    nbformat.write(nb, nbs / "overview.ipynb")
+    result = run(db, out=tmp_path / "o", run_id="ov", units=["001"], inspections=["idle_funds"], notebooks=nbs,
+                 workers=1, progress=False, reuse_kernels=reuse)
+    assert result.exit_code == 1 and not result.failed  # the tasks are ok; the overview is not
+    manifest = json.loads((result.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    overview = manifest["overview"]
+    assert overview["status"] == "failed" and "planted overview failure" in overview["error"]
+    assert set(overview) == {"status", "notebook", "html", "error", "seconds"}
+    # like a failed task: its executed notebook and page are kept, showing the error
+    assert (result.run_dir / "overview.ipynb").is_file()
+    assert "planted overview failure" in (result.run_dir / "overview.html").read_text(encoding="utf-8")
+    assert manifest["workspace"] and manifest["default_params"].endswith("default.yaml")
+    assert not list(result.run_dir.rglob("*.part*"))

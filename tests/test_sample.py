@@ -11,11 +11,11 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from auditlib.rules.catalogue import RULES as CATALOGUE
+from auditlib.rules.catalogue import all_rules
 from auditlib.errors import AuditlibError
 from auditlib.synth.county import generate
 
-RULES = [rule.id for rule in CATALOGUE]
+RULES = [rule.id for rule in all_rules()]
 PREFIX = {"IF01": "budget", "IF02": "accounts", "IF03": "payments", "IF04": "balances",
           "SF01": "accounts", "SF02": "bank_txns", "SF03": "ledger", "SF04": "bank_txns",
           "SF05": "payments", "SF06": "payments", "SF07": "payments", "SF08": "units",

@@ -8,14 +8,15 @@ from decimal import Decimal
 from click.testing import CliRunner
 
 from auditlib.cli import main
-from auditlib.outputs.findings_csv import CSV_COLUMNS, neutralize
+from auditlib.common.cells import neutralise
+from auditlib.outputs.findings_csv import CSV_COLUMNS
 from test_rules import make_db, pay
 
 
 def test_neutralize_leading_formula_characters():
     for text in ("=HYPERLINK(\"x\")", "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "\tx", "\rx"):
-        assert neutralize(text) == "'" + text
-    assert neutralize("县教育局") == "县教育局" and neutralize(None) == ""
+        assert neutralise(text) == "'" + text
+    assert neutralise("县教育局") == "县教育局" and neutralise(None) == ""
 
 
 def test_scan_cli_writes_bom_csv_with_exact_amounts(tmp_path):

@@ -10,11 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditlib.rules.catalogue import RULES
+from auditlib.rules.catalogue import all_rules
 from auditlib.rules.engine import inspect
 from auditlib.ingest.load import ingest
 from auditlib.rules.params import load_params
 from auditlib.synth.county import generate
+
+RULES = all_rules()
 
 
 def _county(tmp_path, units, seed):

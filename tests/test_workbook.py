@@ -11,11 +11,13 @@ import pandas as pd
 import pytest
 
 from auditlib.outputs import workbook
-from auditlib.rules.catalogue import RULES
+from auditlib.rules.catalogue import all_rules
 from auditlib.rules.engine import inspect
 from auditlib.ingest.load import ingest
 from auditlib.synth.county import generate
 from auditlib.outputs.workbook import write_workbook
+
+RULES = all_rules()
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "http://evil.example/x"]
 SF_RULES = [r.id for r in RULES if r.inspection == "slush_funds"]

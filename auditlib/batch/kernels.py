@@ -14,9 +14,15 @@ under Dask) keeps one kernel per kernel name with one connected client:
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 
 ENGINE = "auditlib-warm"
+#: the project's kernel (``make venv`` installs it; the notebooks name it in their metadata)
+PROJECT_KERNEL = "auditlib"
+#: ipykernel's own kernel, which jupyter_client runs on the running interpreter
+NATIVE_KERNEL = "python3"
 _WARM: dict[tuple[int, str], object] = {}
 _IMPORTS = "import auditlib.views.report, auditlib.views.overview, auditlib.outputs.charts, auditlib.outputs.workbook"
 
@@ -143,3 +149,42 @@ def _register_engine() -> None:
 
     papermill_engines.register(ENGINE, WarmKernelEngine)
     _registered = True
+
+
+def kernel_for_run(name: str = PROJECT_KERNEL) -> str:
+    """The kernel a run uses for ``name``: a kernel of the running interpreter.
+
+    Another kernel name is returned as given.  The project's kernel (:data:`PROJECT_KERNEL`)
+    is kept when its kernelspec runs this interpreter; when it is missing or points at another
+    interpreter (an installed wheel in a fresh venv, a kernelspec left by another checkout), a
+    kernelspec of this interpreter is installed into ``sys.prefix`` under that name, or, if that
+    cannot be written or is shadowed by another, ipykernel's :data:`NATIVE_KERNEL` is used.  So
+    the notebooks always run the code of the ``auditlib`` that runs the batch.
+    """
+    if name != PROJECT_KERNEL or _runs_this_python(name):
+        return name
+    try:
+        from ipykernel.kernelspec import install
+
+        install(kernel_name=name, display_name="auditlib (Python 3)", prefix=sys.prefix)
+    except (ImportError, OSError) as exc:  # a read-only prefix
+        logging.getLogger(__name__).info("cannot install kernelspec %s into %s: %s", name, sys.prefix, exc)
+    if _runs_this_python(name):
+        return name
+    return NATIVE_KERNEL
+
+
+def _runs_this_python(name: str) -> bool:
+    """Whether kernelspec ``name`` exists and starts the running interpreter."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        argv = KernelSpecManager().get_kernel_spec(name).argv
+    except NoSuchKernel:
+        return False
+    if not argv:
+        return False
+    major, minor = sys.version_info[:2]
+    if argv[0] in ("python", f"python{major}", f"python{major}.{minor}"):
+        return True  # jupyter_client starts these as sys.executable
+    return os.path.abspath(argv[0]) == os.path.abspath(sys.executable)

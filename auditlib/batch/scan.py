@@ -13,6 +13,7 @@ from auditlib.rules.engine import inspect
 from auditlib.errors import ParameterError
 from auditlib.outputs.findings_csv import write_findings_csv
 from auditlib.rules.params import load_params
+from auditlib.workspace import default_params_file
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class ScanResult:
 
 def scan(db, params_file=None, units=None, inspections=None, out="findings.csv", run_id=None) -> ScanResult:
     """Run the rules of ``inspections`` (all when None) for ``units`` (all when None)."""
-    params = load_params(params_file)
+    params = load_params(params_file, default=default_params_file())
     names = inspections or list(INSPECTIONS)
     for name in names:
         if name not in INSPECTIONS:

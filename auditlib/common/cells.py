@@ -12,12 +12,18 @@ from __future__ import annotations
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
+def starts_formula(text: str) -> bool:
+    """Whether ``text`` would be read as a formula (for writers that mark such text as text,
+    as the workbook does with Excel's quote prefix, instead of adding a ``'``)."""
+    return text.startswith(FORMULA_START)
+
+
 def neutralise(value) -> str:
     """``value`` as text, with a leading ``'`` when it would start a formula."""
     if value is None or (isinstance(value, float) and value != value):  # None, NaN
         return ""
     text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + text if starts_formula(text) else text
 
 
 def unneutralise(text):

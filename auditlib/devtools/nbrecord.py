@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from auditlib.batch.run import NOTEBOOKS
+from auditlib.workspace import notebooks_dir
 
 CHECK = "# NBVAL_CHECK_OUTPUT"
 
@@ -23,7 +23,8 @@ def record(db: str | os.PathLike, names: list[str] | None = None, kernel: str = 
     """Execute ``notebooks/<name>.ipynb`` on ``db`` and store the checked cells' outputs."""
     from nbclient import NotebookClient
 
-    paths = [NOTEBOOKS / f"{n}.ipynb" for n in names] if names else sorted(NOTEBOOKS.glob("*.ipynb"))
+    notebooks = notebooks_dir()
+    paths = [notebooks / f"{n}.ipynb" for n in names] if names else sorted(notebooks.glob("*.ipynb"))
     old = os.environ.get("AUDITLIB_DB")
     os.environ["AUDITLIB_DB"] = str(Path(db).resolve())
     try:

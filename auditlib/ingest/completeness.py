@@ -2,10 +2,18 @@
 
 Each check returns human-readable warnings (Chinese / English in one line);
 they do not stop the ingest but are printed and kept in the report.
+:func:`far_date_warnings` adds its warnings to the files they are about.
 """
 from __future__ import annotations
 
 import duckdb
+
+#: transaction dates more than this many years before or after the data's fiscal year are loaded
+#: with a warning (typos such as 2042 or 1924 for 2024)
+FAR_YEARS = 5
+#: (table, date column) of the transaction dates whose year makes the fiscal year of the data
+TRANSACTION_DATES = (("budget", "issued_on"), ("payments", "accepted_on"), ("payments", "requested_on"),
+                     ("payments", "paid_on"), ("ledger", "voucher_date"), ("bank_txns", "txn_date"))
 
 
 def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -76,3 +84,32 @@ def broken_balances(con) -> list[str]:
 def completeness_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
     """All completeness warnings of the loaded tables."""
     return unbalanced_vouchers(con) + unknown_budget_ids(con) + broken_balances(con)
+
+
+def far_date_warnings(con: duckdb.DuckDBPyConnection, files: list) -> None:
+    """Warn (per file, in its ``warnings``) about transaction dates far outside the fiscal year
+    of the data: the most common year of all transaction dates in the database.
+
+    ``files`` are the :class:`~auditlib.ingest.report.FileReport` of the files just loaded.
+    """
+    if not files:
+        return
+    union = " UNION ALL ".join(f'SELECT year("{c}") AS y FROM {t} WHERE "{c}" IS NOT NULL'
+                               for t, c in TRANSACTION_DATES)
+    row = con.execute(f"SELECT y FROM ({union}) GROUP BY y ORDER BY count(*) DESC, y DESC LIMIT 1").fetchone()
+    if row is None:
+        return
+    fy = int(row[0])
+    lo, hi = fy - FAR_YEARS, fy + FAR_YEARS
+    for f in files:
+        for table, col in TRANSACTION_DATES:
+            if table != f.table:
+                continue
+            n, line, value = con.execute(
+                f'SELECT count(*), min(_line), arg_min("{col}", _line) FROM {table} '
+                f'WHERE _file = ? AND (year("{col}") < ? OR year("{col}") > ?)', [f.file, lo, hi]).fetchone()
+            if n:
+                f.warnings.append(
+                    f"{f.file}: {col} 列有 {n} 个日期远离会计年度 {fy}（早于 {lo} 年或晚于 {hi} 年），首个在第 {line} 行："
+                    f"{value} / {n} date(s) in column {col} far outside the fiscal year {fy} (before {lo} or after "
+                    f"{hi}), first at line {line}: {value}")

@@ -1,6 +1,7 @@
 """Mapping profiles: any export (用友, 金蝶, a foreign open-data file) onto one table (CONTRACT §1).
 
-A profile is a YAML file; ``params/mappings/`` ships several.  It says which table
+A profile is a YAML file; ``params/mappings/`` ships several, and an audit workspace
+may add its own there (``--mapping NAME`` looks in the workspace's first).  It says which table
 the files become, which source column feeds each field (with alternatives, since
 real headers drift between exports), how dates and money are written, constants
 for fields the export lacks, and rows to leave out::
@@ -25,7 +26,7 @@ for fields the export lacks, and rows to leave out::
 
 A profile only turns each source row into the cells of the table's columns; the
 usual parsers of :mod:`auditlib.ingest.values`, reject recording and key checks of
-:mod:`auditlib.ingest.load` then run unchanged.  A cell the profile cannot read (a
+:mod:`auditlib.ingest.rows` then run unchanged.  A cell the profile cannot read (a
 date not in the given format) becomes a :class:`BadCell`, which the ingest
 records as a reject.  A field naming a column the file lacks is a
 :class:`~auditlib.errors.MappingError` naming the column.
@@ -45,9 +46,7 @@ from auditlib.ingest import schema
 from auditlib.errors import MappingError
 from auditlib.ingest.readers import RawFile
 from auditlib.ingest.values import ValueParseError, is_subtotal, parse_date, parse_text
-
-#: folder of the shipped profiles; ``--mapping NAME`` finds ``NAME.yaml`` there
-PROFILE_DIR = Path(__file__).resolve().parents[2] / "params" / "mappings"
+from auditlib.workspace import profiles_dirs
 
 TOP_KEYS = ("name", "description", "table", "files", "encoding", "dates", "money", "constants", "fields", "filters")
 FIELD_KEYS = ("column", "optional", "format", "when", "join", "sep", "first_of", "value", "from_file", "map")
@@ -422,21 +421,26 @@ def _filter(raw, path, i) -> Filter:
 
 
 def resolve(mapping) -> Path:
-    """The profile file: ``mapping`` as a path, or the name of a shipped profile."""
+    """The profile file: ``mapping`` as a path, or the name of a profile in
+    :func:`auditlib.workspace.profiles_dirs` (the workspace's ``params/mappings/`` first,
+    then the shipped profiles)."""
     path = Path(mapping)
     if path.is_file():
         return path
-    shipped = PROFILE_DIR / f"{path.stem if path.suffix in ('.yaml', '.yml') else path.name}.yaml"
-    if not path.suffix and shipped.is_file():
-        return shipped
-    available = ", ".join(sorted(p.stem for p in PROFILE_DIR.glob("*.yaml"))) if PROFILE_DIR.is_dir() else ""
+    dirs = profiles_dirs()
+    name = f"{path.stem if path.suffix in ('.yaml', '.yml') else path.name}.yaml"
+    if not path.suffix:
+        for folder in dirs:
+            if (folder / name).is_file():
+                return folder / name
+    available = ", ".join(sorted({p.stem for folder in dirs for p in folder.glob("*.yaml")}))
     raise MappingError(f"{mapping}: 映射配置不存在 / mapping profile not found"
                        + (f"; 内置 / shipped: {available}" if available else ""),
                        file=str(mapping), key="", line=None, column=None, reason="not found")
 
 
 def load_profile(mapping) -> Profile:
-    """Read and check a profile (a path, or the name of one in ``params/mappings/``)."""
+    """Read and check a profile (a path, or the name of one in ``params/mappings/``, see :func:`resolve`)."""
     path = resolve(mapping)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

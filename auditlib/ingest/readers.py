@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
@@ -66,7 +67,7 @@ def detect_encoding(data: bytes, name: str = "") -> str:
                 gbk_text = data.decode("gbk")
             except UnicodeDecodeError:
                 return "utf-8"
-            if _plausibility(gbk_text) > _plausibility(text):
+            if plausibility(*plausible_count(gbk_text)) > plausibility(*plausible_count(text)):
                 return "gbk"
             return "utf-8"
     try:
@@ -90,21 +91,24 @@ def detect_encoding(data: bytes, name: str = "") -> str:
     )
 
 
-def _is_plausible(ch: str) -> bool:
-    o = ord(ch)
-    return (0x4E00 <= o <= 0x9FFF or 0x3000 <= o <= 0x303F or 0xFF00 <= o <= 0xFFEF
-            or ch in "¥·—“”‘’…、")
+#: Chinese characters and punctuation: what the non-ASCII text of a Chinese export is made of
+_PLAUSIBLE_RE = re.compile("[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef¥·—“”‘’…、]")
 
 
-def _plausibility(text: str) -> float:
-    """Share of the non-ASCII characters that are Chinese characters or punctuation."""
-    wide = [ch for ch in text if ord(ch) > 127]
-    if not wide:
-        return 1.0
-    return sum(_is_plausible(ch) for ch in wide) / len(wide)
+def plausible_count(text: str) -> tuple[int, int]:
+    """(non-ASCII characters, of which Chinese characters or punctuation) of ``text``."""
+    wide = len(text) - len(text.encode("ascii", "ignore"))
+    return wide, _PLAUSIBLE_RE.subn("", text)[1] if wide else 0
 
 
-def _blank(values) -> bool:
+def plausibility(wide: int, good: int) -> float:
+    """Share of the non-ASCII characters that are Chinese characters or punctuation
+    (1.0 for ASCII text), from :func:`plausible_count`."""
+    return 1.0 if not wide else good / wide
+
+
+def is_blank(values) -> bool:
+    """A record whose every cell is empty or white space (skipped wherever rows are read)."""
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
@@ -158,7 +162,7 @@ def read_csv(path: str | Path, encoding: str | None = None, delimiter: str = ","
             prev_end = reader.line_num
             last_start, last_record, last_lines = start, record, kept[:]
             kept.clear()
-            if _blank(record):
+            if is_blank(record):
                 continue
             if header is None:
                 header = list(record)
@@ -269,7 +273,7 @@ def read_xlsx(path: str | Path) -> RawFile:
             cells = [c for c in row]
             line = next((getattr(c, "row", None) for c in cells if getattr(c, "row", None)), None)
             values = [getattr(c, "value", None) for c in cells]
-            if line is None or _blank(values):
+            if line is None or is_blank(values):
                 continue
             if header is None:
                 header = values
@@ -349,103 +353,3 @@ def read_file(path: str | Path, encoding: str | None = None, delimiter: str = ",
         f"{path.name}: 不支持的文件类型 / unsupported file type {suffix}",
         file=path.name, line=None, column=None, reason="unsupported file type",
     )
-
-
-# ---- the fast CSV path of the ingest (see :func:`auditlib.ingest.load._load_csv_fast`) ---------------------
-
-_PLAUSIBLE_RE = None
-
-
-def _plausible_count(text: str) -> tuple[int, int]:
-    """(non-ASCII characters, of which Chinese characters or punctuation) of ``text``."""
-    import re
-
-    global _PLAUSIBLE_RE
-    if _PLAUSIBLE_RE is None:
-        _PLAUSIBLE_RE = re.compile("[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef¥·—“”‘’…、]")
-    wide = len(text) - len(text.encode("ascii", "ignore"))
-    return wide, _PLAUSIBLE_RE.subn("", text)[1] if wide else 0
-
-
-def csv_layout(path: str | Path, chunk_size: int = 1 << 24) -> dict | None:
-    """What the fast ingest path needs to know about a CSV file, read in chunks (bounded memory).
-
-    Returns ``{"encoding", "lines", "simple"}`` when :func:`detect_encoding` would call the whole
-    file ``utf-8`` or ``utf-8-sig`` (the same decision, reached chunk by chunk), else ``None``.
-    ``lines`` is the number of physical lines; ``simple`` is False when the file holds an empty
-    line or a carriage return that is not part of CRLF (then records and lines may not pair up).
-    """
-    import codecs
-
-    path = Path(path)
-    with open(path, "rb") as fh:
-        head = fh.read(3)
-        bom = head == b"\xef\xbb\xbf"
-        fh.seek(0)
-        utf8 = codecs.getincrementaldecoder("utf-8-sig" if bom else "utf-8")("strict")
-        gbk = None if bom else codecs.getincrementaldecoder("gbk")("strict")
-        counts = [0, 0, 0, 0]  # utf-8 wide, utf-8 plausible, gbk wide, gbk plausible
-        lines = 0
-        simple = True
-        last = b""
-        size = 0
-        while True:
-            chunk = fh.read(chunk_size)
-            final = not chunk
-            try:
-                text = utf8.decode(chunk, final)
-            except UnicodeDecodeError:
-                return None
-            if gbk is not None:
-                try:
-                    gtext = gbk.decode(chunk, final)
-                    w, p = _plausible_count(gtext)
-                    counts[2] += w
-                    counts[3] += p
-                except UnicodeDecodeError:
-                    gbk = None
-                if gbk is not None:
-                    w, p = _plausible_count(text)
-                    counts[0] += w
-                    counts[1] += p
-            if final:
-                break
-            size += len(chunk)
-            both = last + chunk
-            lines += chunk.count(b"\n")
-            if b"\n\n" in both or b"\n\r\n" in both or both.count(b"\r") != both.count(b"\r\n") + (
-                    1 if both.endswith(b"\r") else 0) or (last.endswith(b"\r") and not chunk.startswith(b"\n")):
-                simple = False
-            last = chunk[-2:]
-    if size and not last.endswith(b"\n"):
-        lines += 1
-    if last.endswith(b"\r"):
-        simple = False
-    if gbk is not None:  # valid as UTF-8 and as GBK: the more plausible Chinese reading wins
-        def plaus(wide, good):
-            return 1.0 if not wide else good / wide
-        if plaus(counts[2], counts[3]) > plaus(counts[0], counts[1]):
-            return None
-    return {"encoding": "utf-8-sig" if bom else "utf-8", "lines": lines, "simple": simple}
-
-
-def csv_header(path: str | Path, encoding: str, limit: int = 1 << 20) -> tuple[list, int] | None:
-    """The header record of a CSV file (as :func:`read_csv` finds it) and the physical line it
-    ends on; ``None`` when it is not within the first ``limit`` bytes."""
-    import codecs
-
-    with open(path, "rb") as fh:
-        data = fh.read(limit)
-    text = codecs.getincrementaldecoder(encoding)("strict").decode(data, False)
-    complete = text.rfind("\n")
-    if complete < 0:
-        return None
-    reader = csv.reader(io.StringIO(text[:complete + 1], newline=""))
-    try:
-        for record in reader:
-            if _blank(record):
-                continue
-            return list(record), reader.line_num
-    except csv.Error:
-        return None
-    return None

@@ -19,6 +19,7 @@ from typing import Callable
 __all__ = [
     "ValueParseError",
     "parse_text",
+    "cell_text",
     "parse_money",
     "parse_date",
     "parse_bool",
@@ -143,6 +144,15 @@ def parse_text(value) -> str | None:
     if isinstance(value, (_dt.date, _dt.time)):
         return value.isoformat()
     raise ValueParseError(f"not a text value: {value!r}")
+
+
+def cell_text(value) -> str:
+    """A cell as text for headers, messages and rejects: :func:`parse_text`, ``""`` for an
+    empty cell, and ``str(value)`` for a cell :func:`parse_text` refuses (a NUL byte ...)."""
+    try:
+        return parse_text(value) or ""
+    except ValueParseError:
+        return str(value)
 
 
 # -------------------------------------------------------------------------- money

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import nbformat
 
+from auditlib.common.files import write_text
+
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "nbconvert"
 TEMPLATE = "auditlib_report"
 PAGE_LANG = {"zh": "zh-CN", "en": "en"}
@@ -45,7 +47,7 @@ def exporter(lang: str = "zh"):
 
 def export_html(notebook: str | os.PathLike | nbformat.NotebookNode, out_path: str | os.PathLike,
                 lang: str = "zh", title: str | None = None) -> Path:
-    """Render ``notebook`` to ``out_path`` (written as ``.part`` then renamed); return the path.
+    """Render ``notebook`` to ``out_path`` (written whole or not at all); return the path.
 
     Parameters
     ----------
@@ -63,10 +65,7 @@ def export_html(notebook: str | os.PathLike | nbformat.NotebookNode, out_path: s
     name = title or nb.metadata.get("title") or (out.stem if isinstance(notebook, nbformat.NotebookNode)
                                                   else Path(notebook).stem)
     body, _ = exporter(lang).from_notebook_node(nb, resources={"metadata": {"name": name}})
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.part")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return write_text(out, body)
 
 
 def external_urls(html: str) -> list[str]:

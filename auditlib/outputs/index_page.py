@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from auditlib.rules.catalogue import INSPECTIONS
 from auditlib.i18n import register, t
-from auditlib.views.report import money
+from auditlib.common.files import write_text
+from auditlib.outputs.formats import money
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "index.html.j2"
 PAGE_LANG = {"zh": "zh-CN", "en": "en"}
@@ -116,10 +117,6 @@ def render_index(run_dir: str | os.PathLike, manifest: dict, lang: str = "zh") -
 
 
 def write_index(run_dir: str | os.PathLike, manifest: dict, lang: str = "zh") -> Path:
-    """Write ``run_dir/index.html`` (``.part`` then rename) and return its path."""
+    """Write ``run_dir/index.html`` (whole or not at all) and return its path."""
     run_dir = Path(run_dir)
-    out = run_dir / "index.html"
-    tmp = run_dir / ".index.html.part"
-    tmp.write_text(render_index(run_dir, manifest, lang), encoding="utf-8")
-    os.replace(tmp, out)
-    return out
+    return write_text(run_dir / "index.html", render_index(run_dir, manifest, lang))

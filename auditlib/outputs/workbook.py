@@ -14,15 +14,14 @@ One workbook per unit and inspection, written with xlsxwriter:
 Every cell is typed on purpose: money (``Decimal``) as a number with two places, dates as Excel
 dates, whole numbers as numbers and everything else as text written with ``write_string``, so
 text such as ``=HYPERLINK(...)`` or ``http://...`` from the source data stays inert text and unit
-codes and account numbers keep their leading zeros.  The file is written under a ``.part`` name
-and renamed, so a half-written workbook is never seen under the final name.
+codes and account numbers keep their leading zeros.  The file is written whole or not at all
+(:func:`auditlib.common.files.atomic_write`): a half-written workbook is never seen under the final name.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
 import numbers
-import os
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -31,9 +30,12 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from auditlib.rules.catalogue import INSPECTIONS, RULES, RULES_BY_ID, Rule
+from auditlib.rules.catalogue import INSPECTIONS, get_rule, rules_for
+from auditlib.rules.model import COMMON_COLUMNS, Rule
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params
+from auditlib.common.cells import starts_formula
+from auditlib.common.files import atomic_write
 
 register({
     "wb.sheet.cover": ("封面", "Cover"),
@@ -104,99 +106,16 @@ register({
     "wb.footer": ("第 &P 页 共 &N 页", "Page &P of &N"),
 })
 
-#: headers of known evidence columns (zh, en); other columns keep their raw name
-COLUMN_LABELS: dict[str, tuple[str, str]] = {
-    "unit_code": ("单位编码", "Unit code"),
-    "ref": ("证据行", "Evidence row"),
-    "amount": ("金额(元)", "Amount (yuan)"),
-    "severity": ("风险", "Severity"),
-    "detail": ("情况说明", "Detail"),
-    "_file": ("来源文件", "Source file"),
-    "_line": ("来源行号", "Source line"),
-    "budget_id": ("指标编号", "Budget line"),
-    "project_name": ("项目名称", "Project"),
-    "issued_on": ("下达日期", "Issued on"),
-    "budget_amount": ("指标金额(元)", "Budget amount (yuan)"),
-    "paid": ("已支付(元)", "Paid (yuan)"),
-    "unspent": ("未支出(元)", "Unspent (yuan)"),
-    "age_days": ("下达天数", "Age (days)"),
-    "account_no": ("银行账号", "Account no."),
-    "account_name": ("账户/科目名称", "Account name"),
-    "bank_name": ("开户银行", "Bank"),
-    "account_type": ("账户类型", "Account type"),
-    "balance_date": ("余额日期", "Balance date"),
-    "balance": ("余额(元)", "Balance (yuan)"),
-    "last_outflow": ("最后支出日期", "Last outflow"),
-    "days_since_outflow": ("无支出天数", "Days since outflow"),
-    "payment_id": ("支付单号", "Payment id"),
-    "payee_name": ("收款人", "Payee"),
-    "payee_account": ("收款账号", "Payee account"),
-    "unit_name": ("单位名称", "Unit name"),
-    "payment_amount": ("支付金额(元)", "Payment amount (yuan)"),
-    "paid_on": ("支付日期", "Paid on"),
-    "memo": ("摘要/用途", "Memo"),
-    "account_code": ("会计科目", "Account code"),
-    "counterparty": ("往来单位", "Counterparty"),
-    "counterparty_name": ("对方户名", "Counterparty"),
-    "open_balance": ("挂账余额(元)", "Open balance (yuan)"),
-    "last_line": ("最后发生日期", "Last ledger line"),
-    "days_idle": ("无发生额天数", "Days idle"),
-    "lines": ("笔数", "Lines"),
-    "reason": ("原因", "Reason"),
-    "closed_on": ("销户日期", "Closed on"),
-    "inflow": ("收入(元)", "Inflow (yuan)"),
-    "outflow": ("支出(元)", "Outflow (yuan)"),
-    "first_date": ("首笔日期", "First date"),
-    "last_date": ("末笔日期", "Last date"),
-    "txn_id": ("交易流水号", "Transaction id"),
-    "txn_date": ("交易日期", "Transaction date"),
-    "direction": ("收支方向", "Direction"),
-    "txn_amount": ("交易金额(元)", "Transaction amount (yuan)"),
-    "window_days": ("匹配窗口(天)", "Window (days)"),
-    "voucher_date": ("凭证日期", "Voucher date"),
-    "voucher_no": ("凭证号", "Voucher no."),
-    "line_no": ("分录行号", "Line no."),
-    "summary": ("摘要", "Summary"),
-    "credit": ("贷方金额(元)", "Credit (yuan)"),
-    "debit": ("借方金额(元)", "Debit (yuan)"),
-    "window_total": ("窗口合计(元)", "Window total (yuan)"),
-    "expense_type": ("支出类型", "Expense type"),
-    "twin_ids": ("重复支付单号", "Duplicate of"),
-    "other_unit": ("收款单位编码", "Receiving unit"),
-    "contract_id": ("合同编号", "Contract"),
-    "accepted_on": ("验收日期", "Accepted on"),
-    "requested_on": ("申请日期", "Requested on"),
-    "term_days": ("合同付款期限(天)", "Contract term (days)"),
-    "limit_days": ("适用付款期限(天)", "Term applied (days)"),
-    "days_late": ("逾期天数", "Days late"),
-    "interest": ("逾期利息(元)", "Interest (yuan)"),
-    "paid_share": ("支出进度", "Paid share"),
-    "time_progress": ("序时进度", "Time progress"),
-    "processing_days": ("办理天数", "Processing days"),
-    "year_total": ("全年支出(元)", "Year total (yuan)"),
-    "december": ("12月支出(元)", "December (yuan)"),
-    "december_share": ("12月占比", "December share"),
-    "n": ("金额笔数", "Amounts"),
-    "mad": ("平均绝对偏差MAD", "MAD"),
-    "chi_square": ("卡方值", "Chi-square"),
-    "conformity": ("符合程度", "Conformity"),
-    **{f"digit_{d}": (f"首位{d}笔数", f"First digit {d}") for d in range(1, 10)},
-}
-
 #: evidence columns shown first, in this order; ``unit_code`` is on the cover and left out
 _LEAD = ("ref", "amount", "severity", "detail")
 _TAIL = ("_file", "_line")
 _OMIT = ("unit_code",)
-#: float columns shown as percentages
-_PERCENT = ("paid_share", "time_progress", "december_share")
 
 _MONEY = "#,##0.00"
 _DATE = "yyyy-mm-dd"
 _DATETIME = "yyyy-mm-dd hh:mm:ss"
 _MAX_WIDTH = 60
 _MIN_WIDTH = 6
-#: text starting with one of these would be read as a formula if retyped; Excel's quote prefix shows it as text
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 _BAD_SHEET_CHARS = set('[]:*?/\\')
 
 
@@ -236,43 +155,31 @@ def write_workbook(path, *, unit_code: str, unit_name: str, inspection: str,
         The workbook written.
     """
     if version is None:
-        from auditlib import __version__
+        from auditlib import __version__ as version
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     unit_code = str(unit_code)
     findings = _select(findings, unit_code, inspection)
     rules = _rules_of(inspection, findings, evidence)
     applied = params.for_unit(unit_code)
-    try:
-        with open(tmp, "wb") as fh:
-            wb = xlsxwriter.Workbook(fh, {
-                "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-                "nan_inf_to_errors": False, "remove_timezone": True})
-            try:
-                w = _Writer(wb, lang)
-                ctx = {"unit_code": unit_code, "unit_name": str(unit_name or ""), "inspection": inspection,
-                       "params": params, "applied": applied, "run_id": str(run_id), "sources": sources or [],
-                       "version": str(version), "findings": findings, "rules": rules}
-                wb.set_properties({"title": f"{t('wb.title', lang)} {unit_code} {inspection}",
-                                   "subject": str(run_id), "comments": f"auditlib {version}"})
-                _cover(w, ctx)
-                _summary(w, ctx)
-                for rule in rules:
-                    ev = evidence.get(rule.id)
-                    _rule_sheet(w, ctx, rule, _unit_rows(ev, unit_code))
-                _certificate(w, ctx)
-            finally:
-                wb.close()
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+    with atomic_write(path, "wb") as fh:
+        wb = xlsxwriter.Workbook(fh, {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+            "nan_inf_to_errors": False, "remove_timezone": True})
         try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
+            w = _Writer(wb, lang)
+            ctx = {"unit_code": unit_code, "unit_name": str(unit_name or ""), "inspection": inspection,
+                   "params": params, "applied": applied, "run_id": str(run_id), "sources": sources or [],
+                   "version": str(version), "findings": findings, "rules": rules}
+            wb.set_properties({"title": f"{t('wb.title', lang)} {unit_code} {inspection}",
+                               "subject": str(run_id), "comments": f"auditlib {version}"})
+            _cover(w, ctx)
+            _summary(w, ctx)
+            for rule in rules:
+                ev = evidence.get(rule.id)
+                _rule_sheet(w, ctx, rule, _unit_rows(ev, unit_code))
+            _certificate(w, ctx)
+        finally:
+            wb.close()
     return path
 
 
@@ -299,15 +206,23 @@ def _unit_rows(ev: pd.DataFrame | None, unit_code: str) -> pd.DataFrame | None:
 
 def _rules_of(inspection: str, findings: pd.DataFrame, evidence: dict) -> list[Rule]:
     """The catalogue's rules of ``inspection``, then rule ids the catalogue does not know."""
-    rules = [r for r in RULES if r.inspection == inspection]
+    rules = rules_for(inspection)
     known = {r.id for r in rules}
     extra = list(findings["rule_id"].astype(str)) if "rule_id" in findings.columns else []
-    extra += [str(k) for k in (evidence or {}) if k not in RULES_BY_ID]
+    extra += [str(k) for k in (evidence or {}) if not _catalogued(str(k))]
     for rid in extra:
         if rid not in known:
             known.add(rid)
             rules.append(Rule(rid, inspection, rid, rid, ""))
     return rules
+
+
+def _catalogued(rule_id: str) -> bool:
+    try:
+        get_rule(rule_id)
+    except KeyError:
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------- cell writing
@@ -393,7 +308,7 @@ class _Writer:
     def text(self, ws, row: int, col: int, value, fmt=None, track: bool = True) -> None:
         """Text, always as a string cell (never a formula, number or link)."""
         value = "" if _is_missing(value) else str(value)
-        if value.startswith(_FORMULA_START):
+        if starts_formula(value):  # Excel's quote prefix shows it as text, even when retyped
             fmt = self._quoted(fmt)
         ws.write_string(row, col, value, fmt)
         if track:
@@ -405,8 +320,8 @@ class _Writer:
         props["quote_prefix"] = True
         return self.fmt(**props)
 
-    def cell(self, ws, row: int, col: int, value, column: str = "", border: bool = True) -> None:
-        """One value by its type: money, date, number or text."""
+    def cell(self, ws, row: int, col: int, value, percent: bool = False, border: bool = True) -> None:
+        """One value by its type: money, date, number or text (a float as a percentage when ``percent``)."""
         b = {"border": 1} if border else {}
         if _is_missing(value):
             ws.write_blank(row, col, None, self.props(**b))
@@ -442,7 +357,7 @@ class _Writer:
             if not math.isfinite(value):
                 self.text(ws, row, col, str(value), self.props(**b))
                 return
-            if column in _PERCENT:
+            if percent:
                 ws.write_number(row, col, value, self.props(num_format="0.00%", **b))
                 self._track(ws, col, 8)
             else:
@@ -647,9 +562,10 @@ def _evidence_columns(ev: pd.DataFrame) -> list[str]:
     return lead + [c for c in cols if c not in lead and c not in tail] + tail
 
 
-def _column_label(name: str, lang: str) -> str:
-    labels = COLUMN_LABELS.get(name)
-    return (labels[0] if lang == "zh" else labels[1]) if labels else str(name)
+def _common_label(name: str, lang: str) -> str:
+    """The header of a column every rule's evidence has (the certificate's columns)."""
+    zh, en = COMMON_COLUMNS[name]
+    return zh if lang == "zh" else en
 
 
 def _rule_sheet(w: _Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None) -> None:
@@ -674,7 +590,7 @@ def _rule_sheet(w: _Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None) -> N
     w.text(ws, 3, 0, found, w.fmt(bold=True, font_color="#C00000"), track=False)
 
     cols = _evidence_columns(ev)
-    headers = [w.t("wb.col.no")] + [_column_label(c, lang) for c in cols] + \
+    headers = [w.t("wb.col.no")] + [rule.label(c, lang) for c in cols] + \
         [w.t("wb.col.verified"), w.t("wb.col.remarks")]
     for c, text in enumerate(headers):
         w.text(ws, head, c, text, w.header())
@@ -688,7 +604,7 @@ def _rule_sheet(w: _Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None) -> N
             elif name in ("detail", "memo", "summary") and isinstance(v, str):
                 w.text(ws, row, c, v, w.props(border=1, text_wrap=True))
             else:
-                w.cell(ws, row, c, v, column=name)
+                w.cell(ws, row, c, v, percent=name in rule.percent)
         for c in (len(cols) + 1, len(cols) + 2):
             w.blank(ws, row, c, border=1, bg_color="#FFF2CC")
     last = head + len(ev)
@@ -712,8 +628,8 @@ def _certificate(w: _Writer, ctx: dict) -> None:
                          run_id=ctx["run_id"]), track=False)
     w.text(ws, 4, 0, w.t("wb.cert.matters"), w.heading(), track=False)
     head = 5
-    heads = [w.t("wb.col.no"), w.t("wb.col.rule_id"), w.t("wb.col.title"), _column_label("ref", lang),
-             _column_label("amount", lang), _column_label("detail", lang)]
+    heads = [w.t("wb.col.no"), w.t("wb.col.rule_id"), w.t("wb.col.title"), _common_label("ref", lang),
+             _common_label("amount", lang), _common_label("detail", lang)]
     for c, text in enumerate(heads):
         w.text(ws, head, c, text, w.header())
     order = {r.id: i for i, r in enumerate(ctx["rules"])}

@@ -283,3 +283,26 @@ def benford_report(amounts: Iterable, min_amount=10, top: int = 10) -> BenfordRe
                       "duplicate payments)."))
     return BenfordReport(first=first, first_two=two, top_amounts=top_amounts, floor=floor,
                          min_amount=floor_min, notes=tuple(notes))
+
+
+# ---- the unit-level screen of a rule (SF08) -----------------------------------------------------
+def benford_screen(con, p_rel: str) -> pd.DataFrame:
+    """Per unit (the query of SF08), first-digit MAD of payment amounts >= 10 above ``max_mad`` with at least
+    ``min_count`` amounts.  The evidence holds the unit's digit table."""
+    rows = con.sql(f"""
+        WITH {p_rel}
+        SELECT y.unit_code, list(y.amount) AS amounts, any_value(p.max_mad) AS max_mad,
+               any_value(p.min_count) AS min_count
+        FROM payments y JOIN p USING (unit_code) WHERE y.amount >= 10
+        GROUP BY y.unit_code ORDER BY y.unit_code""").fetchall()
+    out = []
+    for unit, amounts, max_mad, min_count in rows:
+        result = benford_test(amounts, 1, min_amount=10)
+        if result.n >= min_count and Decimal(repr(result.mad)) > max_mad:
+            out.append({"unit_code": unit, "ref": f"units:{unit}", "amount": None, "severity": "low",
+                        "detail": f"首位数字 MAD {result.mad:.5f} > {max_mad}，n = {result.n}（{result.label('zh')}）",
+                        "n": result.n, "mad": round(result.mad, 6), "chi_square": round(result.chi_square, 3),
+                        "conformity": result.conformity,
+                        **{f"digit_{d}": c for d, c in zip(result.table["digit"], result.table["count"])}})
+    cols = ["unit_code", "ref", "amount", "severity", "detail", "n", "mad", "chi_square", "conformity"]
+    return pd.DataFrame(out) if out else pd.DataFrame(columns=cols)

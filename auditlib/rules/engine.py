@@ -14,8 +14,9 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
-from auditlib.rules.catalogue import RULES, Rule
+from auditlib.rules.catalogue import all_rules
 from auditlib.db import connect, frame
+from auditlib.rules.model import Rule
 from auditlib.rules.params import Params, load_params
 
 FINDING_COLUMNS = ["inspection", "rule_id", "unit_code", "ref", "amount", "severity", "title", "detail"]
@@ -47,7 +48,7 @@ def _install_macros(con) -> None:
 
 def implemented_rules(inspection: str | None = None) -> list[Rule]:
     """Rules that have a query, optionally of one inspection, in catalogue order."""
-    return [r for r in RULES if r.query is not None and (inspection is None or r.inspection == inspection)]
+    return [r for r in all_rules() if r.query is not None and (inspection is None or r.inspection == inspection)]
 
 
 def _param_relation(rule: Rule, params: Params, units: list[str]) -> str:
@@ -56,7 +57,8 @@ def _param_relation(rule: Rule, params: Params, units: list[str]) -> str:
     cols = ["unit_code", *names, "as_of", "fiscal_year"]
     rows = []
     for unit in units:
-        values = params.for_unit(unit)[rule.id]
+        # a rule the parameters do not know (one installed after they were loaded) runs on its defaults
+        values = params.for_unit(unit).get(rule.id) or rule.defaults()
         cells = [_literal(unit)]
         for prm in rule.params:
             v = values[prm.name]

@@ -15,11 +15,17 @@ from pathlib import Path
 
 import yaml
 
-from auditlib.rules.catalogue import RULES_BY_ID, Param
+from auditlib.rules.catalogue import all_rules, get_rule
+from auditlib.rules.model import Param
 from auditlib.errors import ParameterError
 
-DEFAULT_FILE = Path(__file__).resolve().parents[2] / "params" / "default.yaml"
-TOP_KEYS = ("as_of", "fiscal_year", "lang", "rules", "units")
+#: ``load_params(default=WORKSPACE_DEFAULTS)``: the workspace's ``params/default.yaml`` (else the
+#: shipped one), found when called (:func:`auditlib.workspace.default_params_file`)
+WORKSPACE_DEFAULTS = "<workspace>"
+TOP_KEYS = ("as_of", "fiscal_year", "lang", "rules", "units", "project")
+#: the v2 ``project:`` block (CONTRACT §2): text fields, and ``members`` a list of names
+PROJECT_TEXT_KEYS = ("name", "team", "period", "reviewer")
+PROJECT_KEYS = (*PROJECT_TEXT_KEYS, "members")
 
 
 @dataclass(frozen=True)
@@ -32,6 +38,8 @@ class Params:
     rules: dict[str, dict] = field(default_factory=dict)
     units: dict[str, dict[str, dict]] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
+    #: the v2 ``project:`` block (name, team, period, members, reviewer); empty when not given
+    project: dict = field(default_factory=dict)
 
     def for_unit(self, unit_code: str) -> dict[str, dict]:
         """Every rule's parameters for one unit, its overrides applied."""
@@ -54,10 +62,14 @@ class Params:
         }
 
 
-def load_params(path: str | Path | None = None, default: str | Path | None = DEFAULT_FILE) -> Params:
+def load_params(path: str | Path | None = None, default: str | Path | None = WORKSPACE_DEFAULTS) -> Params:
     """Defaults (from ``default`` or, without it, the catalogue), then ``path`` on top."""
+    if default == WORKSPACE_DEFAULTS:
+        from auditlib.workspace import default_params_file
+
+        default = default_params_file()
     settings = {"as_of": dt.date(2024, 12, 31), "fiscal_year": 2024, "lang": "zh",
-                "rules": {rid: rule.defaults() for rid, rule in RULES_BY_ID.items()}, "units": {}}
+                "rules": {rule.id: rule.defaults() for rule in all_rules()}, "units": {}}
     sources = []
     for source in (default, path):
         if source is None or (source is default and not Path(source).exists()):
@@ -102,6 +114,8 @@ def _apply(settings: dict, data: dict, path: str) -> None:
         if data["lang"] not in ("zh", "en"):
             raise _err(path, "lang", f"须为 zh 或 en / must be zh or en, got {data['lang']!r}")
         settings["lang"] = data["lang"]
+    if "project" in data:
+        settings["project"] = {**settings.get("project", {}), **_project(data["project"], path)}
     for rule_id, values in _mapping(data.get("rules"), path, "rules").items():
         settings["rules"].setdefault(rule_id, {}).update(_rule_values(rule_id, values, path, f"rules.{rule_id}"))
     for unit, body in _mapping(data.get("units"), path, "units").items():
@@ -117,6 +131,20 @@ def _apply(settings: dict, data: dict, path: str) -> None:
                 _rule_values(rule_id, values, path, f"units.{unit}.rules.{rule_id}"))
 
 
+def _project(value, path) -> dict:
+    """The ``project:`` block checked: known keys, text values, ``members`` a list of names."""
+    block = _mapping(value, path, "project")
+    for key, item in block.items():
+        if key not in PROJECT_KEYS:
+            raise _err(path, f"project.{key}", "未知参数 / unknown key")
+        if key == "members":
+            if not isinstance(item, list) or not all(isinstance(m, str) for m in item):
+                raise _err(path, "project.members", f"须为姓名列表 / must be a list of names, got {item!r}")
+        elif not isinstance(item, str):
+            raise _err(path, f"project.{key}", f"须为文字（加引号）/ must be text (quoted), got {item!r}")
+    return {k: list(v) if k == "members" else v for k, v in block.items()}
+
+
 def _mapping(value, path, key) -> dict:
     if value is None:
         return {}
@@ -126,9 +154,10 @@ def _mapping(value, path, key) -> dict:
 
 
 def _rule_values(rule_id, values, path, key) -> dict:
-    rule = RULES_BY_ID.get(rule_id)
-    if rule is None:
-        raise _err(path, key, "未知规则 / unknown rule")
+    try:
+        rule = get_rule(rule_id)
+    except KeyError:
+        raise _err(path, key, "未知规则 / unknown rule") from None
     out = {}
     for name, value in _mapping(values, path, key).items():
         try:

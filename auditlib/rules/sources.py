@@ -1,12 +1,15 @@
-"""The source rows behind one finding, found from its ``ref``.
+"""The source rows behind one finding, found from its ``ref``: the generic drill-down.
 
 Every finding names what it is about in ``ref`` (CONTRACT §4): ``payments:ID``,
 ``budget:ID``, ``ledger:VOUCHER#LINE``, ``bank_txns:ID``, ``accounts:NO``,
 ``balances:ACCOUNT/COUNTERPARTY`` or ``units:CODE``.  :func:`source_rows` turns a ref
-into the rows an auditor checks: the payment (and its duplicate twins), the budget
-line and the payments made against it, the whole voucher, the bank line, the account
-and its statement lines, the ledger lines of an open balance.  Each frame keeps the
-``_file`` and ``_line`` of the source file the row came from.
+into the rows an auditor checks by its kind: the payment, the budget line and the
+payments made against it, the whole voucher, the bank line, the account and its
+statement lines, the ledger lines of an open balance.  A rule that knows more (SF06's
+twin payments, DP05's December payments) gives its own drill-down (``Rule.drilldown``),
+built with :func:`fetch`; :meth:`auditlib.rules.model.Rule.source_rows` picks the rule's
+own or this one.  Each frame keeps the ``_file`` and ``_line`` of the source file the
+row came from.
 """
 from __future__ import annotations
 
@@ -44,27 +47,20 @@ def source_rows(con, unit_code: str, ref: str, evidence: pd.Series | None = None
     ref : str
         The finding's reference (``kind:key``).
     evidence : Series, optional
-        The finding's evidence row (from :func:`auditlib.rules.engine.inspect`); used for
-        related rows it names, such as a duplicate payment's twins.
+        The finding's evidence row (from :func:`auditlib.rules.engine.inspect`); the generic
+        lookup does not need it, a rule's own drill-down may.
     as_of, fiscal_year : optional
-        Cut-off and year, for findings about a whole unit (the December payments of DP05).
+        Cut-off and year, for a rule's own drill-down; the generic lookup does not need them.
     """
     kind, _, key = str(ref).partition(":")
     out: list[SourceRows] = []
 
     def add(table, zh, en, sql, args):
-        rows = query(con, sql + f" LIMIT {MAX_ROWS}", args)
-        if len(rows):
-            out.append(SourceRows(table, zh, en, rows))
+        out.extend(fetch(con, table, zh, en, sql, args))
 
     if kind == "payments":
         add("payments", "支付记录", "the payment",
             "SELECT * FROM payments WHERE unit_code = ? AND payment_id = ?", [unit_code, key])
-        twins = _ids(evidence, "twin_ids")
-        if twins:
-            add("payments", "疑似重复的另一笔支付", "its twin payments",
-                "SELECT * FROM payments WHERE unit_code = ? AND list_contains(?, payment_id) ORDER BY paid_on",
-                [unit_code, twins])
     elif kind == "budget":
         add("budget", "预算指标", "the budget line",
             "SELECT * FROM budget WHERE unit_code = ? AND budget_id = ?", [unit_code, key])
@@ -92,21 +88,10 @@ def source_rows(con, unit_code: str, ref: str, evidence: pd.Series | None = None
         add("ledger", "该往来款的全部凭证行", "every ledger line of the open balance",
             "SELECT * FROM ledger WHERE unit_code = ? AND left(account_code, 4) = ? AND trim(counterparty) = ? "
             "ORDER BY voucher_date, voucher_no, line_no", [unit_code, account, counterparty])
-    elif kind == "units":
-        if fiscal_year is not None and as_of is not None and evidence is not None and "december" in evidence:
-            add("payments", "12月支付明细", "December payments",
-                "SELECT * FROM payments WHERE unit_code = ? AND year(paid_on) = ? AND month(paid_on) = 12 "
-                "AND paid_on <= ?::DATE ORDER BY amount DESC", [unit_code, fiscal_year, as_of])
     return out
 
 
-def _ids(evidence: pd.Series | None, column: str) -> list[str]:
-    if evidence is None or column not in evidence or evidence[column] is None:
-        return []
-    value = evidence[column]
-    if isinstance(value, str):
-        return [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
-    try:
-        return [str(v) for v in value]
-    except TypeError:
-        return []
+def fetch(con, table: str, zh: str, en: str, sql: str, args: list) -> list[SourceRows]:
+    """The rows of ``sql`` (at most :data:`MAX_ROWS`) labelled for the auditor; none when empty."""
+    rows = query(con, sql + f" LIMIT {MAX_ROWS}", args)
+    return [SourceRows(table, zh, en, rows)] if len(rows) else []

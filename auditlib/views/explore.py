@@ -3,7 +3,7 @@
 Pick a unit, an inspection and a rule; every rule parameter gets a control made from
 its declared type and range (:mod:`auditlib.rules.catalogue`), and the findings recount as a
 control moves.  Choosing a finding shows its evidence row, the source rows behind it
-(:mod:`auditlib.rules.sources`) and the rule's chart.  Two buttons hand the work on:
+(the rule's drill-down) and the rule's chart.  Two buttons hand the work on:
 "export evidence workbook" writes the same workbook as the batch, and "save as
 parameters" writes a YAML file that ``auditlib run --params`` accepts and that gives
 exactly the findings on screen.
@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import html
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -24,13 +23,15 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from auditlib.rules.catalogue import INSPECTIONS, RULES, RULES_BY_ID, Param
+from auditlib.rules.catalogue import INSPECTIONS, all_rules, get_rule, rules_for
 from auditlib.db import connect, ingested_files
-from auditlib.rules.sources import source_rows
 from auditlib.rules.engine import inspect, unit_names
+from auditlib.rules.model import Param
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
-from auditlib.views.report import ROOT, default_db, money, total_amount
+from auditlib.outputs.formats import money, total_amount
+from auditlib.views.html import escape as _e, table
+from auditlib.workspace import default_db, outputs_dir
 
 ALL = "*"
 
@@ -84,7 +85,7 @@ class Explorer:
         self.db = Path(db) if db else default_db()
         self.base = load_params(params_file or None)
         self.lang = lang or self.base.lang
-        self.out_dir = Path(out_dir) if out_dir else ROOT / "outputs" / "explore"
+        self.out_dir = Path(out_dir) if out_dir else outputs_dir() / "explore"
         con = connect(self.db)
         try:
             self.units = unit_names(con)
@@ -105,7 +106,7 @@ class Explorer:
         # one control per rule parameter, made once so tuned values survive switching rules
         applied = self.base.for_unit(self.unit.value)
         self.controls: dict[str, dict[str, object]] = {
-            r.id: {p.name: _control(r.id, p, applied[r.id][p.name], self.lang) for p in r.params} for r in RULES}
+            r.id: {p.name: _control(r.id, p, applied[r.id][p.name], self.lang) for p in r.params} for r in all_rules()}
         self.param_box = w.VBox()
         self.summary = w.HTML()
         self.table = w.HTML()
@@ -149,7 +150,7 @@ class Explorer:
 
     def rule_values(self) -> dict[str, dict]:
         """Every rule's parameter values as the controls hold them (exact Decimals for money and ratios)."""
-        return {rid: {name: _value(RULES_BY_ID[rid].param(name), c.value) for name, c in cs.items()}
+        return {rid: {name: _value(get_rule(rid).param(name), c.value) for name, c in cs.items()}
                 for rid, cs in self.controls.items()}
 
     def params(self) -> Params:
@@ -188,7 +189,7 @@ class Explorer:
 
     def _rules(self):
         """The rules of the inspection on screen."""
-        return [r for r in RULES if r.inspection == self.inspection.value]
+        return rules_for(self.inspection.value)
 
     def refresh(self) -> None:
         """Recount the findings for the unit on screen with the current controls."""
@@ -234,7 +235,8 @@ class Explorer:
         p = self.params()
         con = connect(self.db)
         try:
-            sources = source_rows(con, self.unit.value, f["ref"], ev, p.as_of, p.fiscal_year)
+            rule = get_rule(f["rule_id"])
+            sources = rule.source_rows(con, self.unit.value, f["ref"], ev, p.as_of, p.fiscal_year)
         finally:
             con.close()
         return f, ev, sources
@@ -332,12 +334,8 @@ def _value(param: Param, raw):
     return d.quantize(Decimal("0.01")) if param.type == "money" else d.normalize()
 
 
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
 def _html_table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, escape=True, border=0, classes="auditlib", na_rep="")
+    return table(df, na_rep="")
 
 
 __all__ = ["Explorer"]

@@ -6,19 +6,20 @@ it computes every unit's findings from the database.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from auditlib.rules.catalogue import INSPECTIONS, RULES, RULES_BY_ID
+from auditlib.rules.catalogue import INSPECTIONS, all_rules
 from auditlib.db import connect
 from auditlib.rules.engine import inspect, unit_names
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
-from auditlib.views.report import default_db, money
+from auditlib.outputs.formats import money
+from auditlib.views.html import escape as _e, show as _html, table as _table
+from auditlib.workspace import default_db
 
 register({
     "ov.title": ("专项检查总览", "Inspection overview"),
@@ -88,7 +89,7 @@ class Overview:
     def summary(self) -> None:
         """Plain-text totals per rule: the cell nbval checks."""
         lines = [self.totals_text()]
-        for rule in RULES:
+        for rule in all_rules():
             f = self.findings[self.findings["rule_id"] == rule.id]
             lines.append(f"  {rule.id}: {len(f)} / {money(_sum(f['amount']))}")
         print("\n".join(lines))
@@ -108,7 +109,7 @@ class Overview:
 
     def per_rule_frame(self) -> pd.DataFrame:
         rows = []
-        for rule in RULES:
+        for rule in all_rules():
             f = self.findings[self.findings["rule_id"] == rule.id]
             zh, en = INSPECTIONS[rule.inspection]
             rows.append((rule.id, rule.title(self.lang), zh if self.lang == "zh" else en, len(f),
@@ -127,7 +128,7 @@ class Overview:
 
         use_cjk_font()
         codes = list(self.ranking_frame()[self._t("ov.col.unit")])[:40]
-        rule_ids = [r.id for r in RULES]
+        rule_ids = [r.id for r in all_rules()]
         counts = (self.findings.groupby(["unit_code", "rule_id"]).size()
                   .reindex(pd.MultiIndex.from_product([codes, rule_ids]), fill_value=0)
                   .unstack().reindex(index=codes, columns=rule_ids))
@@ -160,18 +161,4 @@ def _sum(values) -> Decimal:
                 and v != ""), Decimal(0))
 
 
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, escape=True, border=0, classes="auditlib")
-
-
-def _html(markup: str) -> None:
-    from IPython.display import HTML, display
-
-    display(HTML(markup))
-
-
-__all__ = ["Overview", "RULES_BY_ID"]
+__all__ = ["Overview"]

@@ -2,8 +2,9 @@
 
 A notebook stays a thin report: its ``parameters`` cell names the database,
 the unit and the inspection settings; every other cell calls one method of
-:class:`Report` (header, summary, one rule, conclusion).  Under ``auditlib run``
-the findings come precomputed for the task (``evidence``), so the notebook, the
+:class:`Report` (header, summary, conclusion) or, in one loop, :meth:`Report.rule`
+for each of the inspection's rules.  Under ``auditlib run`` the findings come
+precomputed for the task (``evidence``), so the notebook, the
 workbook and ``findings.csv`` show the same rows; opened by hand in JupyterLab
 the report computes them itself.
 
@@ -14,23 +15,22 @@ the working folder.
 """
 from __future__ import annotations
 
-import html
-import os
-import pickle
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
-from auditlib.rules.catalogue import INSPECTIONS, RULES_BY_ID
+from auditlib.rules.catalogue import INSPECTIONS, get_rule
+from auditlib.batch.handoff import load_task_evidence, unit_slice
 from auditlib.db import connect
 from auditlib.rules.engine import FINDING_COLUMNS, implemented_rules, inspect, unit_names
 from auditlib.errors import ParameterError
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
+from auditlib.outputs.formats import money, total_amount
+from auditlib.views.html import escape as _e, show as _display_html, table as _table
+from auditlib.workspace import default_db
 
-ROOT = Path(__file__).resolve().parents[2]
 #: rows of a findings table shown in a report; the workbook holds them all
 MAX_ROWS = 20
 
@@ -88,49 +88,6 @@ register({
 #: tables and their date column, for the "data covered" table
 _COVERAGE = (("units", None), ("accounts", "opened_on"), ("budget", "issued_on"),
              ("payments", "paid_on"), ("ledger", "voucher_date"), ("bank_txns", "txn_date"))
-
-
-def default_db() -> Path:
-    """``AUDITLIB_DB`` if set, else ``data/audit.duckdb`` of the checkout (written by ``make demo``)."""
-    env = os.environ.get("AUDITLIB_DB")
-    return Path(env) if env else ROOT / "data" / "audit.duckdb"
-
-
-def money(value) -> str:
-    """``1234567.8`` -> ``1,234,567.80``; empty for None."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    return f"{Decimal(value):,.2f}"
-
-
-def total_amount(findings: pd.DataFrame) -> Decimal:
-    """Exact sum of the findings' amounts (unit-level indicators carry none)."""
-    return sum((a for a in findings["amount"] if a is not None and not pd.isna(a)), Decimal(0))
-
-
-def task_evidence_path(work_dir: Path, folder: str, inspection: str) -> Path:
-    """Where ``auditlib run`` leaves a task's precomputed findings and evidence."""
-    return Path(work_dir) / folder / f"{inspection}.pkl"
-
-
-def save_task_evidence(path: Path, findings: pd.DataFrame, evidence: dict[str, pd.DataFrame]) -> None:
-    """Write a task's findings and evidence (run-internal, removed when the run ends)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as fh:
-        pickle.dump({"findings": findings, "evidence": evidence}, fh, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def load_task_evidence(path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    with open(path, "rb") as fh:
-        data = pickle.load(fh)
-    return data["findings"], data["evidence"]
-
-
-def unit_slice(findings: pd.DataFrame, evidence: dict[str, pd.DataFrame], unit: str):
-    """One unit's rows of an all-units inspection."""
-    f = findings[findings["unit_code"] == unit].reset_index(drop=True)
-    ev = {rid: e[e["unit_code"] == unit].reset_index(drop=True) for rid, e in evidence.items()}
-    return f, ev
 
 
 @dataclass
@@ -201,6 +158,7 @@ class Report:
 
     @property
     def rules(self):
+        """The inspection's rules, in catalogue order: the notebook shows each with :meth:`rule`."""
         return implemented_rules(self.inspection)
 
     def rule_findings(self, rule_id: str) -> pd.DataFrame:
@@ -266,7 +224,7 @@ class Report:
 
     def rule(self, rule_id: str, chart: bool = True) -> None:
         """What the rule checks and on what basis, its findings, and its chart."""
-        rule = RULES_BY_ID[rule_id]
+        rule = get_rule(rule_id)
         f = self.rule_findings(rule_id)
         applied = self.params.for_unit(self.unit_code).get(rule_id, {})
         prm_text = "；".join(f"{(p.zh if self.lang == 'zh' else p.en)} = {applied.get(p.name)}"
@@ -336,18 +294,4 @@ class Report:
                       + (f"<ul>{items}</ul>" if items else ""))
 
 
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, escape=True, border=0, classes="auditlib")
-
-
-def _display_html(markup: str) -> None:
-    from IPython.display import HTML, display
-
-    display(HTML(markup))
-
-
-__all__ = ["Report", "default_db", "money", "total_amount", "FINDING_COLUMNS"]
+__all__ = ["Report", "FINDING_COLUMNS"]

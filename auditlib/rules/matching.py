@@ -1,20 +1,17 @@
-"""Rules that are more than one SQL statement: SF02's one-to-one matching and SF08's Benford screen.
+"""SF02's one-to-one matching of bank lines to the books (the query of a rule SQL alone cannot express).
 
-Each takes the connection and the ``p`` parameter relation (see :mod:`auditlib.rules.engine`) and returns
-the evidence frame, one row per finding, like a rule's SQL does.
+It takes the connection and the ``p`` parameter relation (see :mod:`auditlib.rules.engine`) and
+returns the evidence frame, one row per finding, like a rule's SQL does.
 """
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pandas as pd
 
-from auditlib.rules.benford import benford_test
 from auditlib.db import frame
 
 
-def sf02_unbooked_bank_lines(con, p_rel: str) -> pd.DataFrame:
-    """SF02: bank lines with no ledger line on 1002/1011 of the same amount and direction within
+def unbooked_bank_lines(con, p_rel: str) -> pd.DataFrame:
+    """Bank lines with no ledger line on 1002/1011 of the same amount and direction within
     ``window_days``; matching is one-to-one, nearest date first (ties: earlier bank line, then
     earlier ledger line).
 
@@ -82,25 +79,3 @@ def sf02_unbooked_bank_lines(con, p_rel: str) -> pd.DataFrame:
     ev.insert(4, "detail", [f"{'收入' if d == 'in' else '支出'} {a} 元，账内 {w} 天内无对应记录"
                             for d, a, w in zip(ev["direction"], ev["txn_amount"], ev["window_days"])])
     return ev
-
-
-def sf08_benford(con, p_rel: str) -> pd.DataFrame:
-    """SF08: per unit, first-digit MAD of payment amounts >= 10 above ``max_mad`` with at least
-    ``min_count`` amounts.  The evidence holds the unit's digit table."""
-    rows = con.sql(f"""
-        WITH {p_rel}
-        SELECT y.unit_code, list(y.amount) AS amounts, any_value(p.max_mad) AS max_mad,
-               any_value(p.min_count) AS min_count
-        FROM payments y JOIN p USING (unit_code) WHERE y.amount >= 10
-        GROUP BY y.unit_code ORDER BY y.unit_code""").fetchall()
-    out = []
-    for unit, amounts, max_mad, min_count in rows:
-        result = benford_test(amounts, 1, min_amount=10)
-        if result.n >= min_count and Decimal(repr(result.mad)) > max_mad:
-            out.append({"unit_code": unit, "ref": f"units:{unit}", "amount": None, "severity": "low",
-                        "detail": f"首位数字 MAD {result.mad:.5f} > {max_mad}，n = {result.n}（{result.label('zh')}）",
-                        "n": result.n, "mad": round(result.mad, 6), "chi_square": round(result.chi_square, 3),
-                        "conformity": result.conformity,
-                        **{f"digit_{d}": c for d, c in zip(result.table["digit"], result.table["count"])}})
-    cols = ["unit_code", "ref", "amount", "severity", "detail", "n", "mad", "chi_square", "conformity"]
-    return pd.DataFrame(out) if out else pd.DataFrame(columns=cols)

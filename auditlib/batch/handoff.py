@@ -1,0 +1,47 @@
+"""The evidence handoff between the batch and a notebook.
+
+A run computes every unit's findings in one pass per inspection, then leaves each task its
+slice (findings and evidence frames) in ``<run>/.work/<unit folder>/<inspection>.pkl``.  The
+notebook (:meth:`auditlib.views.report.Report.open`, parameter ``evidence``) and the task's
+workbook read the same slice, so the report, the workbook and ``findings.csv`` show the same
+rows.  The folder is run-internal and removed when the run ends.
+"""
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pandas as pd
+
+from auditlib.common.files import atomic_write
+
+#: the run-internal folder holding the handoff files
+WORK = ".work"
+
+
+def task_evidence_path(work_dir: Path, folder: str, inspection: str) -> Path:
+    """Where ``auditlib run`` leaves a task's precomputed findings and evidence."""
+    return Path(work_dir) / folder / f"{inspection}.pkl"
+
+
+def save_task_evidence(path: Path, findings: pd.DataFrame, evidence: dict[str, pd.DataFrame]) -> None:
+    """Write a task's findings and evidence (run-internal, removed when the run ends)."""
+    with atomic_write(path, "wb") as fh:
+        pickle.dump({"findings": findings, "evidence": evidence}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_task_evidence(path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """A task's findings and evidence as :func:`save_task_evidence` left them."""
+    with open(path, "rb") as fh:
+        data = pickle.load(fh)
+    return data["findings"], data["evidence"]
+
+
+def unit_slice(findings: pd.DataFrame, evidence: dict[str, pd.DataFrame], unit: str):
+    """One unit's rows of an all-units inspection."""
+    f = findings[findings["unit_code"] == unit].reset_index(drop=True)
+    ev = {rid: e[e["unit_code"] == unit].reset_index(drop=True) for rid, e in evidence.items()}
+    return f, ev
+
+
+__all__ = ["WORK", "task_evidence_path", "save_task_evidence", "load_task_evidence", "unit_slice"]

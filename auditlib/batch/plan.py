@@ -1,0 +1,204 @@
+"""Planning a run: validate everything before anything starts, then claim the run folder.
+
+Anything wrong in the parameters, the database, the units, the inspections, the notebooks
+(and the parameters they accept) or the run id is an :class:`~auditlib.errors.AuditlibError`
+raised by :func:`make_plan`, before any file is written (exit 2).  :func:`open_run` then
+claims a fresh run folder (or locks and checks the one to resume) and writes the manifest.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from auditlib.batch.lock import remove_stale_parts, run_lock
+from auditlib.batch.manifest import Manifest, task_record
+from auditlib.batch.options import RunOptions
+from auditlib.db import connect, ingested_files
+from auditlib.errors import ParameterError, RunError
+from auditlib.i18n import register, t
+from auditlib.rules.catalogue import INSPECTIONS
+from auditlib.rules.engine import unit_names
+
+#: parameters every inspection notebook must declare in its ``parameters`` cell
+NOTEBOOK_PARAMETERS = ("db", "unit", "params_file", "lang", "evidence", "run_id")
+OVERVIEW_PARAMETERS = ("db", "params_file", "lang", "run_dir")
+
+register({
+    "run.exists": ("批次 {run_id} 已存在于 {path}：已完成的批次不会被覆盖；继续未完成的批次请加 --resume",
+                   "run {run_id} already exists at {path}: a run is never overwritten; use --resume to finish it"),
+    "run.resume_needs_id": ("--resume 需要 --run-id", "--resume needs --run-id"),
+    "run.no_manifest": ("找不到批次 {run_id} 的 manifest.json：{path}", "no manifest.json for run {run_id}: {path}"),
+    "run.bad_id": ("批次号只能包含字母、数字、下划线、点和连字符：{run_id!r}",
+                   "a run id holds only letters, digits, '_', '.' and '-': {run_id!r}"),
+    "run.unknown_unit": ("数据库中没有单位：{units}", "no such unit in the database: {units}"),
+    "run.no_units": ("数据库中没有任何单位", "the database holds no units"),
+    "run.unknown_inspection": ("未知检查 {name!r}；可选：{choices}", "unknown inspection {name!r}; choose from {choices}"),
+    "run.no_notebook": ("找不到检查底稿模板 {path}", "notebook not found: {path}"),
+    "run.notebook_params": ("{path} 的 parameters 单元缺少参数：{missing}",
+                            "the parameters cell of {path} lacks: {missing}"),
+    "run.changed": ("批次 {run_id} 开始后{what}已改变，不能续跑；请另起新批次",
+                    "{what} changed since run {run_id} started; start a new run"),
+    "run.changed.params": ("参数", "the parameters"),
+    "run.changed.inputs": ("数据库中的输入文件", "the database's input files"),
+})
+
+_SAFE_FOLDER = re.compile(r"[0-9A-Za-z_][0-9A-Za-z_.-]{0,63}")
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+_RUN_ID = re.compile(r"[0-9A-Za-z_][0-9A-Za-z_.-]{0,99}")
+
+
+def unit_folder(code: str) -> str:
+    """The folder name of a unit: the code itself when safe everywhere, else ``~`` + its UTF-8 hex.
+
+    Safe means ASCII letters, digits, ``_ . -``, not starting with ``.`` or ``-``, not ending
+    with ``.``, and not a Windows device name.  Raw names never start with ``~``, so an encoded
+    name cannot collide with a raw one.
+    """
+    code = str(code)
+    if (_SAFE_FOLDER.fullmatch(code) and not code.endswith(".")
+            and code.split(".")[0].upper() not in _RESERVED):
+        return code
+    return "~" + code.encode("utf-8").hex()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated run, not started: ``options`` resolved (``lang`` set)."""
+
+    options: RunOptions
+    params: object
+    units: dict[str, str]
+    inspections: tuple[str, ...]
+    inputs: list[dict]
+    run_id: str
+    fresh: bool  # the run id is a timestamp: a taken one gets a suffix
+
+    @property
+    def lang(self) -> str:
+        return self.options.lang
+
+    @property
+    def run_dir(self) -> Path:
+        return self.options.out / self.run_id
+
+
+def make_plan(options: RunOptions) -> Plan:
+    """Validate ``options`` against the parameters, the database and the notebooks.
+
+    Raises
+    ------
+    AuditlibError
+        Bad parameters, units, inspections, notebooks or run id; nothing has been written.
+    """
+    params = options.load_params()
+    options = replace(options, lang=options.lang or params.lang)
+    lang = options.lang
+    names = options.inspections or tuple(INSPECTIONS)
+    for name in names:
+        if name not in INSPECTIONS:
+            raise ParameterError(t("run.unknown_inspection", lang, name=name, choices=", ".join(INSPECTIONS)),
+                                 file="", key="inspections", reason="unknown inspection")
+    units = select_units(options.db, options.units, lang)
+    for name in names:
+        check_notebook(options.notebooks / f"{name}.ipynb", NOTEBOOK_PARAMETERS, lang)
+    check_notebook(options.notebooks / "overview.ipynb", OVERVIEW_PARAMETERS, lang)
+    inputs = ingested_files(options.db)
+
+    run_id = options.run_id
+    if options.resume and not run_id:
+        raise ParameterError(t("run.resume_needs_id", lang), file="", key="run_id", reason="missing")
+    if run_id is not None and not _RUN_ID.fullmatch(run_id):
+        raise ParameterError(t("run.bad_id", lang, run_id=run_id), file="", key="run_id", reason="unsafe")
+    fresh = run_id is None
+    if fresh:  # a timestamp; the folder is claimed by open_run with an atomic mkdir
+        run_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return Plan(options=options, params=params, units=units, inspections=tuple(names), inputs=inputs,
+                run_id=run_id, fresh=fresh)
+
+
+def open_run(plan: Plan, stack: contextlib.ExitStack) -> tuple[Plan, Manifest]:
+    """Claim the run folder (or lock and check the run to resume) and write its manifest.
+
+    The run lock is entered on ``stack``.  Returns the plan as it stands (the run id with its
+    suffix; on resume, the units and inspections of the manifest) and the manifest.
+    """
+    lang = plan.lang
+    if plan.options.resume:
+        run_dir = plan.run_dir
+        stack.enter_context(run_lock(run_dir, plan.run_id, lang))
+        manifest_path = run_dir / "manifest.json"
+        if not manifest_path.is_file():
+            raise RunError(t("run.no_manifest", lang, run_id=plan.run_id, path=manifest_path),
+                           reason="no manifest")
+        manifest = Manifest.load(run_dir)
+        if manifest.data["params"] != plan.params.to_dict():
+            raise RunError(t("run.changed", lang, run_id=plan.run_id, what=t("run.changed.params", lang)),
+                           reason="params changed")
+        if manifest.data["inputs"] != plan.inputs:
+            raise RunError(t("run.changed", lang, run_id=plan.run_id, what=t("run.changed.inputs", lang)),
+                           reason="inputs changed")
+        remove_stale_parts(run_dir)
+        plan = replace(plan, units={x["unit_code"]: x["unit_name"] for x in manifest.tasks},
+                       inspections=tuple(dict.fromkeys(x["inspection"] for x in manifest.tasks)))
+        manifest.resumed()
+    else:
+        run_dir = claim_run_dir(plan.options.out, plan.run_id, numbered=plan.fresh, lang=lang)
+        plan = replace(plan, run_id=run_dir.name)
+        stack.enter_context(run_lock(run_dir, plan.run_id, lang))
+        tasks = [task_record(u, nm, i, unit_folder(u)) for u, nm in plan.units.items() for i in plan.inspections]
+        manifest = Manifest.new(run_dir, plan.run_id, plan.options, plan.params, plan.inputs, tasks)
+    manifest.save()
+    return plan, manifest
+
+
+def check_notebook(path: Path, required, lang) -> None:
+    """Refuse a missing notebook, or one whose ``parameters`` cell lacks one of ``required``."""
+    import papermill as pm
+
+    if not path.is_file():
+        raise RunError(t("run.no_notebook", lang, path=path), reason="missing notebook", notebook=str(path))
+    declared = pm.inspect_notebook(str(path))
+    missing = [p for p in required if p not in declared]
+    if missing:
+        raise RunError(t("run.notebook_params", lang, path=path, missing=", ".join(missing)),
+                       reason="notebook parameters", notebook=str(path), missing=missing)
+
+
+def select_units(db, units, lang) -> dict[str, str]:
+    """``units`` (all when empty) with their names; an unknown unit is a ParameterError."""
+    con = connect(db)
+    try:
+        all_units = unit_names(con)
+    finally:
+        con.close()
+    if not all_units:
+        raise ParameterError(t("run.no_units", lang), file=str(db), key="units", reason="no units")
+    if not units:
+        return all_units
+    unknown = [u for u in units if str(u) not in all_units]
+    if unknown:
+        raise ParameterError(t("run.unknown_unit", lang, units=", ".join(map(str, unknown))), file="",
+                             key="units", reason="unknown unit")
+    return {str(u): all_units[str(u)] for u in dict.fromkeys(map(str, units))}
+
+
+def claim_run_dir(out: Path, run_id: str, numbered: bool, lang) -> Path:
+    """Create the run folder ``out/run_id`` atomically; a timestamp id gets ``-2``, ``-3`` … when taken.
+
+    ``mkdir`` either creates the folder or fails, so two runs started in the same second never
+    share a folder, and an existing run is never written into.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        candidate = run_id if n == 1 else f"{run_id}-{n}"
+        try:
+            (out / candidate).mkdir()
+            return out / candidate
+        except FileExistsError:
+            if not numbered:
+                raise RunError(t("run.exists", lang, run_id=run_id, path=out / run_id), reason="exists") from None
+            n += 1

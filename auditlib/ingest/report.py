@@ -1,0 +1,200 @@
+"""The ingest report: what happened to every file and every rejected row (CONTRACT §1).
+
+Every file is accounted for: rows read = rows loaded + subtotal rows dropped + rows
+rejected (+ rows a mapping profile filtered out).  :class:`IngestReport` holds one
+:class:`FileReport` per file and the :class:`Reject` of every cell or row refused;
+:func:`write_report` and :func:`write_rejects` write them beside the database as
+``ingest_report.json`` and ``rejects.csv``.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from auditlib.common.cells import neutralise
+from auditlib.common.files import atomic_write
+from auditlib.i18n import register, t
+
+REPORT_NAME = "ingest_report.json"
+REJECTS_NAME = "rejects.csv"
+
+register({
+    "ingest.file": ("文件", "file"),
+    "ingest.table": ("表", "table"),
+    "ingest.status": ("状态", "status"),
+    "ingest.read": ("读取", "read"),
+    "ingest.loaded": ("载入", "loaded"),
+    "ingest.subtotal": ("合计行", "subtotal"),
+    "ingest.rejected": ("拒收", "rejected"),
+    "ingest.status.loaded": ("已载入", "loaded"),
+    "ingest.status.already": ("已载入过，跳过", "already loaded"),
+    "ingest.status.skipped": ("跳过（文件名不对应任何表）", "skipped (no table matches the file name)"),
+    "ingest.warnings": ("完整性警告 {n} 条：", "{n} completeness warning(s):"),
+    "ingest.file_warnings": ("文件警告 {n} 条（也记在 ingest_report.json）：",
+                             "{n} file warning(s) (also in ingest_report.json):"),
+    "ingest.rejects": ("拒收行明细见 {path}", "rejected rows are listed in {path}"),
+    "ingest.filtered": ("映射配置 {profile}，过滤 {n} 行", "profile {profile}, {n} row(s) filtered out"),
+    "ingest.mapped": ("映射配置 {profile}", "profile {profile}"),
+    "ingest.filtered_total": ("读取的行中有 {n} 行被映射配置的过滤条件排除",
+                              "of the rows read, {n} were left out by the mapping profile's filters"),
+    "ingest.total": ("合计：读取 {read}，载入 {loaded}，合计行 {subtotal}，拒收 {rejected}",
+                     "total: read {read}, loaded {loaded}, subtotal {subtotal}, rejected {rejected}"),
+})
+
+
+class RejectReason(StrEnum):
+    """Why a row was rejected (modelled on pandera's reason codes).
+
+    The value is the ``reason`` text of ``rejects.csv`` for the reasons that carry no detail;
+    :attr:`BAD_VALUE` and :attr:`SHORT_ROW` rejects carry their own text (the parser's
+    ``not a date: '2024-13-01'``, ``row has 3 of 5 columns``), and their code says which kind
+    the text is.
+    """
+
+    #: the row's key is already in the table, or on an earlier line of the same file
+    DUPLICATE_KEY = "duplicate key"
+    #: a required column's cell is empty
+    MISSING_VALUE = "missing required value"
+    #: a cell does not parse as its column's type (the reason text is the parser's)
+    BAD_VALUE = "bad value"
+    #: a CSV row has fewer cells than the header (a line cut off, a broken line)
+    SHORT_ROW = "short row"
+
+
+@dataclass
+class Reject:
+    """One refused cell (or row): a line of ``rejects.csv``.
+
+    ``reason`` is the text written; give a :class:`RejectReason` for a reason without detail
+    (its value becomes the text), or the detail text and its ``code``.
+    """
+
+    file: str
+    line: int | None
+    column: str
+    value: str
+    reason: str
+    code: RejectReason = RejectReason.BAD_VALUE
+
+    def __post_init__(self) -> None:
+        if isinstance(self.reason, RejectReason):
+            self.code, self.reason = self.reason, self.reason.value
+
+
+class FileStatus(StrEnum):
+    """What the ingest did with a file (the ``status`` of ``ingest_report.json``)."""
+
+    LOADED = "loaded"
+    ALREADY_LOADED = "already loaded"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class FileReport:
+    file: str
+    table: str | None
+    sha256: str
+    encoding: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_subtotal: int = 0
+    rows_rejected: int = 0
+    #: rows a mapping profile's filters left out (0 without a profile)
+    rows_filtered: int = 0
+    #: the mapping profile that read the file, if any
+    mapping: str | None = None
+    #: see :class:`FileStatus`
+    status: str = FileStatus.LOADED
+    reason: str | None = None
+    #: remarks on this file: title rows skipped, another delimiter, dates far outside the fiscal year ...
+    warnings: list = field(default_factory=list)
+
+    def check(self) -> None:
+        assert self.rows_read == (self.rows_loaded + self.rows_subtotal + self.rows_rejected
+                                  + self.rows_filtered), self
+
+
+_STATUS_KEYS = {FileStatus.LOADED: "ingest.status.loaded", FileStatus.ALREADY_LOADED: "ingest.status.already",
+                FileStatus.SKIPPED: "ingest.status.skipped"}
+
+
+@dataclass
+class IngestReport:
+    files: list[FileReport] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejects_path: str | None = None
+    report_path: str | None = None
+
+    def describe(self, lang: str = "zh") -> str:
+        """A per-file summary table, then totals and warnings, in ``lang``."""
+        head = [t(k, lang) for k in ("ingest.file", "ingest.table", "ingest.status", "ingest.read",
+                                      "ingest.loaded", "ingest.subtotal", "ingest.rejected")]
+        body = []
+        for f in self.files:
+            status = t(_STATUS_KEYS.get(f.status, f.status), lang)
+            if f.reason and f.status != FileStatus.SKIPPED:
+                status += f" ({f.reason})"
+            if f.mapping and f.status == FileStatus.LOADED:
+                status += " (" + (t("ingest.filtered", lang, profile=f.mapping, n=f.rows_filtered) if f.rows_filtered
+                                  else t("ingest.mapped", lang, profile=f.mapping)) + ")"
+            body.append([f.file, f.table or "-", status, str(f.rows_read), str(f.rows_loaded),
+                         str(f.rows_subtotal), str(f.rows_rejected)])
+
+        def width(s: str) -> int:  # CJK characters take two columns in a terminal
+            return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+
+        widths = [max(width(r[i]) for r in [head] + body) for i in range(len(head))]
+
+        def fmt(row):
+            return "  ".join(c + " " * (w - width(c)) for c, w in zip(row, widths)).rstrip()
+
+        lines = [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in body]
+        lines.append(t("ingest.total", lang,
+                       read=sum(f.rows_read for f in self.files),
+                       loaded=sum(f.rows_loaded for f in self.files),
+                       subtotal=sum(f.rows_subtotal for f in self.files),
+                       rejected=sum(f.rows_rejected for f in self.files)))
+        filtered = sum(f.rows_filtered for f in self.files)
+        if filtered:
+            lines.append(t("ingest.filtered_total", lang, n=filtered))
+        if self.rejects and self.rejects_path:
+            lines.append(t("ingest.rejects", lang, path=self.rejects_path))
+        file_warnings = [w for f in self.files for w in f.warnings]
+        if file_warnings:
+            lines.append(t("ingest.file_warnings", lang, n=len(file_warnings)))
+            lines.extend(f"  {w}" for w in file_warnings)
+        if self.warnings:
+            lines.append(t("ingest.warnings", lang, n=len(self.warnings)))
+            lines.extend(f"  {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+    def totals(self) -> dict:
+        """The row counts of all files (``rows_read``, ``rows_loaded`` ...) for the audit log."""
+        return {key: sum(getattr(f, key) for f in self.files)
+                for key in ("rows_read", "rows_loaded", "rows_subtotal", "rows_rejected", "rows_filtered")}
+
+
+def _safe_cell(value) -> str:
+    """A rejects.csv cell: NUL bytes shown as ``\\x00``, formula-like text neutralised."""
+    return neutralise(None if value is None else str(value).replace("\x00", "\\x00"))
+
+
+def write_rejects(path: Path, rejects: list[Reject]) -> None:
+    """Write ``rejects.csv`` (UTF-8 with BOM), formula-like cells prefixed with ``'``."""
+    with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["file", "line", "column", "value", "reason"])
+        for r in rejects:
+            writer.writerow([_safe_cell(r.file), "" if r.line is None else r.line,
+                             _safe_cell(r.column), _safe_cell(r.value), _safe_cell(r.reason)])
+
+
+def write_report(path: Path, files: list[FileReport]) -> None:
+    """Write ``ingest_report.json``: one record per file."""
+    records = [asdict(f) for f in files]
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        json.dump(records, fh, ensure_ascii=False, indent=2)

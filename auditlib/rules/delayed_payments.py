@@ -1,0 +1,219 @@
+"""Delayed payments (支付不及时): the rules DP01–DP05, each with its query, labels, chart and drill-down."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from auditlib.db import query
+from auditlib.i18n import register
+from auditlib.rules.model import Rule, days, money, ratio
+from auditlib.rules.plotting import figure, label
+from auditlib.rules.sources import SourceRows, fetch
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+register({
+    "chart.progress.title": ("支出进度与序时进度", "Paid share against time progress"),
+    "chart.progress.x": ("已支付比例", "paid share"),
+    "chart.progress.time": ("序时进度 {p:.0%}", "time progress {p:.0%}"),
+    "chart.progress.floor": ("允许滞后下限 {p:.0%}", "lowest allowed {p:.0%}"),
+    "chart.days.title": ("中小企业款项验收至支付天数", "Days from acceptance to payment (SMEs)"),
+    "chart.days.x": ("天数", "days"),
+    "chart.days.y": ("笔数", "payments"),
+    "chart.days.line": ("{d} 天", "{d} days"),
+})
+
+#: the payment terms DP01 and DP02 share
+DP_TERMS = (
+    days("term_days_default", 30, "默认付款期限(天)", "default payment term (days)", 365),
+    days("max_term_days", 60, "合同约定付款期限上限(天)", "longest term a contract may set (days)", 365),
+    ratio("daily_rate", "0.0005", "逾期利息日利率", "daily interest rate on late payment", hi="0.01"),
+)
+
+
+# ---- DP01's chart: days to pay SMEs with the 30/60-day lines ---------------------------------------
+def days_to_pay(con, unit_code: str, params, lang: str) -> Figure | None:
+    """Histogram of days from acceptance to payment for SME payments, with the statutory lines."""
+    p = params.for_unit(unit_code)["DP01"]
+    taken = query(con, """
+        SELECT paid_on - accepted_on AS days FROM payments
+        WHERE unit_code = ? AND payee_is_sme AND accepted_on IS NOT NULL AND paid_on IS NOT NULL
+          AND paid_on <= ?::DATE""", [unit_code, params.as_of])["days"]
+    if taken.empty:
+        return None
+    fig, ax = figure()
+    ax.hist(list(taken), bins=min(40, max(5, len(taken) // 3)), color="#4f81bd")
+    for d, style in ((p["term_days_default"], "--"), (p["max_term_days"], ":")):
+        ax.axvline(d, color="#c0504d", linestyle=style, label=label("chart.days.line", lang, d=d))
+    ax.set_title(label("chart.days.title", lang))
+    ax.set_xlabel(label("chart.days.x", lang))
+    ax.set_ylabel(label("chart.days.y", lang))
+    ax.legend()
+    return fig
+
+
+# ---- DP03's chart: paid share against time progress -----------------------------------------------
+def progress(con, unit_code: str, params, lang: str) -> Figure | None:
+    """Paid share of each budget line of the year against time progress and the allowed gap."""
+    p = params.for_unit(unit_code)["DP03"]
+    df = query(con, """
+        SELECT b.budget_id, COALESCE(b.project_name, b.budget_id) AS name, b.amount,
+               COALESCE((SELECT SUM(y.amount) FROM payments y
+                         WHERE y.budget_id = b.budget_id AND y.paid_on <= ?::DATE), 0) AS paid
+        FROM budget b WHERE b.unit_code = ? AND b.fiscal_year = ? AND b.amount >= ?
+        ORDER BY b.budget_id""", [params.as_of, unit_code, params.fiscal_year, p["min_amount"]])
+    if df.empty:
+        return None
+    start, end = dt.date(params.fiscal_year, 1, 1), dt.date(params.fiscal_year + 1, 1, 1)
+    time_share = min(max((params.as_of - start).days + 1, 0), (end - start).days) / (end - start).days
+    floor = max(time_share - float(p["gap"]), 0.0)
+    shares = [float(paid / amount) if amount else 0.0 for paid, amount in zip(df["paid"], df["amount"])]
+    df = df.assign(share=shares).head(30)
+    fig, ax = figure(8, max(2.5, 0.28 * len(df) + 1.2))
+    colors = ["#c0504d" if s < floor else "#4f81bd" for s in df["share"]]
+    ax.barh(range(len(df)), df["share"], color=colors)
+    ax.set_yticks(range(len(df)), [str(n)[:14] for n in df["name"]], fontsize=7)
+    ax.invert_yaxis()
+    ax.axvline(time_share, color="#333333", linestyle="--", label=label("chart.progress.time", lang, p=time_share))
+    ax.axvline(floor, color="#c0504d", linestyle=":", label=label("chart.progress.floor", lang, p=floor))
+    ax.set_xlim(0, max(1.0, max(df["share"]) * 1.05))
+    ax.set_title(label("chart.progress.title", lang))
+    ax.set_xlabel(label("chart.progress.x", lang))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# ---- DP05's drill-down: the December payments behind a unit-level finding ------------------------------
+def december_payments(con, unit_code: str, ref: str, evidence: pd.Series | None = None, as_of=None,
+                      fiscal_year: int | None = None) -> list[SourceRows]:
+    """The unit's December payments of the fiscal year, largest first."""
+    if fiscal_year is None or as_of is None or evidence is None:
+        return []
+    return fetch(con, "payments", "12月支付明细", "December payments",
+                 "SELECT * FROM payments WHERE unit_code = ? AND year(paid_on) = ? AND month(paid_on) = 12 "
+                 "AND paid_on <= ?::DATE ORDER BY amount DESC", [unit_code, fiscal_year, as_of])
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("DP01", "delayed_payments", "逾期支付中小企业款项", "Late payment to an SME",
+         "《保障中小企业款项支付条例》第八条、第十五条", DP_TERMS,
+         query="""
+        WITH t AS (
+            SELECT y.*, p.daily_rate,
+                   CASE WHEN y.term_days > 0 THEN LEAST(y.term_days, p.max_term_days)
+                        ELSE p.term_days_default END AS limit_days
+            FROM payments y JOIN p USING (unit_code)
+            WHERE y.payee_is_sme AND y.accepted_on IS NOT NULL AND y.paid_on IS NOT NULL
+              AND y.paid_on <= p.as_of)
+        SELECT unit_code, 'payments:' || payment_id AS ref, amount, 'high' AS severity,
+               printf('验收后 %d 天支付，超期 %d 天', paid_on - accepted_on,
+                      paid_on - accepted_on - limit_days) AS detail,
+               payment_id, payee_name, contract_id, accepted_on, paid_on, term_days, limit_days,
+               paid_on - accepted_on - limit_days AS days_late,
+               CAST(amount * daily_rate * (paid_on - accepted_on - limit_days) AS DECIMAL(18,2)) AS interest,
+               _file, _line
+        FROM t WHERE paid_on - accepted_on - limit_days > 0""",
+         check_zh='向中小企业支付的款项自验收之日起超过约定期限（默认 30 天，合同约定最长 60 天）才支付；按日利率计算逾期利息。',
+         check_en='An SME paid after the term from acceptance (30 days by default, at most 60 by contract); interest at the daily rate.',
+         columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
+                  "contract_id": ("合同编号", "Contract"), "accepted_on": ("验收日期", "Accepted on"),
+                  "paid_on": ("支付日期", "Paid on"), "term_days": ("合同付款期限(天)", "Contract term (days)"),
+                  "limit_days": ("适用付款期限(天)", "Term applied (days)"), "days_late": ("逾期天数", "Days late"),
+                  "interest": ("逾期利息(元)", "Interest (yuan)")},
+         chart=days_to_pay),
+    Rule("DP02", "delayed_payments", "中小企业款项逾期未付", "Overdue and unpaid",
+         "《保障中小企业款项支付条例》第八条、第十五条", DP_TERMS,
+         query="""
+        WITH t AS (
+            SELECT y.*, p.daily_rate, p.as_of,
+                   CASE WHEN y.term_days > 0 THEN LEAST(y.term_days, p.max_term_days)
+                        ELSE p.term_days_default END AS limit_days
+            FROM payments y JOIN p USING (unit_code)
+            WHERE y.payee_is_sme AND y.accepted_on <= p.as_of
+              AND (y.paid_on IS NULL OR y.paid_on > p.as_of))
+        SELECT unit_code, 'payments:' || payment_id AS ref, amount, 'high' AS severity,
+               printf('验收后 %d 天仍未支付，超期 %d 天', as_of - accepted_on,
+                      as_of - accepted_on - limit_days) AS detail,
+               payment_id, payee_name, contract_id, accepted_on, term_days, limit_days,
+               as_of - accepted_on - limit_days AS days_late,
+               CAST(amount * daily_rate * (as_of - accepted_on - limit_days) AS DECIMAL(18,2)) AS interest,
+               _file, _line
+        FROM t WHERE as_of - accepted_on > limit_days""",
+         check_zh='中小企业款项已验收、截止日仍未支付且已超过付款期限；利息计至截止日。',
+         check_en='An SME payment accepted, unpaid at the cut-off and past its term; interest to the cut-off.',
+         columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
+                  "contract_id": ("合同编号", "Contract"), "accepted_on": ("验收日期", "Accepted on"),
+                  "term_days": ("合同付款期限(天)", "Contract term (days)"),
+                  "limit_days": ("适用付款期限(天)", "Term applied (days)"), "days_late": ("逾期天数", "Days late"),
+                  "interest": ("逾期利息(元)", "Interest (yuan)")}),
+    Rule("DP03", "delayed_payments", "支出进度滞后于序时进度", "Spending behind schedule",
+         "《预算法》；财政部关于加快预算执行进度的要求",
+         (money("min_amount", 50000, "指标金额下限(元)", "minimum budget amount (yuan)"),
+          ratio("gap", "0.20", "允许滞后幅度", "allowed gap")),
+         query="""
+        WITH b AS (
+            SELECT b.*, p.min_amount, p.gap, p.as_of,
+                   make_date(p.fiscal_year + 1, 1, 1) - make_date(p.fiscal_year, 1, 1) AS year_days,
+                   CASE WHEN p.as_of >= make_date(p.fiscal_year, 12, 31)
+                             THEN make_date(p.fiscal_year + 1, 1, 1) - make_date(p.fiscal_year, 1, 1)
+                        WHEN p.as_of < make_date(p.fiscal_year, 1, 1) THEN 0
+                        ELSE dayofyear(p.as_of) END AS elapsed,
+                   (SELECT COALESCE(SUM(y.amount), 0) FROM payments y
+                     WHERE y.budget_id = b.budget_id AND y.paid_on <= p.as_of) AS paid
+            FROM budget b JOIN p USING (unit_code)
+            WHERE b.fiscal_year = p.fiscal_year AND b.amount >= p.min_amount)
+        SELECT unit_code, 'budget:' || budget_id AS ref, amount - paid AS amount, 'medium' AS severity,
+               printf('支出进度 %.1f%%，序时进度 %.1f%%', 100.0 * paid / amount, 100.0 * elapsed / year_days) AS detail,
+               budget_id, project_name, amount AS budget_amount, paid,
+               round(paid / amount, 4)::DOUBLE AS paid_share, round(elapsed / year_days, 4)::DOUBLE AS time_progress,
+               _file, _line
+        FROM b WHERE paid * year_days < amount * (elapsed - gap * year_days)""",
+         check_zh='本年度指标金额 ≥ 下限，截止日已支付比例低于序时进度减去允许差距。',
+         check_en='A budget line of the year, at least the minimum, whose paid share is below time progress minus the allowed gap.',
+         columns={"budget_id": ("指标编号", "Budget line"), "project_name": ("项目名称", "Project"),
+                  "budget_amount": ("指标金额(元)", "Budget amount (yuan)"), "paid": ("已支付(元)", "Paid (yuan)"),
+                  "paid_share": ("支出进度", "Paid share"), "time_progress": ("序时进度", "Time progress")},
+         percent=("paid_share", "time_progress"), chart=progress),
+    Rule("DP04", "delayed_payments", "支付审批办理不及时", "Slow processing",
+         "《国库集中支付管理办法》",
+         (days("max_days", 10, "办理天数上限", "longest processing time (days)", 365),),
+         query="""
+        SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'low' AS severity,
+               printf('申请后 %d 天支付', y.paid_on - y.requested_on) AS detail,
+               y.payment_id, y.payee_name, y.requested_on, y.paid_on,
+               y.paid_on - y.requested_on AS processing_days, y._file, y._line
+        FROM payments y JOIN p USING (unit_code)
+        WHERE y.paid_on <= p.as_of AND y.paid_on - y.requested_on > p.max_days""",
+         check_zh='从申请支付到实际支付超过规定天数。',
+         check_en='More than the allowed days from payment request to payment.',
+         columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
+                  "requested_on": ("申请日期", "Requested on"), "paid_on": ("支付日期", "Paid on"),
+                  "processing_days": ("办理天数", "Processing days")}),
+    Rule("DP05", "delayed_payments", "年底突击花钱", "Year-end rush",
+         "《党政机关厉行节约反对浪费条例》；《预算法》",
+         (ratio("max_share", "0.30", "12月支出占比上限", "largest December share"),),
+         query="""
+        WITH y AS (
+            SELECT y.unit_code, y.amount, y.paid_on, p.max_share
+            FROM payments y JOIN p USING (unit_code)
+            WHERE p.as_of >= make_date(p.fiscal_year, 12, 31) AND year(y.paid_on) = p.fiscal_year
+              AND y.paid_on <= p.as_of),
+        s AS (
+            SELECT unit_code, SUM(amount) AS total,
+                   SUM(CASE WHEN month(paid_on) = 12 THEN amount ELSE 0 END) AS december,
+                   any_value(max_share) AS max_share
+            FROM y GROUP BY unit_code)
+        SELECT unit_code, 'units:' || unit_code AS ref, december AS amount, 'medium' AS severity,
+               printf('12月支出 %s 元，占全年 %.1f%%', december::VARCHAR, 100.0 * december / total) AS detail,
+               total AS year_total, december, round(december / total, 4)::DOUBLE AS december_share
+        FROM s WHERE total > 0 AND december > max_share * total""",
+         check_zh='已结束年度中 12 月份支付金额占全年比例超过上限。',
+         check_en="December's share of the year's payments above the limit, once the year has ended.",
+         columns={"year_total": ("全年支出(元)", "Year total (yuan)"), "december": ("12月支出(元)", "December (yuan)"),
+                  "december_share": ("12月占比", "December share")},
+         percent=("december_share",), drilldown=december_payments),
+)

@@ -1,0 +1,161 @@
+"""The rule model: everything about one rule of CONTRACT §3, in one object.
+
+A :class:`Rule` carries its id and inspection, its titles, legal basis and the sentence
+saying what it checks, its parameters (:class:`Param`, with type, default and allowed
+range), the one query that finds its cases (see :mod:`auditlib.rules.engine` for the
+convention), the zh/en labels of its evidence columns, its chart (or none), how the
+source rows behind one of its findings are found (drill-down) and what a finding puts
+at stake (``exposure``).  Workbook, report, explore and the charts read all of these
+from the rule, so adding a rule means its module (one per inspection) and a planted
+case in the synthetic county, nothing else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Callable, Mapping
+
+import pandas as pd
+
+#: parameter types: money (yuan, Decimal), days (int), count (int), ratio (Decimal)
+PARAM_TYPES = ("money", "days", "count", "ratio")
+
+#: labels (zh, en) of the columns every rule's evidence has; a rule labels the others itself
+COMMON_COLUMNS: Mapping[str, tuple[str, str]] = {
+    "unit_code": ("单位编码", "Unit code"),
+    "ref": ("证据行", "Evidence row"),
+    "amount": ("金额(元)", "Amount (yuan)"),
+    "severity": ("风险", "Severity"),
+    "detail": ("情况说明", "Detail"),
+    "_file": ("来源文件", "Source file"),
+    "_line": ("来源行号", "Source line"),
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One rule parameter: its type (one of :data:`PARAM_TYPES`), default, range and labels."""
+
+    name: str
+    type: str
+    default: Decimal | int
+    min: Decimal | int
+    max: Decimal | int
+    zh: str
+    en: str
+
+
+def money(name, default, zh, en, hi=10**10) -> Param:
+    """A money parameter in yuan, 0 to ``hi``."""
+    return Param(name, "money", Decimal(default), Decimal(0), Decimal(hi), zh, en)
+
+
+def days(name, default, zh, en, hi=3650) -> Param:
+    """A number of days, 0 to ``hi``."""
+    return Param(name, "days", default, 0, hi, zh, en)
+
+
+def ratio(name, default, zh, en, lo="0", hi="1") -> Param:
+    """A ratio (exact Decimal), ``lo`` to ``hi``."""
+    return Param(name, "ratio", Decimal(default), Decimal(lo), Decimal(hi), zh, en)
+
+
+def count(name, default, zh, en, lo=1, hi=10**9) -> Param:
+    """A whole count, ``lo`` to ``hi``."""
+    return Param(name, "count", default, lo, hi, zh, en)
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """One rule and everything about it.
+
+    Attributes
+    ----------
+    id, inspection : str
+        The rule id (``IF01`` ...) and its inspection (a key of ``INSPECTIONS``).
+    title_zh, title_en, basis : str
+        Titles and legal basis (依据).
+    params : tuple of Param
+    query : str or callable, optional
+        One DuckDB SELECT reading the tables and the parameter relation ``p``, or a
+        function ``f(con, p_relation_sql) -> DataFrame`` for rules SQL alone cannot express.
+        A rule without a query is catalogued but not run.
+    check_zh, check_en : str
+        What the rule checks, in a sentence, for reports and workbooks.
+    columns : mapping of str to (zh, en)
+        Labels of the rule's own evidence columns; those of :data:`COMMON_COLUMNS` need none.
+    percent : tuple of str
+        Evidence columns holding shares, shown as percentages.
+    chart : callable, optional
+        ``f(con, unit_code, params, lang) -> Figure | None``: the rule's picture of one unit
+        (None when the unit has nothing to draw).  Built with the helpers of
+        :mod:`auditlib.rules.plotting`; the caller registers the CJK font
+        (:func:`auditlib.outputs.charts.draw`).
+    drilldown : callable, optional
+        ``f(con, unit_code, ref, evidence, as_of, fiscal_year) -> list[SourceRows]``: the source
+        rows behind one finding.  None means the generic lookup by ref kind
+        (:func:`auditlib.rules.sources.source_rows`).
+    exposure : callable, optional
+        ``f(evidence) -> Series``: what each finding puts at stake (CONTRACT §3 "Amounts").
+        None, for every rule today, means the finding's ``amount``; no output reads it yet.
+        A later issue gives each rule its own and makes the totals add exposures up.
+    """
+
+    id: str
+    inspection: str
+    title_zh: str
+    title_en: str
+    basis: str
+    params: tuple[Param, ...] = ()
+    query: str | Callable | None = None
+    check_zh: str = ""
+    check_en: str = ""
+    columns: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    percent: tuple[str, ...] = ()
+    chart: Callable | None = None
+    drilldown: Callable | None = None
+    exposure: Callable | None = None
+
+    def title(self, lang: str = "zh") -> str:
+        return self.title_zh if lang == "zh" else self.title_en
+
+    def check(self, lang: str = "zh") -> str:
+        return self.check_zh if lang == "zh" else self.check_en
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params}
+
+    # ---- evidence columns -------------------------------------------------------------------
+    def labels(self, column: str) -> tuple[str, str] | None:
+        """The (zh, en) labels of an evidence column: the rule's own, else the common ones."""
+        return self.columns.get(column) or COMMON_COLUMNS.get(column)
+
+    def label(self, column: str, lang: str = "zh") -> str:
+        """An evidence column's header in ``lang``; its raw name when the rule labels it not."""
+        labels = self.labels(column)
+        return (labels[0] if lang == "zh" else labels[1]) if labels else str(column)
+
+    def unlabelled(self, columns) -> list[str]:
+        """The columns of ``columns`` the rule has no zh/en label for."""
+        return [c for c in columns if not self.labels(c)]
+
+    # ---- drill-down and exposure ------------------------------------------------------------
+    def source_rows(self, con, unit_code: str, ref: str, evidence: pd.Series | None = None, as_of=None,
+                    fiscal_year: int | None = None) -> list:
+        """The source rows behind the finding ``ref``: the rule's own drill-down, else the generic one."""
+        from auditlib.rules.sources import source_rows
+
+        lookup = self.drilldown or source_rows
+        return lookup(con, unit_code, ref, evidence, as_of, fiscal_year)
+
+    def exposures(self, evidence: pd.DataFrame) -> pd.Series:
+        """What each finding of ``evidence`` puts at stake; its ``amount`` unless the rule says otherwise."""
+        if self.exposure is not None:
+            return self.exposure(evidence)
+        return evidence["amount"]

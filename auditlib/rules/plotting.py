@@ -1,0 +1,31 @@
+"""Helpers shared by the rules' charts: a figure, amounts in 万元, labels.
+
+matplotlib is imported inside the functions, so importing the rules (the CLI does at
+start-up) never loads it.  Figures are :class:`matplotlib.figure.Figure`, never
+``pyplot``, so they are safe in worker threads and leave no global state behind.  The
+CJK font is registered by the caller (:func:`auditlib.outputs.charts.draw`).
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from auditlib.i18n import t
+
+
+def figure(width: float = 8, height: float = 3.6, rows: int = 1, sharex: bool = False):
+    """A new figure and its axes (one, or ``rows`` stacked)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    axes = fig.subplots(rows, 1, sharex=sharex) if rows > 1 else fig.subplots()
+    return fig, axes
+
+
+def wan(series) -> list[float]:
+    """Amounts in 10k yuan (万元) for plotting; display only, never for sums."""
+    return [float(v) / 10000 if v is not None and not pd.isna(v) else 0.0 for v in series]
+
+
+def label(key: str, lang: str, **kw) -> str:
+    """A chart's text (registered with :func:`auditlib.i18n.register` by the rule's module)."""
+    return t(key, lang, **kw)
