@@ -126,7 +126,7 @@ def test_toy_rule_in_the_notebook_report(db, toy, monkeypatch):
     from auditlib.views.report import Report
 
     shown, images = [], []
-    monkeypatch.setattr(report_module, "_display_html", shown.append)
+    monkeypatch.setattr(report_module, "show", shown.append)
     monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: images.append(obj))
     report = Report.open(str(db), "001", "slush_funds")
     assert report.rules[-1] is TOY

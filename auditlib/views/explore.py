@@ -30,7 +30,7 @@ from auditlib.rules.model import Param
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs.formats import money, total_amount
-from auditlib.views.html import escape as _e, table
+from auditlib.views.html import escape, table
 from auditlib.workspace import default_db, outputs_dir
 
 ALL = "*"
@@ -126,7 +126,7 @@ class Explorer:
         self.save_button.on_click(lambda b: self._guard(self.save_params, "ex.saved"))
 
         self.panel = w.VBox([
-            w.HTML(f"<h3>{_e(self._t('ex.title', db=self.db.name))}</h3>"),
+            w.HTML(f"<h3>{escape(self._t('ex.title', db=self.db.name))}</h3>"),
             w.HBox([self.unit, self.inspection, self.as_of]),
             self.rule, self.param_box, self.summary, self.table, self.finding, self.drill, self.chart,
             w.HBox([self.export_button, self.save_button]), self.message,
@@ -203,7 +203,7 @@ class Explorer:
     def _render_table(self) -> None:
         f = self.findings
         zh, en = INSPECTIONS[self.inspection.value]
-        self.summary.value = "<p><b>{}</b></p>".format(_e(self._t(
+        self.summary.value = "<p><b>{}</b></p>".format(escape(self._t(
             "ex.counts", unit=f"{self.unit.value} {self.units[self.unit.value]}", inspection=zh if self.lang == "zh" else en,
             n=len(f), amount=money(total_amount(f)), ms=int(self.last_seconds * 1000))))
         all_f = self.result.findings
@@ -213,8 +213,8 @@ class Explorer:
         rows = pd.DataFrame({self._t("ex.col.rule"): f["rule_id"], self._t("ex.col.ref"): f["ref"],
                              self._t("ex.col.amount"): [money(a) for a in f["amount"]],
                              self._t("ex.col.severity"): f["severity"], self._t("ex.col.detail"): f["detail"]})
-        self.table.value = _html_table(counts) + (_html_table(rows.head(200)) if len(f)
-                                                   else f"<p>{_e(self._t('ex.none'))}</p>")
+        self.table.value = table(counts, na_rep="") + (table(rows.head(200), na_rep="") if len(f)
+                                                   else f"<p>{escape(self._t('ex.none'))}</p>")
         options = [(f"{r} {ref}", i) for i, (r, ref) in enumerate(zip(f["rule_id"], f["ref"]))]
         self._building = True
         self.finding.options = options
@@ -258,12 +258,12 @@ class Explorer:
             self.chart.layout.display = "none"
             return
         f, ev, sources = self.drilldown(self.finding.value)
-        parts = [f"<h4>{_e(self._t('ex.evidence'))}：{_e(f['rule_id'])} {_e(f['ref'])}</h4>",
-                 _html_table(ev.to_frame().T.drop(columns=["unit_code"], errors="ignore"))]
+        parts = [f"<h4>{escape(self._t('ex.evidence'))}：{escape(f['rule_id'])} {escape(f['ref'])}</h4>",
+                 table(ev.to_frame().T.drop(columns=["unit_code"], errors="ignore"), na_rep="")]
         for s in sources:
-            parts.append(f"<h4>{_e(s.label(self.lang))}（{_e(s.table)}）</h4>" + _html_table(s.rows))
+            parts.append(f"<h4>{escape(s.label(self.lang))}（{escape(s.table)}）</h4>" + table(s.rows, na_rep=""))
         if not sources:
-            parts.append(f"<p>{_e(self._t('ex.no_source'))}</p>")
+            parts.append(f"<p>{escape(self._t('ex.no_source'))}</p>")
         self.drill.value = "".join(parts)
         fig = self.chart_figure(f["rule_id"])
         self.chart.value = figure_png(fig) if fig is not None else b""
@@ -273,9 +273,9 @@ class Explorer:
     def _guard(self, action, key) -> None:
         try:
             path = action()
-            self.message.value = f"<p>{_e(self._t(key, path=path))}</p>"
+            self.message.value = f"<p>{escape(self._t(key, path=path))}</p>"
         except Exception as exc:  # shown to the auditor, never lost in the kernel log
-            self.message.value = f"<p style='color:#b91c1c'>{_e(self._t('ex.failed', error=exc))}</p>"
+            self.message.value = f"<p style='color:#b91c1c'>{escape(self._t('ex.failed', error=exc))}</p>"
 
     def _stamp(self) -> str:
         return dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -332,10 +332,6 @@ def _value(param: Param, raw):
         return int(raw)
     d = Decimal(repr(float(raw)))
     return d.quantize(Decimal("0.01")) if param.type == "money" else d.normalize()
-
-
-def _html_table(df: pd.DataFrame) -> str:
-    return table(df, na_rep="")
 
 
 __all__ = ["Explorer"]

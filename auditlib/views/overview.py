@@ -18,7 +18,7 @@ from auditlib.rules.engine import inspect, unit_names
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs.formats import money
-from auditlib.views.html import escape as _e, show as _html, table as _table
+from auditlib.views.html import escape, show, table
 from auditlib.workspace import default_db
 
 register({
@@ -79,8 +79,8 @@ class Overview:
         return t(key, self.lang, **kw)
 
     def header(self) -> None:
-        _html(f"<h1>{_e(self._t('ov.title'))}</h1><p>{_e(self.source)}</p>"
-              f"<p>{_e(self.totals_text())}</p>")
+        show(f"<h1>{escape(self._t('ov.title'))}</h1><p>{escape(self.source)}</p>"
+              f"<p>{escape(self.totals_text())}</p>")
 
     def totals_text(self) -> str:
         f = self.findings
@@ -105,7 +105,7 @@ class Overview:
                                                           "ov.col.high", "ov.col.amount")])
 
     def ranking(self, top: int = 30) -> None:
-        _html(f"<h2>{_e(self._t('ov.ranking'))}</h2>" + _table(self.ranking_frame().head(top)))
+        show(f"<h2>{escape(self._t('ov.ranking'))}</h2>" + table(self.ranking_frame().head(top)))
 
     def per_rule_frame(self) -> pd.DataFrame:
         rows = []
@@ -118,7 +118,7 @@ class Overview:
                                                                 "ov.col.n", "ov.col.units", "ov.col.amount")])
 
     def per_rule(self) -> None:
-        _html(f"<h2>{_e(self._t('ov.per_rule'))}</h2>" + _table(self.per_rule_frame()))
+        show(f"<h2>{escape(self._t('ov.per_rule'))}</h2>" + table(self.per_rule_frame()))
 
     def heatmap_figure(self):
         """Units (rows, most findings first) × rules (columns): counts, as a matplotlib Figure."""
@@ -152,7 +152,7 @@ class Overview:
 
         from auditlib.outputs.charts import figure_png
 
-        _html(f"<h2>{_e(self._t('ov.heatmap'))}</h2>")
+        show(f"<h2>{escape(self._t('ov.heatmap'))}</h2>")
         display(Image(data=figure_png(self.heatmap_figure()), format="png", metadata={"alt": self._t("ov.heatmap")}))
 
 

@@ -28,7 +28,7 @@ from auditlib.errors import ParameterError
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs.formats import money, total_amount
-from auditlib.views.html import escape as _e, show as _display_html, table as _table
+from auditlib.views.html import escape, show, table
 from auditlib.workspace import default_db
 
 #: rows of a findings table shown in a report; the workbook holds them all
@@ -167,10 +167,10 @@ class Report:
     # ---- cells ------------------------------------------------------------------------------
     def header(self) -> None:
         """Title, the settings in force and the data covered."""
-        _display_html(
-            f"<h1>{_e(self.title())}</h1>"
-            f"<h2>{_e(self._t('rep.params'))}</h2>{_table(self.settings_frame())}"
-            f"<h2>{_e(self._t('rep.coverage'))}</h2>{_table(self.coverage_frame())}")
+        show(
+            f"<h1>{escape(self.title())}</h1>"
+            f"<h2>{escape(self._t('rep.params'))}</h2>{table(self.settings_frame())}"
+            f"<h2>{escape(self._t('rep.coverage'))}</h2>{table(self.coverage_frame())}")
 
     def title(self) -> str:
         return self._t("rep.title", inspection=self.inspection_label, unit_name=self.unit_name,
@@ -196,15 +196,15 @@ class Report:
         con = connect(self.db)
         try:
             rows = []
-            for table, date_col in _COVERAGE:
+            for tbl, date_col in _COVERAGE:
                 if date_col:
-                    n, lo, hi = con.execute(f"SELECT count(*), min({date_col}), max({date_col}) FROM {table} "
+                    n, lo, hi = con.execute(f"SELECT count(*), min({date_col}), max({date_col}) FROM {tbl} "
                                             "WHERE unit_code = ?", [self.unit_code]).fetchone()
                 else:
-                    (n,) = con.execute(f"SELECT count(*) FROM {table} WHERE unit_code = ?",
+                    (n,) = con.execute(f"SELECT count(*) FROM {tbl} WHERE unit_code = ?",
                                        [self.unit_code]).fetchone()
                     lo = hi = None
-                rows.append((self._t(f"tbl.{table}"), n, lo.isoformat() if lo else "", hi.isoformat() if hi else ""))
+                rows.append((self._t(f"tbl.{tbl}"), n, lo.isoformat() if lo else "", hi.isoformat() if hi else ""))
         finally:
             con.close()
         return pd.DataFrame(rows, columns=[self._t("rep.table"), self._t("rep.rows"),
@@ -229,20 +229,20 @@ class Report:
         applied = self.params.for_unit(self.unit_code).get(rule_id, {})
         prm_text = "；".join(f"{(p.zh if self.lang == 'zh' else p.en)} = {applied.get(p.name)}"
                             for p in rule.params) or "—"
-        parts = [f"<h2>{_e(rule.id)} {_e(rule.title(self.lang))}</h2>",
-                 f"<p><b>{_e(self._t('rep.checks'))}：</b>{_e(rule.check(self.lang))}</p>",
-                 f"<p><b>{_e(self._t('rep.basis'))}：</b>{_e(rule.basis)}</p>",
-                 f"<p><b>{_e(self._t('rep.rule_params'))}：</b>{_e(prm_text)}</p>"]
+        parts = [f"<h2>{escape(rule.id)} {escape(rule.title(self.lang))}</h2>",
+                 f"<p><b>{escape(self._t('rep.checks'))}：</b>{escape(rule.check(self.lang))}</p>",
+                 f"<p><b>{escape(self._t('rep.basis'))}：</b>{escape(rule.basis)}</p>",
+                 f"<p><b>{escape(self._t('rep.rule_params'))}：</b>{escape(prm_text)}</p>"]
         amount = total_amount(f)
         if not len(f):
-            parts.append(f"<p>{_e(self._t('rep.none'))}</p>")
+            parts.append(f"<p>{escape(self._t('rep.none'))}</p>")
         else:
             key = "rep.found" if any(a is not None and not pd.isna(a) for a in f["amount"]) else "rep.found_noamount"
-            parts.append(f"<p>{_e(self._t(key, n=len(f), amount=money(amount)))}</p>")
-            parts.append(_table(self.findings_frame(rule_id).head(MAX_ROWS)))
+            parts.append(f"<p>{escape(self._t(key, n=len(f), amount=money(amount)))}</p>")
+            parts.append(table(self.findings_frame(rule_id).head(MAX_ROWS)))
             if len(f) > MAX_ROWS:
-                parts.append(f"<p>{_e(self._t('rep.more', shown=MAX_ROWS, n=len(f)))}</p>")
-        _display_html("".join(parts))
+                parts.append(f"<p>{escape(self._t('rep.more', shown=MAX_ROWS, n=len(f)))}</p>")
+        show("".join(parts))
         if chart:
             self.chart(rule_id)
 
@@ -289,8 +289,8 @@ class Report:
 
     def conclusion(self) -> None:
         head, *rest = self.conclusion_text().split("\n")
-        items = "".join(f"<li>{_e(x)}</li>" for x in rest)
-        _display_html(f"<h2>{_e(self._t('rep.conclusion'))}</h2><p>{_e(head)}</p>"
+        items = "".join(f"<li>{escape(x)}</li>" for x in rest)
+        show(f"<h2>{escape(self._t('rep.conclusion'))}</h2><p>{escape(head)}</p>"
                       + (f"<ul>{items}</ul>" if items else ""))
 
 
