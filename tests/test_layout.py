@@ -16,6 +16,7 @@ LAYERS = [
     {"errors", "i18n", "common", "workspace", "db", "auditlog", "_shipped"},
     {"ingest"},
     {"rules"},
+    {"review"},
     {"outputs"},
     {"batch"},
     {"views"},

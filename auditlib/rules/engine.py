@@ -16,10 +16,12 @@ import pandas as pd
 
 from auditlib.rules.catalogue import all_rules
 from auditlib.db import connect, frame
+from auditlib.rules.identity import finding_ids
 from auditlib.rules.model import Rule
 from auditlib.rules.params import Params, load_params
 
-FINDING_COLUMNS = ["inspection", "rule_id", "unit_code", "ref", "amount", "severity", "title", "detail"]
+#: columns of the findings frame; ``finding_id`` is CONTRACT §6's identity (:mod:`auditlib.rules.identity`)
+FINDING_COLUMNS = ["inspection", "rule_id", "unit_code", "ref", "amount", "severity", "title", "detail", "finding_id"]
 
 
 @dataclass
@@ -132,6 +134,7 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
                 f.insert(0, "rule_id", rule.id)
                 f.insert(0, "inspection", rule.inspection)
                 f["title"] = rule.title(params.lang)
+                f["finding_id"] = finding_ids(f)
                 frames.append(f[FINDING_COLUMNS])
         findings = (pd.concat(frames, ignore_index=True) if frames
                     else pd.DataFrame(columns=FINDING_COLUMNS))
