@@ -20,19 +20,30 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# the sample county, loaded, then the whole batch; the last line printed is the run's index.html
+# the sample county, loaded, then the whole batch; example decisions (核实结论) recorded in the
+# findings register beside the database, and the batch again with --register (and, from the second
+# demo on, --baseline the previous demo run); the last line printed is the run's index.html
+REGISTER := $(dir $(DB))register.jsonl
 demo: venv
-	rm -rf $(DATA) $(DB) $(DB).wal
+	rm -rf $(DATA) $(DB) $(DB).wal $(REGISTER) $(REGISTER).lock $(REGISTER).rejected
 	$(BIN)/auditlib synth $(DATA) --units $(UNITS) --seed $(SEED)
 	$(BIN)/auditlib ingest $(DATA) --db $(DB)
-	$(BIN)/auditlib run --db $(DB) --out outputs --run-id demo-$$(date +%Y%m%d-%H%M%S)
+	@stamp=$$(date +%Y%m%d-%H%M%S); \
+	prev=$$(ls outputs/demo-*/findings.csv 2>/dev/null | grep -v -- '-first/' | sort | tail -n 1); \
+	prev=$${prev%/findings.csv}; \
+	set -ex; \
+	$(BIN)/auditlib run --db $(DB) --out outputs --run-id demo-$$stamp-first --no-progress; \
+	$(BIN)/python -m auditlib.synth.decisions --db $(DB) --run outputs/demo-$$stamp-first; \
+	$(BIN)/auditlib run --db $(DB) --out outputs --run-id demo-$$stamp --register $(REGISTER) \
+	  $${prev:+--baseline $$prev}
 
-# headless Chromium and a CJK font for the browser tests (Debian packages; needs root or sudo)
+# headless Chromium and a CJK font for the browser tests, LibreOffice Calc for the workbook
+# round-trip test (Debian packages; needs root or sudo)
 browser:
-	@if ! command -v chromium >/dev/null || [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
+	@if ! command -v chromium >/dev/null || ! command -v soffice >/dev/null || [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk libreoffice-calc-nogui >/dev/null; \
 	fi
 	@chromium --version
 

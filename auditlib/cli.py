@@ -16,6 +16,7 @@ import click
 from auditlib import __version__
 from auditlib.errors import AuditlibError
 from auditlib.i18n import default_lang
+from auditlib.i18n import register as register_messages
 
 logger = logging.getLogger("auditlib")
 
@@ -150,10 +151,15 @@ def scan(db, params_file, units, inspections, out, lang) -> None:
 @click.option("--reuse-kernels/--fresh-kernels", default=True, show_default=True,
               help="Reuse one warm kernel per worker (reset between notebooks), or start one per notebook.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar over tasks.")
+@click.option("--register", "register_file", type=click.Path(dir_okay=False), default=None,
+              help="Findings register (疑点登记簿) giving each finding its status "
+                   "(default: register.jsonl beside the database, when it exists).")
+@click.option("--baseline", type=click.Path(exists=True, file_okay=False), default=None,
+              help="An earlier run folder to compare with: new/persisting findings and resolved.csv.")
 @LANG_OPTION
 @_handle_errors
 def run(db, params_file, units, inspections, out, run_id, resume, workers, scheduler, notebooks, kernel,
-        cell_timeout, reuse_kernels, progress, lang) -> None:
+        cell_timeout, reuse_kernels, progress, register_file, baseline, lang) -> None:
     """Run the inspection notebooks per unit: ipynb, html, xlsx, index.html, manifest.json, findings.csv."""
     from auditlib.batch.run import run as run_batch
     from auditlib.workspace import outputs_dir
@@ -162,11 +168,174 @@ def run(db, params_file, units, inspections, out, run_id, resume, workers, sched
     result = run_batch(db, params_file=params_file, units=_csv_list(units), inspections=_csv_list(inspections),
                        out=out, run_id=run_id, resume=resume, workers=workers, scheduler=scheduler,
                        notebooks=notebooks, kernel=kernel, cell_timeout=cell_timeout, progress=progress,
-                       lang=lang, reuse_kernels=reuse_kernels)
+                       lang=lang, reuse_kernels=reuse_kernels, register=register_file, baseline=baseline)
     click.echo(result.describe(lang or default_lang()))
     for task in result.failed:
         click.echo(f"  ✗ {task['unit_code']} {task['inspection']}: {task['error']}", err=True)
     sys.exit(result.exit_code)
+
+
+@main.command()
+@click.argument("run_a", type=click.Path(exists=True, file_okay=False))
+@click.argument("run_b", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+@LANG_OPTION
+@_handle_errors
+def diff(run_a, run_b, out, lang) -> None:
+    """Compare two runs by finding_id: new / persisting / resolved from RUN_A to RUN_B (CONTRACT §6)."""
+    from auditlib.batch.compare import write_diff
+    from auditlib.review.statuses import Change
+
+    lang = lang or default_lang()
+    rows = write_diff(run_a, run_b, out, lang)
+    counts = rows["change"].value_counts()
+    click.echo(", ".join(f"{c.label(lang)} {int(counts.get(c.value, 0))}" for c in Change) + f" -> {out}")
+
+
+# -- review: verification decisions in the findings register (CONTRACT §6) ----------------------
+
+_REVIEW_MESSAGES = {
+    "cli.review.imported": ("已导入 {n} 条核实结论（{unchanged} 条与登记簿一致，未重复记录；{undecided} 个疑点待核实）→ {register}",
+                            "{n} decisions imported ({unchanged} already in the register, not recorded again; "
+                            "{undecided} findings still open) -> {register}"),
+    "cli.review.set": ("已记录 {n} 条核实结论（{status}）→ {register}", "{n} decisions recorded ({status}) -> {register}"),
+    "cli.review.listed": ("{n} 行 → {out}", "{n} rows -> {out}"),
+    "cli.review.where": ("必须给出 --db 或 --register", "Give --db or --register"),
+    "cli.review.lookup": ("须用 --run 或 --db 查找疑点编号", "Give --run or --db to find the finding ids"),
+}
+register_messages(_REVIEW_MESSAGES)
+
+
+def _review_register(db: str | None, register_file: str | None, lang: str | None):
+    """--register, else register.jsonl beside --db."""
+    from auditlib.errors import ReviewError
+    from auditlib.i18n import t
+    from auditlib.review.register import Register
+
+    if register_file:
+        return Register(register_file)
+    if db:
+        return Register.beside(db)
+    raise ReviewError(t("cli.review.where", lang))
+
+
+def _finding_lookup(run_dir: str | None, db: str | None, lang: str | None):
+    """``finding_id`` -> (rule_id, unit_code, ref): from RUN_DIR/findings.csv, else the rules run on
+    --db (run only when needed); and a description of where it looks."""
+    from pathlib import Path
+
+    from auditlib.errors import ReviewError
+    from auditlib.i18n import t
+
+    if not run_dir and not db:
+        raise ReviewError(t("cli.review.lookup", lang))
+    known: dict[str, tuple[str, str, str]] = {}
+    if run_dir:
+        from auditlib.outputs.findings_csv import read_findings_csv
+
+        f = read_findings_csv(Path(run_dir) / "findings.csv")
+        known.update(_keys(f))
+    state = {"ran": False}
+
+    def lookup(fid: str):
+        if fid not in known and db and not state["ran"]:
+            from auditlib.rules.engine import inspect
+
+            state["ran"] = True
+            for k, v in _keys(inspect(db).findings).items():
+                known.setdefault(k, v)
+        return known.get(fid)
+
+    where = " + ".join(x for x in (f"{run_dir}/findings.csv" if run_dir else "", db or "") if x)
+    return lookup, where
+
+
+def _keys(findings) -> dict:
+    from auditlib.rules.identity import finding_ids
+
+    if not len(findings):
+        return {}
+    ids = findings["finding_id"] if "finding_id" in findings.columns else finding_ids(findings)
+    return {str(i): (str(r), str(u), str(f)) for i, r, u, f in
+            zip(ids, findings["rule_id"], findings["unit_code"], findings["ref"])}
+
+
+@main.group()
+def review() -> None:
+    """核实结论与疑点登记簿 / Verification decisions in the findings register (疑点登记簿)."""
+
+
+_DB_OPTION = click.option("--db", default=None, type=click.Path(dir_okay=False),
+                          help="数据库；登记簿默认为其旁的 register.jsonl / DuckDB database (register.jsonl beside it).")
+_REGISTER_OPTION = click.option("--register", "register_file", default=None, type=click.Path(dir_okay=False),
+                                help="登记簿文件 / The findings register file.")
+
+
+@review.command("import")
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@_DB_OPTION
+@_REGISTER_OPTION
+@click.option("--by", default=None, help="核实人（代替封面上的核实人、复核人）/ Who decided (overrides the covers' names).")
+@LANG_OPTION
+@_handle_errors
+def review_import(workbooks, db, register_file, by, lang) -> None:
+    """读回已填写的证据工作簿中的核实结论（全部无误才记录）/ Read decisions back from returned workbooks (all or nothing)."""
+    from auditlib.i18n import t
+    from auditlib.review.importer import import_workbooks
+
+    lang = lang or default_lang()
+    reg = _review_register(db, register_file, lang)
+    result = import_workbooks(workbooks, reg, by=by, lang=lang)
+    click.echo(t("cli.review.imported", lang, n=len(result.recorded), unchanged=result.unchanged,
+                 undecided=result.undecided, register=reg.path))
+
+
+@review.command("set")
+@click.argument("finding_ids", nargs=-1, required=True)
+@click.option("--status", required=True, type=click.Choice(["open", "confirmed", "dismissed", "rectified"]),
+              help="待核实 open / 属实 confirmed / 排除 dismissed / 已整改 rectified.")
+@click.option("--by", required=True, help="核实人 / Who decided.")
+@click.option("--reason", default="", help="核实说明（排除必填）/ Explanation (required for dismissed).")
+@click.option("--amount", default=None, help="认定金额（元）/ Confirmed amount (yuan).")
+@_DB_OPTION
+@_REGISTER_OPTION
+@click.option("--run", "run_dir", default=None, type=click.Path(exists=True, file_okay=False),
+              help="在该次运行的 findings.csv 中查找疑点 / Find the ids in this run's findings.csv.")
+@LANG_OPTION
+@_handle_errors
+def review_set(finding_ids, status, by, reason, amount, db, register_file, run_dir, lang) -> None:
+    """记录一个或多个疑点的核实结论 / Record a decision about one or more findings."""
+    from auditlib.i18n import t
+    from auditlib.review.manual import set_status
+    from auditlib.review.statuses import Status
+
+    lang = lang or default_lang()
+    reg = _review_register(db, register_file, lang)
+    lookup, where = _finding_lookup(run_dir, db, lang)
+    got = set_status(reg, finding_ids, status, by, lookup, reason=reason, amount=amount, source="cli",
+                     where=where, lang=lang)
+    click.echo(t("cli.review.set", lang, n=len(got), status=Status(status).label(lang), register=reg.path))
+
+
+@review.command("list")
+@_DB_OPTION
+@_REGISTER_OPTION
+@click.option("--status", default=None, type=click.Choice(["open", "confirmed", "dismissed", "rectified"]),
+              help="只列最新结论为该状态的疑点 / Only findings whose latest decision has this status.")
+@click.option("--history", is_flag=True, help="列出每一条结论 / Every decision, not only the latest.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="要写的 CSV 文件 / CSV file to write.")
+@LANG_OPTION
+@_handle_errors
+def review_list(db, register_file, status, history, out, lang) -> None:
+    """导出登记簿：每个疑点的最新结论（--history 为全部）/ The register as CSV: each finding's latest decision."""
+    from auditlib.i18n import t
+    from auditlib.review.listing import select, write_list
+
+    lang = lang or default_lang()
+    reg = _review_register(db, register_file, lang)
+    rows = select(reg, status, history)
+    write_list(rows, out)
+    click.echo(t("cli.review.listed", lang, n=len(rows), out=out))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -63,3 +63,8 @@ class RunError(AuditlibError):
 
 class WorkspaceError(AuditlibError):
     """An audit workspace cannot be created (fields: ``folder``, ``reason``)."""
+
+
+class ReviewError(AuditlibError):
+    """A decision cannot be recorded: a bad decision, a returned workbook refused, an unknown
+    finding id (fields: ``file``, ``problems`` — every problem found, each naming its place)."""

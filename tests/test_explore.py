@@ -148,3 +148,121 @@ def test_a_failing_button_reports_instead_of_raising(ex, tmp_path):
     ex.out_dir.write_text("x")
     ex.save_button.click()
     assert "失败" in ex.message.value
+
+
+# ---- verification in the panel (CONTRACT §6): statuses, buttons writing the register, a filter ----
+
+from auditlib.review.register import Register  # noqa: E402
+from auditlib.review.statuses import Status  # noqa: E402
+
+
+@pytest.fixture
+def vex(sample_db, tmp_path):
+    return Explorer(sample_db, lang="zh", out_dir=tmp_path / "explore", register=tmp_path / "register.jsonl")
+
+
+def _choose(ex, rule_id):
+    ex.inspection.value = {"SF": "slush_funds", "IF": "idle_funds", "DP": "delayed_payments"}[rule_id[:2]]
+    ex.rule.value = rule_id
+    assert len(ex.findings) >= 1
+    ex.finding.value = 0
+    return ex.findings.iloc[0]
+
+
+def test_every_finding_shows_its_status_open_until_decided(vex):
+    vex.inspection.value = "slush_funds"
+    assert set(vex.findings["status"]) == {"open"}
+    assert "待核实" in vex.table.value and "核实结论" in vex.table.value
+    assert all(label.endswith("[待核实]") for label, _ in vex.finding.options)
+    assert vex.findings["finding_id"].iloc[0] in vex.table.value
+
+
+def test_buttons_write_decisions_to_the_register_and_show_them(vex, tmp_path):
+    f = _choose(vex, "SF06")
+    vex.by.value = "张三"
+    vex.amount.value = "1,200.50"
+    vex.reason.value = "重复支付属实"
+    vex.decision_buttons[Status.CONFIRMED].click()
+    assert "已登记" in vex.decision_message.value and f["finding_id"] in vex.decision_message.value
+    reg = Register(tmp_path / "register.jsonl")
+    (d,) = reg.decisions()
+    assert (d.finding_id, d.rule_id, d.unit_code, d.ref) == (f["finding_id"], "SF06", f["unit_code"], f["ref"])
+    assert d.status is Status.CONFIRMED and d.reason == "重复支付属实" and d.amount == Decimal("1200.50")
+    assert d.by == "张三" and d.source == "explore" and d.at
+    # shown beside the finding, which stays chosen; the boxes are cleared for the next one
+    assert vex.findings.iloc[vex.finding.value]["finding_id"] == f["finding_id"]
+    assert vex.findings.iloc[vex.finding.value]["status"] == "confirmed"
+    assert "[属实]" in dict((v, k) for k, v in vex.finding.options)[vex.finding.value]
+    assert "属实" in vex.table.value and vex.reason.value == "" and vex.amount.value == ""
+    # 已整改, then 待核实 again: the latest decision wins, nothing is rewritten
+    vex.decision_buttons[Status.RECTIFIED].click()
+    vex.decision_buttons[Status.OPEN].click()
+    assert [d.status for d in reg.decisions()] == [Status.CONFIRMED, Status.RECTIFIED, Status.OPEN]
+    assert vex.status_of(f["finding_id"]) is Status.OPEN
+
+
+def test_dismissal_without_reason_and_a_nameless_decision_are_refused(vex, tmp_path):
+    _choose(vex, "SF06")
+    vex.decision_buttons[Status.CONFIRMED].click()
+    assert "请填写核实人" in vex.decision_message.value
+    vex.by.value = "李四"
+    vex.decision_buttons[Status.DISMISSED].click()
+    assert "排除须填写核实说明" in vex.decision_message.value
+    vex.amount.value = "12.345"
+    vex.decision_buttons[Status.CONFIRMED].click()
+    assert "认定金额不是金额" in vex.decision_message.value
+    vex.amount.value = "=1+1"
+    vex.decision_buttons[Status.CONFIRMED].click()
+    assert "认定金额不是金额" in vex.decision_message.value
+    assert not (tmp_path / "register.jsonl").exists() or Register(tmp_path / "register.jsonl").decisions() == []
+    vex.amount.value = ""
+    vex.reason.value = "  经核对为同一合同分期付款  "
+    vex.decision_buttons[Status.DISMISSED].click()
+    (d,) = Register(tmp_path / "register.jsonl").decisions()
+    assert d.status is Status.DISMISSED and d.reason == "经核对为同一合同分期付款"
+
+
+def test_status_filter_shows_one_status(vex):
+    f = _choose(vex, "SF06")
+    n = len(vex.findings)
+    assert n >= 2
+    vex.by.value = "王五"
+    vex.reason.value = "同一发票"
+    vex.decision_buttons[Status.DISMISSED].click()
+    vex.status_filter.value = "dismissed"
+    assert list(vex.findings["finding_id"]) == [f["finding_id"]]
+    assert "排除" in vex.table.value
+    vex.status_filter.value = "open"
+    assert len(vex.findings) == n - 1 and f["finding_id"] not in set(vex.findings["finding_id"])
+    vex.status_filter.value = "confirmed"
+    assert len(vex.findings) == 0 and vex.finding.value is None
+    vex.decision_buttons[Status.CONFIRMED].click()
+    assert "请先选择一条疑点" in vex.decision_message.value
+
+
+def test_panel_reads_the_register_beside_the_database_by_default(sample_db, tmp_path):
+    from auditlib.review.register import Decision
+
+    db = tmp_path / "audit.duckdb"
+    import shutil as _sh
+
+    _sh.copy(sample_db, db)
+    probe = Explorer(db, lang="zh", out_dir=tmp_path)
+    f = _choose(probe, "SF06")
+    assert probe.register.path == tmp_path / "register.jsonl"
+    Register.beside(db).append([Decision(f["finding_id"], "SF06", f["unit_code"], f["ref"], Status.CONFIRMED,
+                                         by="赵六", source="cli")])
+    ex = Explorer(db, lang="zh", out_dir=tmp_path)
+    _choose(ex, "SF06")
+    assert ex.status_of(f["finding_id"]) is Status.CONFIRMED
+    assert "属实" in ex.table.value
+
+
+def test_exported_workbook_carries_the_statuses(vex):
+    f = _choose(vex, "SF06")
+    vex.by.value = "张三"
+    vex.decision_buttons[Status.CONFIRMED].click()
+    path = vex.export_workbook()
+    wb = openpyxl.load_workbook(path)
+    cells = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert f["finding_id"] in cells and "属实" in cells  # the decided cell is prefilled

@@ -308,3 +308,116 @@ def test_a_failing_overview_is_recorded_like_a_task(county, tmp_path, reuse):
     assert "planted overview failure" in (result.run_dir / "overview.html").read_text(encoding="utf-8")
     assert manifest["workspace"] and manifest["default_params"].endswith("default.yaml")
     assert not list(result.run_dir.rglob("*.part*"))
+
+
+# ---- the findings register and comparing runs (CONTRACT §6) ------------------------------------
+
+def _decide(register_path, rows):
+    """Record decisions (rule, unit, ref, status, reason, amount) in a register file."""
+    from decimal import Decimal
+
+    from auditlib.review.register import Decision, Register
+    from auditlib.review.statuses import Status
+    from auditlib.rules.identity import finding_id
+
+    return Register(register_path).append([
+        Decision(finding_id(r, u, ref), r, u, ref, Status(s), reason=why, amount=None if a is None else Decimal(a),
+                 by="测试员", source="cli") for r, u, ref, s, why, a in rows])
+
+
+SF04_001 = ("SF04", "001", "bank_txns:LS202404120000011")
+SF06_001 = ("SF06", "001", "payments:ZF20240000012")
+
+
+def test_run_with_register_shows_statuses_everywhere_and_records_it(county, tmp_path):
+    from auditlib.review.register import Register
+
+    _, db, _ = county
+    reg = tmp_path / "reg.jsonl"
+    _decide(reg, [(*SF04_001, "confirmed", "", "40000.00"), (*SF06_001, "dismissed", "同一合同分期付款", None)])
+    result = CliRunner().invoke(main, ["run", "--db", str(db), "--out", str(tmp_path), "--run-id", "reg",
+                                       "--units", "001", "--inspections", "slush_funds", "--register", str(reg),
+                                       "--no-progress"])
+    assert result.exit_code == 0, result.output
+    run_dir = tmp_path / "reg"
+    rows = {(r["rule_id"], r["unit_code"], r["ref"]): r for r in read_findings(run_dir / "findings.csv")}
+    assert rows[SF04_001]["status"] == "confirmed" and rows[SF06_001]["status"] == "dismissed"
+    assert {r["status"] for k, r in rows.items() if k not in (SF04_001, SF06_001)} == {"open"}
+    assert {r["change"] for r in rows.values()} == {""}  # no baseline
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["register"] == Register(reg).fingerprint()
+    assert manifest["register"]["decisions"] == 2 and len(manifest["register"]["sha256"]) == 64
+    (task,) = manifest["tasks"]
+    assert task["statuses"] == {"open": len(rows) - 2, "confirmed": 1, "dismissed": 1, "rectified": 0}
+    assert "changes" not in task and manifest["baseline"] is None
+    assert not (run_dir / "resolved.csv").exists()
+
+
+def test_run_reads_the_register_beside_the_database_by_default(county, tmp_path):
+    _, db, _ = county
+    local_db = tmp_path / "audit.duckdb"
+    shutil.copy(db, local_db)
+    _decide(tmp_path / "register.jsonl", [(*SF04_001, "rectified", "", None)])
+    result = run(local_db, out=tmp_path / "o", run_id="d", units=["001"], inspections=["slush_funds"], workers=1,
+                 progress=False)
+    assert result.exit_code == 0, result.failed
+    rows = {(r["rule_id"], r["unit_code"], r["ref"]): r for r in read_findings(result.run_dir / "findings.csv")}
+    assert rows[SF04_001]["status"] == "rectified"
+    manifest = json.loads((result.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["register"]["path"] == str((tmp_path / "register.jsonl").resolve())
+
+
+def test_resume_refuses_when_the_register_changed(county, tmp_path):
+    _, db, _ = county
+    reg = tmp_path / "reg.jsonl"
+    _decide(reg, [(*SF04_001, "confirmed", "", None)])
+    args = ["run", "--db", str(db), "--out", str(tmp_path), "--run-id", "r", "--units", "001",
+            "--inspections", "slush_funds", "--register", str(reg), "--no-progress"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    # unchanged: resuming (nothing to redo) is fine, with or without naming the register again
+    assert CliRunner().invoke(main, [*args, "--resume"]).exit_code == 0
+    assert CliRunner().invoke(main, [*args[:-3], "--no-progress", "--resume"]).exit_code == 0
+    _decide(reg, [(*SF06_001, "dismissed", "已核实", None)])
+    for extra in (["--register", str(reg)], []):
+        result = CliRunner().invoke(main, [*args[:-3], *extra, "--no-progress", "--resume"])
+        assert result.exit_code == 2, result.output
+        assert "疑点登记簿" in result.output and "不能续跑" in result.output
+    result = CliRunner().invoke(main, [*args, "--resume", "--lang", "en"])
+    assert result.exit_code == 2 and "the findings register" in result.output and "changed since run r" in result.output
+
+
+def test_a_missing_register_named_on_the_command_line_is_refused(county, tmp_path):
+    _, db, _ = county
+    result = CliRunner().invoke(main, ["run", "--db", str(db), "--out", str(tmp_path), "--run-id", "x",
+                                       "--register", str(tmp_path / "nope.jsonl"), "--no-progress"])
+    assert result.exit_code == 2 and "找不到疑点登记簿" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_baseline_marks_changes_and_lists_resolved(county, tmp_path):
+    _, db, _ = county
+    reg = tmp_path / "reg.jsonl"
+    _decide(reg, [(*SF04_001, "confirmed", "", None)])
+    base = run(db, out=tmp_path, run_id="base", units=["001"], inspections=["slush_funds"], workers=1,
+               progress=False, register=reg)
+    params = tmp_path / "p.yaml"
+    params.write_text("rules: {SF04: {min_amount: 100000000}}\n", encoding="utf-8")  # SF04's finding goes
+    result = CliRunner().invoke(main, ["run", "--db", str(db), "--out", str(tmp_path), "--run-id", "next",
+                                       "--units", "001", "--inspections", "slush_funds", "--register", str(reg),
+                                       "--baseline", str(base.run_dir), "--params", str(params), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    before = read_findings(base.run_dir / "findings.csv")
+    after = read_findings(tmp_path / "next" / "findings.csv")
+    assert {r["change"] for r in after} == {"persisting"} and len(after) == len(before) - 1
+    resolved = read_findings(tmp_path / "next" / "resolved.csv")
+    assert [(r["rule_id"], r["unit_code"], r["ref"], r["baseline_status"], r["outcome"]) for r in resolved] == \
+        [(*SF04_001, "confirmed", "rectified")]
+    assert resolved[0]["baseline_exposure"] == "50000.00"
+    manifest = json.loads((tmp_path / "next" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["baseline"] == {"path": str(base.run_dir), "run_id": "base"}
+    assert manifest["tasks"][0]["changes"] == {"new": 0, "persisting": len(after), "resolved": 1}
+    # the baseline cannot change under --resume
+    other = CliRunner().invoke(main, ["run", "--db", str(db), "--out", str(tmp_path), "--run-id", "next",
+                                      "--baseline", str(tmp_path / "next"), "--params", str(params),
+                                      "--no-progress", "--resume"])
+    assert other.exit_code == 2 and "对比基准批次" in other.output

@@ -13,8 +13,11 @@ import pytest
 from auditlib.outputs import workbook
 from auditlib.rules.catalogue import all_rules
 from auditlib.rules.engine import inspect
+from auditlib.rules.identity import finding_id
 from auditlib.ingest.load import ingest
 from auditlib.synth.county import generate
+from auditlib.outputs.verification import exposure
+from auditlib.review import form
 from auditlib.outputs.workbook import write_workbook
 
 RULES = all_rules()
@@ -69,7 +72,7 @@ def test_sheets_cover_and_atomic_write(tmp_path, sample):
     assert _write(path, ins, sources) == path
     assert sorted(p.name for p in path.parent.iterdir()) == ["slush_funds.xlsx"]  # no .part left
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["封面", "汇总", *SF_RULES, "取证单"]
+    assert wb.sheetnames == ["封面", "汇总", *SF_RULES, "疑点核实清单"]  # nothing confirmed: no 取证单
     cover = {(c.row, c.column): c for _, c in _cells(wb) if _.title == "封面"}
     values = [c.value for c in cover.values()]
     code = [c for c in cover.values() if c.value == "0011"]
@@ -77,7 +80,7 @@ def test_sheets_cover_and_atomic_write(tmp_path, sample):
     for src in sources:
         assert src["sha256"] in values and src["file"] in values
     assert dt.datetime(2024, 12, 31) in values  # cut-off as a real date
-    assert {"编制人", "复核人", "日期", "20241231T000000"} <= set(values)
+    assert {"编制人", "核实人", "复核人", "日期", "20241231T000000"} <= set(values)
     # the parameters applied, per rule
     assert "SF05 化整为零拆分支付" in values and "window_days" in values
 
@@ -87,19 +90,24 @@ def test_summary_counts_and_amounts_match_findings(tmp_path, sample):
     findings, _ = _slice(ins, "0011")
     wb = openpyxl.load_workbook(_write(tmp_path / "w.xlsx", ins, sources))
     ws = wb["汇总"]
+    head = next(r for r in ws.iter_rows() if r[0].value == "规则编号")
+    col = {c.value: c.column - 1 for c in head}
+    n, money = col["疑点(条)"], col["待核实金额(元)"]  # without a register every finding is 待核实
     rows = {r[0].value: r for r in ws.iter_rows() if r[0].value in SF_RULES}
     assert list(rows) == SF_RULES
     for rid, r in rows.items():
         mine = findings[findings["rule_id"] == rid]
-        assert r[3].value == len(mine) and r[3].data_type == "n"
-        amounts = [a for a in mine["amount"] if a is not None]
+        assert r[n].value == len(mine) and r[n].data_type == "n"
+        assert r[col["待核实(条)"]].value == len(mine)
+        assert r[col["属实(条)"]].value == r[col["排除(条)"]].value == 0
+        amounts = [a for a in exposure(mine) if a is not None]  # exposure (amount when absent)
         if amounts:
-            assert r[5].data_type == "n" and "0.00" in r[5].number_format
-            assert Decimal(repr(r[5].value)).quantize(Decimal("0.01")) == sum(amounts)
+            assert r[money].data_type == "n" and "0.00" in r[money].number_format
+            assert Decimal(repr(r[money].value)).quantize(Decimal("0.01")) == sum(amounts)
         else:
-            assert r[5].value is None
+            assert r[money].value is None
     total = next(r for r in ws.iter_rows() if r[0].value == "合计")
-    assert total[3].value == len(findings)
+    assert total[n].value == len(findings)
 
 
 def test_rule_sheets_typed_cells_and_frozen_header(tmp_path, sample):
@@ -117,7 +125,7 @@ def test_rule_sheets_typed_cells_and_frozen_header(tmp_path, sample):
     assert len(ev) >= 2
     ws = wb["SF05"]
     head, cols = _header(ws)
-    assert {"核实情况", "备注", "证据行", "支付日期", "收款人"} <= set(cols)
+    assert {"疑点编号", "核实结论", "核实说明", "认定金额", "证据行", "支付日期", "收款人"} <= set(cols)
     assert ws.freeze_panes == f"C{head + 1}"
     for i, rec in enumerate(ev.itertuples(index=False)):
         row = head + 1 + i
@@ -129,7 +137,8 @@ def test_rule_sheets_typed_cells_and_frozen_header(tmp_path, sample):
         assert day.number_format == "yyyy-mm-dd"
         assert ws.cell(row, cols["证据行"]).value == rec.ref
         assert ws.cell(row, cols["来源行号"]).data_type == "n"
-        assert ws.cell(row, cols["核实情况"]).value is None
+        assert ws.cell(row, cols["核实结论"]).value is None  # no register: nothing decided
+        assert ws.cell(row, cols["疑点编号"]).value == finding_id("SF05", "0011", rec.ref)
     # account numbers stay text (no float rounding of 19 digits)
     ws = wb["SF04"]
     head, cols = _header(ws)
@@ -140,7 +149,8 @@ def test_rule_sheets_typed_cells_and_frozen_header(tmp_path, sample):
 def test_certificate_lists_every_finding(tmp_path, sample):
     ins, sources = sample
     findings, _ = _slice(ins, "0011")
-    wb = openpyxl.load_workbook(_write(tmp_path / "w.xlsx", ins, sources))
+    confirmed = findings.assign(status="confirmed")  # every finding verified 属实
+    wb = openpyxl.load_workbook(_write(tmp_path / "w.xlsx", ins, sources, findings=confirmed))
     ws = wb["取证单"]
     values = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
     for ref in findings["ref"]:
@@ -193,11 +203,15 @@ def test_hostile_text_is_stored_as_plain_strings(tmp_path, sample):
 def test_english_labels(tmp_path, sample):
     ins, sources = sample
     wb = openpyxl.load_workbook(_write(tmp_path / "en.xlsx", ins, sources, lang="en"))
-    assert wb.sheetnames == ["Cover", "Summary", *SF_RULES, "Certificate"]
+    assert wb.sheetnames == ["Cover", "Summary", *SF_RULES, "Findings to verify"]
     values = {c.value for _, c in _cells(wb)}
-    assert {"Unit code", "Cut-off date", "Prepared by", "Reviewed by", "No.", "Verification", "Remarks",
-            "Amount (yuan)", "high", "Opinion of the inspected unit:"} <= values
-    assert not any(isinstance(v, str) and v in ("核实情况", "封面", "编制人") for v in values)
+    assert {"Unit code", "Cut-off date", "Prepared by", "Verified by", "Reviewed by", "No.", "Finding id",
+            "Conclusion", "Explanation", "Confirmed amount", "Amount (yuan)", "high"} <= values
+    assert not any(isinstance(v, str) and v in ("核实结论", "封面", "编制人") for v in values)
+    confirmed = _slice(ins, "0011")[0].assign(status="confirmed")
+    wb = openpyxl.load_workbook(_write(tmp_path / "en2.xlsx", ins, sources, lang="en", findings=confirmed))
+    assert wb.sheetnames[-1] == "Certificate"
+    assert "Opinion of the inspected unit:" in {c.value for _, c in _cells(wb)}
 
 
 def test_empty_inspection_and_unit_override(tmp_path, sample):
@@ -210,7 +224,7 @@ def test_empty_inspection_and_unit_override(tmp_path, sample):
                           run_id="r", sources=[])
     wb = openpyxl.load_workbook(path)
     rules = [r.id for r in RULES if r.inspection == "idle_funds"]
-    assert wb.sheetnames == ["封面", "汇总", *rules, "取证单"]
+    assert wb.sheetnames == ["封面", "汇总", *rules, "疑点核实清单"]
     for rid in rules:
         assert any(c.value == "未发现问题。" for row in wb[rid].iter_rows() for c in row)
     code = [c for row in wb["封面"].iter_rows() for c in row if c.value == "0012"]
@@ -233,3 +247,178 @@ def test_failed_write_leaves_nothing(tmp_path, sample, monkeypatch):
     with pytest.raises(RuntimeError):
         _write(tmp_path / "x.xlsx", ins, sources)
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- the round-trip form (CONTRACT §6)
+
+FORM = [h[0] for h in form.FORM_COLUMNS]  # 疑点编号 核实结论 核实说明 认定金额
+FILL = "FF" + form.EDITABLE_FILL.lstrip("#").upper()
+
+
+def _decided(findings):
+    """The findings with the register's columns, as apply_register gives them: by position,
+    confirmed (with a 认定金额), dismissed, rectified, open, ..."""
+    cycle = ["confirmed", "dismissed", "rectified", "open"]
+    status = [cycle[i % 4] for i in range(len(findings))]
+    reason = {"confirmed": "经核实属实", "dismissed": "系正常业务", "rectified": "已收回", "open": ""}
+    return findings.assign(
+        status=status, status_reason=[reason[s] for s in status],
+        confirmed_amount=[Decimal("1234.50") if s == "confirmed" else None for s in status],
+        decided_by="张三", decided_at="2025-01-02T10:00:00+08:00")
+
+
+def _form_rows(ws):
+    """{finding_id: {header: cell}} of a rule sheet's form, found as the importer finds it."""
+    head, cols = _header(ws)
+    assert form.REF_HEADER[0] in cols and set(FORM) <= set(cols)
+    out = {}
+    for r in range(head + 1, ws.max_row + 1):
+        fid = ws.cell(r, cols["疑点编号"]).value
+        if not fid:
+            break
+        out[fid] = {h: ws.cell(r, cols[h]) for h in cols}
+    return out
+
+
+def test_form_cells_are_the_only_unlocked_ones_and_every_sheet_is_protected(tmp_path, sample):
+    ins, sources = sample
+    findings, evidence = _slice(ins, "0011")
+    wb = openpyxl.load_workbook(_write(tmp_path / "f.xlsx", ins, sources))
+    for ws in wb.worksheets:
+        p = ws.protection
+        assert p.sheet and not p.password, ws.title  # protected, without a password
+        assert p.autoFilter is False and p.sort is False and p.formatColumns is False  # still allowed
+        unlocked = [c for row in ws.iter_rows() for c in row if c.protection.locked is False]
+        assert all(c.fill.fgColor.rgb == FILL for c in unlocked), ws.title
+        if ws.title in SF_RULES and not len(evidence[ws.title]):
+            assert not unlocked, ws.title  # 未发现问题: nothing to fill in
+        elif ws.title in SF_RULES:
+            rows = _form_rows(ws)
+            ev = evidence[ws.title]
+            assert len(rows) == len(ev)
+            editable = {c.coordinate for r in rows.values() for h in FORM[1:] for c in [r[h]]}
+            assert {c.coordinate for c in unlocked} == editable, ws.title
+            for r in rows.values():
+                assert r["疑点编号"].protection.locked is not False  # the id is not for editing
+                assert "0.00" in r["认定金额"].number_format
+            assert set(rows) == {finding_id(ws.title, "0011", ref) for ref in ev["ref"]}
+            assert ws.cell(1, 1).value.startswith(ws.title)  # the importer finds the rule here
+        elif ws.title == "封面":
+            labels = {ws.cell(c.row, 1).value for c in unlocked}
+            assert labels == {"编制人", form.COVER_VERIFIER[0], form.COVER_REVIEWER[0]}
+            assert {c.column for c in unlocked} == {2, 4}  # the name and the date beside each label
+        else:
+            assert not unlocked, ws.title
+    ws = wb["SF05"]
+    (dv,) = [d for d in ws.data_validations.dataValidation if d.type == "list"]
+    assert dv.formula1 == '"待核实,属实,排除,已整改"' and dv.showErrorMessage
+    head, cols = _header(ws)
+    column = openpyxl.utils.get_column_letter(cols["核实结论"])
+    assert str(dv.sqref) == f"{column}{head + 1}:{column}{head + len(evidence['SF05'])}"
+
+
+def test_cells_decided_in_the_register_are_prefilled(tmp_path, sample):
+    ins, sources = sample
+    findings, _ = _slice(ins, "0011")
+    decided = _decided(findings)
+    wb = openpyxl.load_workbook(_write(tmp_path / "p.xlsx", ins, sources, findings=decided))
+    seen = set()
+    for rec in decided.itertuples(index=False):
+        cells = _form_rows(wb[rec.rule_id])[rec.finding_id]
+        word = {"confirmed": "属实", "dismissed": "排除", "rectified": "已整改", "open": None}[rec.status]
+        assert cells["核实结论"].value == word
+        assert (cells["核实说明"].value or "") == rec.status_reason
+        if rec.confirmed_amount is None:
+            assert cells["认定金额"].value is None
+        else:
+            assert cells["认定金额"].data_type == "n" and Decimal(str(cells["认定金额"].value)) == Decimal("1234.5")
+        assert all(cells[h].protection.locked is False for h in FORM[1:])
+        seen.add(rec.status)
+    assert seen == {"confirmed", "dismissed", "rectified", "open"}
+
+
+def test_certificate_holds_only_confirmed_and_rectified_findings(tmp_path, sample):
+    ins, sources = sample
+    findings, _ = _slice(ins, "0011")
+    decided = _decided(findings)
+    wb = openpyxl.load_workbook(_write(tmp_path / "c.xlsx", ins, sources, findings=decided))
+    assert "取证单" in wb.sheetnames and "疑点核实清单" not in wb.sheetnames
+    values = [c.value for row in wb["取证单"].iter_rows() for c in row if c.value is not None]
+    for rec in decided.itertuples(index=False):
+        listed = rec.ref in values
+        assert listed == (rec.status in ("confirmed", "rectified")), (rec.ref, rec.status)
+    assert "属实" in values and "已整改" in values and "经核实属实" in values
+    assert "排除" not in values and "待核实" not in values
+    n = int(decided["status"].isin(["confirmed", "rectified"]).sum())
+    assert f"合计 {n} 条" in values
+
+
+def test_without_confirmed_findings_a_checklist_replaces_the_certificate(tmp_path, sample):
+    ins, sources = sample
+    findings, _ = _slice(ins, "0011")
+    some = findings.assign(status=["dismissed"] + ["open"] * (len(findings) - 1),
+                           status_reason=["系正常业务"] + [""] * (len(findings) - 1))
+    wb = openpyxl.load_workbook(_write(tmp_path / "k.xlsx", ins, sources, findings=some))
+    assert wb.sheetnames[-1] == "疑点核实清单" and "取证单" not in wb.sheetnames
+    ws = wb["疑点核实清单"]
+    values = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    assert some["finding_id"].iloc[0] not in values  # dismissed: not to verify
+    for fid in some["finding_id"].iloc[1:]:
+        assert fid in values
+    assert not [c for row in ws.iter_rows() for c in row if c.protection.locked is False]  # a plain list
+
+
+def test_summary_splits_counts_and_amounts_by_status(tmp_path, sample):
+    ins, sources = sample
+    findings, _ = _slice(ins, "0011")
+    decided = _decided(findings)
+    ws = openpyxl.load_workbook(_write(tmp_path / "s.xlsx", ins, sources, findings=decided))["汇总"]
+    head = next(r for r in ws.iter_rows() if r[0].value == "规则编号")
+    col = {c.value: c.column - 1 for c in head}
+    assert "排除金额(元)" not in col  # dismissed findings are counted in no total
+    total = next(r for r in ws.iter_rows() if r[0].value == "合计")
+    exp = dict(zip(decided["finding_id"], exposure(decided)))
+
+    def money(status):
+        mine = decided[decided["status"] == status]
+        vals = [Decimal("1234.50") if status == "confirmed" else exp[f] for f in mine["finding_id"]]
+        vals = [v for v in vals if v is not None]
+        return sum(vals, Decimal(0)) if vals else None
+
+    for status, zh in (("open", "待核实"), ("confirmed", "属实"), ("rectified", "已整改"), ("dismissed", "排除")):
+        assert total[col[f"{zh}(条)"]].value == int((decided["status"] == status).sum())
+        if status != "dismissed":
+            got = total[col[f"{zh}金额(元)"]].value
+            want = money(status)
+            assert (got is None and want is None) or Decimal(repr(got)).quantize(Decimal("0.01")) == want
+    assert total[col["疑点(条)"]].value == len(decided)
+    assert any("疑点" in str(c.value) for row in ws.iter_rows(max_row=3) for c in row)
+    assert not any("问题" in str(c.value) for c in head)
+
+
+def test_hostile_explanation_stays_inert_and_long_text_is_cut_with_a_marker(tmp_path, sample):
+    ins, sources = sample
+    findings, _ = _slice(ins, "0011")
+    hostile = ['=HYPERLINK("http://evil.example","点我")', "<script>alert(1)</script>", "说" * (5 * 1024 * 1024)]
+    n = len(findings)
+    decided = findings.assign(status=["confirmed"] * n, status_reason=[hostile[i % 3] for i in range(n)])
+    path = _write(tmp_path / "x.xlsx", ins, sources, findings=decided)
+    assert path.stat().st_size < 4 * 1024 * 1024  # the 5 MB text was cut, not written whole
+    wb = openpyxl.load_workbook(path)
+    seen = set()
+    for ws, c in _cells(wb):
+        assert c.data_type != "f", (ws.title, c.coordinate)
+        if isinstance(c.value, str) and c.value.startswith("说说说"):
+            assert len(c.value) <= workbook.MAX_CELL_CHARS and "已截断" in c.value and "5242880" in c.value
+            seen.add("long")
+        elif c.value in hostile:
+            assert c.data_type == "s"
+            if c.value.startswith("="):
+                assert c.quotePrefix
+            seen.add(c.value)
+    assert seen == {"long", hostile[0], hostile[1]}
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                xml = z.read(name).decode("utf-8")
+                assert "<f>" not in xml and "<hyperlink" not in xml, name

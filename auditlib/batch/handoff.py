@@ -24,10 +24,17 @@ def task_evidence_path(work_dir: Path, folder: str, inspection: str) -> Path:
     return Path(work_dir) / folder / f"{inspection}.pkl"
 
 
-def save_task_evidence(path: Path, findings: pd.DataFrame, evidence: dict[str, pd.DataFrame]) -> None:
-    """Write a task's findings and evidence (run-internal, removed when the run ends)."""
+def save_task_evidence(path: Path, findings: pd.DataFrame, evidence: dict[str, pd.DataFrame],
+                       resolved: pd.DataFrame | None = None) -> None:
+    """Write a task's findings and evidence (run-internal, removed when the run ends).
+
+    ``resolved``: with a baseline, the baseline's findings of this task that are gone (the task's
+    rows of ``resolved.csv``, :data:`auditlib.batch.compare.RESOLVED_COLUMNS`; empty when none);
+    None without a baseline.  The report shows their count and outcome.
+    """
     with atomic_write(path, "wb") as fh:
-        pickle.dump({"findings": findings, "evidence": evidence}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump({"findings": findings, "evidence": evidence, "resolved": resolved}, fh,
+                    protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def load_task_evidence(path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -37,6 +44,14 @@ def load_task_evidence(path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     return data["findings"], data["evidence"]
 
 
+def load_task_resolved(path) -> pd.DataFrame | None:
+    """The task's resolved baseline findings as :func:`save_task_evidence` left them (None without
+    a baseline)."""
+    with open(path, "rb") as fh:
+        data = pickle.load(fh)
+    return data.get("resolved")
+
+
 def unit_slice(findings: pd.DataFrame, evidence: dict[str, pd.DataFrame], unit: str):
     """One unit's rows of an all-units inspection."""
     f = findings[findings["unit_code"] == unit].reset_index(drop=True)
@@ -44,4 +59,5 @@ def unit_slice(findings: pd.DataFrame, evidence: dict[str, pd.DataFrame], unit: 
     return f, ev
 
 
-__all__ = ["WORK", "task_evidence_path", "save_task_evidence", "load_task_evidence", "unit_slice"]
+__all__ = ["WORK", "task_evidence_path", "save_task_evidence", "load_task_evidence", "load_task_resolved",
+           "unit_slice"]

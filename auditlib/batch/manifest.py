@@ -53,14 +53,19 @@ class Manifest:
 
     @classmethod
     def new(cls, run_dir: Path, run_id: str, options: RunOptions, params, inputs: list[dict],
-            tasks: list[dict]) -> "Manifest":
-        """The manifest of a fresh run (``options`` resolved: ``lang`` set)."""
+            tasks: list[dict], register: dict | None = None, baseline: dict | None = None) -> "Manifest":
+        """The manifest of a fresh run (``options`` resolved: ``lang`` set).
+
+        ``register`` is the fingerprint ``{path, sha256, decisions}`` of the findings register
+        the run read (None without one); ``baseline`` ``{path, run_id}`` of the run compared with.
+        """
         data = {
             "run_id": str(run_id), "started": now(), "finished": None, "status": RunStatus.RUNNING.value,
             "as_of": params.as_of.isoformat(), "fiscal_year": params.fiscal_year, "lang": options.lang,
             "db": str(options.db), "params_file": options.params_file, "notebooks": str(options.notebooks),
             "workspace": options.workspace, "default_params": options.default_params,
             "params": params.to_dict(), "inputs": inputs, "software": software(),
+            "register": register, "baseline": baseline,
             "tasks": tasks, "overview": None,
         }
         return cls(Path(run_dir) / NAME, data)
@@ -92,6 +97,16 @@ class Manifest:
         entry = next(x for x in self.tasks
                      if x["unit_code"] == result.unit_code and x["inspection"] == result.inspection)
         entry.update(result.manifest_entry())
+        self.save()
+
+    def set_verification(self, statuses: dict, changes: dict | None) -> None:
+        """Store per task its ``statuses`` ``{status: count}`` and, with a baseline, its
+        ``changes`` ``{new, persisting, resolved}``; both keyed by (unit_code, inspection)."""
+        for x in self.tasks:
+            key = (x["unit_code"], x["inspection"])
+            x["statuses"] = statuses.get(key)
+            if changes is not None:
+                x["changes"] = changes.get(key)
         self.save()
 
     def finish(self, overview: dict) -> None:

@@ -73,6 +73,11 @@ class RunOptions:
         workers use the same one.
     default_params : str
         The defaults file every parameter file is laid over.
+    register : str
+        The findings register (疑点登记簿) whose decisions give the findings their statuses
+        (absolute), or ``""`` for none (every finding 待核实).
+    baseline : str
+        An earlier run folder to compare with (absolute; CONTRACT §6), or ``""`` for none.
     """
 
     db: Path
@@ -93,6 +98,8 @@ class RunOptions:
     reuse_kernels: bool = True
     workspace: str = ""
     default_params: str = ""
+    register: str = ""
+    baseline: str = ""
 
     def __post_init__(self) -> None:
         def bad(key: str, why: str):
@@ -117,17 +124,25 @@ class RunOptions:
         for key in ("db", "notebooks", "out"):
             if not isinstance(getattr(self, key), Path):
                 raise bad(key, "a path")
+        for key in ("register", "baseline"):
+            if not isinstance(getattr(self, key), str):
+                raise bad(key, "a path as text, or empty")
 
     @classmethod
     def resolve(cls, db, params_file=None, units=None, inspections=None, out="outputs", run_id=None,
                 resume=False, workers=None, scheduler=None, notebooks=None, kernel=KERNEL, cell_timeout=600,
-                progress=True, lang=None, reuse_kernels=True) -> "RunOptions":
+                progress=True, lang=None, reuse_kernels=True, register=None, baseline=None) -> "RunOptions":
         """The options of :func:`auditlib.batch.run.run`'s arguments: paths absolute, the workspace,
-        its default parameters and notebook templates found once, here."""
+        its default parameters and notebook templates found once, here.
+
+        ``register`` None means the default register (``register.jsonl`` beside the database)
+        when that file exists, else none; ``baseline`` None means no comparison."""
         from auditlib.batch.kernels import kernel_for_run
         from auditlib.workspace import default_params_file, find_workspace, notebooks_dir
 
         workspace = find_workspace()
+        if resume and run_id and (register is None or baseline is None):
+            register, baseline = _recorded(Path(out).resolve() / str(run_id), register, baseline)
         return cls(
             db=Path(db).resolve(),
             params_file=str(Path(params_file).resolve()) if params_file else "",
@@ -146,6 +161,8 @@ class RunOptions:
             reuse_kernels=bool(reuse_kernels),
             workspace=str(workspace) if workspace else "",
             default_params=str(default_params_file()),
+            register=register_path(db, register),
+            baseline=str(Path(baseline).resolve()) if baseline else "",
         )
 
     def load_params(self):
@@ -161,6 +178,32 @@ class RunOptions:
         from auditlib.workspace import ENV
 
         return {ENV: self.workspace or None}
+
+
+def _recorded(run_dir: Path, register, baseline):
+    """On ``--resume``: the register and baseline the run began with, where not given again."""
+    import json
+
+    try:
+        data = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return register, baseline
+    if register is None and data.get("register"):
+        register = data["register"]["path"]
+    if baseline is None and data.get("baseline"):
+        baseline = data["baseline"]["path"]
+    return register, baseline
+
+
+def register_path(db, register=None) -> str:
+    """The register a run reads (absolute): ``register`` when given, else the default one beside
+    ``db`` when it exists, else ``""`` (none)."""
+    from auditlib.review.register import Register
+
+    if register:
+        return str(Path(register).resolve())
+    default = Register.beside(db).path
+    return str(default) if default.is_file() else ""
 
 
 def apply_environment(env: dict[str, str | None]) -> dict[str, str | None]:

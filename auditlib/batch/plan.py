@@ -13,12 +13,15 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from auditlib.batch.compare import RunFindings, read_run
 from auditlib.batch.lock import remove_stale_parts, run_lock
 from auditlib.batch.manifest import Manifest, task_record
 from auditlib.batch.options import RunOptions
+from auditlib.common.files import sha256_file
 from auditlib.db import connect, ingested_files
 from auditlib.errors import ParameterError, RunError
 from auditlib.i18n import register, t
+from auditlib.review.register import Decision, Register
 from auditlib.rules.catalogue import INSPECTIONS
 from auditlib.rules.engine import unit_names
 
@@ -43,6 +46,9 @@ register({
                     "{what} changed since run {run_id} started; start a new run"),
     "run.changed.params": ("参数", "the parameters"),
     "run.changed.inputs": ("数据库中的输入文件", "the database's input files"),
+    "run.changed.register": ("疑点登记簿（{path}）", "the findings register ({path})"),
+    "run.changed.baseline": ("对比基准批次", "the baseline run"),
+    "run.no_register": ("找不到疑点登记簿：{path}", "findings register not found: {path}"),
 })
 
 _SAFE_FOLDER = re.compile(r"[0-9A-Za-z_][0-9A-Za-z_.-]{0,63}")
@@ -75,6 +81,9 @@ class Plan:
     inputs: list[dict]
     run_id: str
     fresh: bool  # the run id is a timestamp: a taken one gets a suffix
+    register: dict | None = None  # the register's fingerprint {path, sha256, decisions}, read once
+    decisions: dict[str, Decision] | None = None  # finding_id -> its latest decision
+    baseline: RunFindings | None = None  # the run compared with (--baseline)
 
     @property
     def lang(self) -> str:
@@ -106,6 +115,8 @@ def make_plan(options: RunOptions) -> Plan:
         check_notebook(options.notebooks / f"{name}.ipynb", NOTEBOOK_PARAMETERS, lang)
     check_notebook(options.notebooks / "overview.ipynb", OVERVIEW_PARAMETERS, lang)
     inputs = ingested_files(options.db)
+    fingerprint, decisions = read_register(options.register, lang)
+    baseline = read_run(options.baseline, lang) if options.baseline else None
 
     run_id = options.run_id
     if options.resume and not run_id:
@@ -116,7 +127,29 @@ def make_plan(options: RunOptions) -> Plan:
     if fresh:  # a timestamp; the folder is claimed by open_run with an atomic mkdir
         run_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     return Plan(options=options, params=params, units=units, inspections=tuple(names), inputs=inputs,
-                run_id=run_id, fresh=fresh)
+                run_id=run_id, fresh=fresh, register=fingerprint, decisions=decisions, baseline=baseline)
+
+
+def read_register(path: str, lang) -> tuple[dict | None, dict[str, Decision]]:
+    """The register at ``path`` read once: its fingerprint and every finding's latest decision.
+
+    ``path`` empty: no register (None, {}).  A register named but missing is a ParameterError.
+    The fingerprint is of exactly the decisions returned: a line appended while reading makes
+    it read again.
+    """
+    if not path:
+        return None, {}
+    reg = Register(path)
+    if not reg.path.is_file():
+        raise ParameterError(t("run.no_register", lang, path=path), file=path, key="register", reason="missing")
+    for _ in range(5):  # one parse; the file hashed before and after (cheap) to see no append in between
+        before = sha256_file(reg.path)
+        decisions = reg.decisions()  # sets a torn tail aside first
+        after = sha256_file(reg.path)
+        if before == after:
+            break
+    fingerprint = {"path": str(reg.path), "sha256": after, "decisions": len(decisions)}
+    return fingerprint, {d.finding_id: d for d in decisions}
 
 
 def open_run(plan: Plan, stack: contextlib.ExitStack) -> tuple[Plan, Manifest]:
@@ -140,6 +173,15 @@ def open_run(plan: Plan, stack: contextlib.ExitStack) -> tuple[Plan, Manifest]:
         if manifest.data["inputs"] != plan.inputs:
             raise RunError(t("run.changed", lang, run_id=plan.run_id, what=t("run.changed.inputs", lang)),
                            reason="inputs changed")
+        recorded = manifest.data.get("register")
+        if recorded != plan.register:
+            path = (recorded or plan.register or {}).get("path", "")
+            raise RunError(t("run.changed", lang, run_id=plan.run_id,
+                             what=t("run.changed.register", lang, path=path)),
+                           reason="register changed", recorded=recorded, now=plan.register)
+        if (manifest.data.get("baseline") or {}).get("path", "") != plan.options.baseline:
+            raise RunError(t("run.changed", lang, run_id=plan.run_id, what=t("run.changed.baseline", lang)),
+                           reason="baseline changed")
         remove_stale_parts(run_dir)
         plan = replace(plan, units={x["unit_code"]: x["unit_name"] for x in manifest.tasks},
                        inspections=tuple(dict.fromkeys(x["inspection"] for x in manifest.tasks)))
@@ -149,7 +191,10 @@ def open_run(plan: Plan, stack: contextlib.ExitStack) -> tuple[Plan, Manifest]:
         plan = replace(plan, run_id=run_dir.name)
         stack.enter_context(run_lock(run_dir, plan.run_id, lang))
         tasks = [task_record(u, nm, i, unit_folder(u)) for u, nm in plan.units.items() for i in plan.inspections]
-        manifest = Manifest.new(run_dir, plan.run_id, plan.options, plan.params, plan.inputs, tasks)
+        baseline = ({"path": str(plan.baseline.path), "run_id": plan.baseline.run_id}
+                    if plan.baseline is not None else None)
+        manifest = Manifest.new(run_dir, plan.run_id, plan.options, plan.params, plan.inputs, tasks,
+                                register=plan.register, baseline=baseline)
     manifest.save()
     return plan, manifest
 

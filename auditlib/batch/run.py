@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from auditlib import auditlog
+from auditlib.batch import compare
 from auditlib.batch.executors import executor_for
 from auditlib.batch.handoff import WORK, save_task_evidence, task_evidence_path, unit_slice
 from auditlib.batch.manifest import Manifest
@@ -28,6 +29,8 @@ from auditlib.batch.plan import NOTEBOOK_PARAMETERS, OVERVIEW_PARAMETERS, Plan, 
 from auditlib.batch.tasks import TaskResult, TaskSpec, execute_task
 from auditlib.db import connect
 from auditlib.i18n import register, t
+from auditlib.review.apply import apply_register
+from auditlib.review.statuses import Status
 from auditlib.rules.engine import FINDING_COLUMNS, inspect
 
 logger = logging.getLogger("auditlib")
@@ -65,7 +68,7 @@ class RunResult:
 
 def run(db, params_file=None, units=None, inspections=None, out="outputs", run_id=None, resume=False,
         workers=None, scheduler=None, notebooks=None, kernel=KERNEL, cell_timeout=600, progress=True,
-        lang=None, reuse_kernels=True) -> RunResult:
+        lang=None, reuse_kernels=True, register=None, baseline=None) -> RunResult:
     """Run the inspection notebooks for ``units`` × ``inspections``.
 
     Parameters
@@ -96,6 +99,12 @@ def run(db, params_file=None, units=None, inspections=None, out="outputs", run_i
     reuse_kernels : bool
         Keep one warm kernel per worker and reset it between notebooks (fast); False starts a
         fresh kernel for every notebook.
+    register : path, optional
+        The findings register (疑点登记簿) giving each finding its status; default
+        ``register.jsonl`` beside the database when it exists (CONTRACT §6).
+    baseline : path, optional
+        An earlier run folder: each finding is marked ``new`` or ``persisting`` against it, and
+        ``resolved.csv`` lists its findings that are gone.
 
     Returns
     -------
@@ -110,7 +119,8 @@ def run(db, params_file=None, units=None, inspections=None, out="outputs", run_i
     options = RunOptions.resolve(db, params_file=params_file, units=units, inspections=inspections, out=out,
                                  run_id=run_id, resume=resume, workers=workers, scheduler=scheduler,
                                  notebooks=notebooks, kernel=kernel, cell_timeout=cell_timeout,
-                                 progress=progress, lang=lang, reuse_kernels=reuse_kernels)
+                                 progress=progress, lang=lang, reuse_kernels=reuse_kernels,
+                                 register=register, baseline=baseline)
     return run_with(options)
 
 
@@ -128,7 +138,7 @@ def run_with(options: RunOptions) -> RunResult:
 def _execute(plan: Plan, manifest: Manifest) -> RunResult:
     options, run_dir = plan.options, plan.run_dir
     work = run_dir / WORK
-    all_findings = _hand_off(plan, work)
+    all_findings = _hand_off(plan, work, manifest)
 
     specs = [TaskSpec.inspection(options, plan.run_id, run_dir, x,
                                  task_evidence_path(work, x["folder"], x["inspection"]))
@@ -138,7 +148,7 @@ def _execute(plan: Plan, manifest: Manifest) -> RunResult:
     def finish_tasks() -> TaskSpec:
         """Every task is done: write findings.csv (tasks that are ok), then hand on the overview."""
         if not done:
-            done.append(_write_findings(run_dir, plan.run_id, all_findings, manifest.ok_keys()))
+            done.append(_write_findings(run_dir, plan.run_id, all_findings, manifest.ok_keys(), plan.baseline))
         return TaskSpec.overview(options, plan.run_id, run_dir, reuse_kernel=True)
 
     overview = None
@@ -174,26 +184,55 @@ def _execute(plan: Plan, manifest: Manifest) -> RunResult:
                      index=index, overview_ok=overview.status == TaskStatus.OK)
 
 
-def _hand_off(plan: Plan, work: Path) -> list[pd.DataFrame]:
-    """Every unit's findings in one pass per inspection; each task's slice saved for it."""
+def _hand_off(plan: Plan, work: Path, manifest: Manifest) -> list[pd.DataFrame]:
+    """Every unit's findings in one pass per inspection, with their statuses (the register) and
+    changes (the baseline); each task's slice saved for it, and its counts put in the manifest."""
     all_findings = []
     for name in plan.inspections:
         ins = inspect(plan.options.db, name, params=plan.params)
+        found = verified(ins.findings, plan.decisions or {}, plan.baseline)
+        gone = (compare.resolved(plan.baseline, found["finding_id"], {(u, name) for u in plan.units})
+                if plan.baseline is not None else None)
         for u in plan.units:
-            f, ev = unit_slice(ins.findings, ins.evidence, u)
-            save_task_evidence(task_evidence_path(work, unit_folder(u), name), f, ev)
+            f, ev = unit_slice(found, ins.evidence, u)
+            mine = None if gone is None else gone[gone["unit_code"] == u].reset_index(drop=True)
+            save_task_evidence(task_evidence_path(work, unit_folder(u), name), f, ev, mine)
             all_findings.append(f)
+    found = pd.concat(all_findings, ignore_index=True) if all_findings else verified(
+        pd.DataFrame(columns=FINDING_COLUMNS), {}, plan.baseline)
+    keys = [(x["unit_code"], x["inspection"]) for x in manifest.tasks]
+    statuses = {k: {s.value: 0 for s in Status} for k in keys}
+    for u, i, s in zip(found["unit_code"], found["inspection"], found["status"]):
+        if (u, i) in statuses:
+            statuses[(u, i)][s] += 1
+    changes = compare.change_counts(found, plan.baseline, set(keys)) if plan.baseline is not None else None
+    manifest.set_verification(statuses, changes)
     return all_findings
 
 
-def _write_findings(run_dir: Path, run_id: str, all_findings: list[pd.DataFrame], ok_keys) -> pd.DataFrame:
-    """``findings.csv`` of the tasks that are ok; returns its rows."""
+def verified(findings: pd.DataFrame, decisions: dict, baseline) -> pd.DataFrame:
+    """``findings`` with the status columns of their latest decisions and their ``change``
+    against ``baseline`` (empty without one)."""
+    out = apply_register(findings, decisions)
+    out["change"] = compare.changes(out["finding_id"], baseline)
+    if baseline is not None:  # what the baseline said of a persisting finding (上次已确认、本次仍存在)
+        before = dict(zip(baseline.findings["finding_id"], baseline.findings["status"]))
+        out["baseline_status"] = [before.get(i, "") for i in out["finding_id"]]
+    return out
+
+
+def _write_findings(run_dir: Path, run_id: str, all_findings: list[pd.DataFrame], ok_keys,
+                    baseline=None) -> pd.DataFrame:
+    """``findings.csv`` of the tasks that are ok (and, with a baseline, ``resolved.csv`` of the
+    baseline's findings gone in those tasks); returns its rows."""
     from auditlib.outputs.findings_csv import write_findings_csv
 
     found = pd.concat(all_findings, ignore_index=True) if all_findings else pd.DataFrame(columns=FINDING_COLUMNS)
     keep = [(u, i) in ok_keys for u, i in zip(found["unit_code"], found["inspection"])]
     found = found[keep] if len(found) else found
     write_findings_csv(found, run_dir / "findings.csv", run_id)
+    if baseline is not None:
+        compare.write_resolved(compare.resolved(baseline, found["finding_id"], set(ok_keys)), run_dir)
     return found
 
 

@@ -1,4 +1,9 @@
-"""``findings.csv`` of CONTRACT §4: UTF-8 with BOM, one row per finding, formula-safe."""
+"""``findings.csv`` of CONTRACT §4: UTF-8 with BOM, one row per finding, formula-safe.
+
+Since v2 each row also carries ``finding_id, exposure, interest, status, change`` (§6): ``status``
+is ``open`` for a finding the register does not mention (or a run without a register), ``change``
+is empty without a baseline; :mod:`auditlib.outputs.verification` says what an absent column means.
+"""
 from __future__ import annotations
 
 import csv
@@ -9,10 +14,14 @@ import pandas as pd
 
 from auditlib.common.cells import neutralise, unneutralise
 from auditlib.common.files import atomic_write
+from auditlib.outputs.verification import changes, exposure, interest, statuses
+from auditlib.rules.identity import finding_ids
 
-CSV_COLUMNS = ["run_id", "inspection", "rule_id", "unit_code", "ref", "amount", "severity", "title", "detail"]
+CSV_COLUMNS = ["run_id", "inspection", "rule_id", "unit_code", "ref", "amount", "severity", "title", "detail",
+               "finding_id", "exposure", "interest", "status", "change"]
 
-#: columns of ``findings.csv`` that hold text and are neutralised (``amount`` is a number)
+#: columns of ``findings.csv`` that hold text and are neutralised (amounts are numbers; finding_id,
+#: status and change are the workbench's own words)
 TEXT_COLUMNS = ("run_id", "unit_code", "ref", "title", "detail")
 
 
@@ -33,14 +42,22 @@ def write_findings_csv(findings: pd.DataFrame, path: str | os.PathLike, run_id: 
     """Write ``findings`` (the engine's frame) as ``findings.csv``; written then renamed, never half-visible.
 
     Amounts are written exactly (``Decimal`` text with two places); empty for unit-level indicators.
+    The frame may carry ``finding_id`` (computed when absent), ``exposure``, ``interest``, ``status``
+    and ``change`` (see :mod:`auditlib.outputs.verification` for their defaults).
     """
     ordered = findings.sort_values(["inspection", "rule_id", "unit_code", "ref"], kind="stable")
+    ids = ordered["finding_id"] if "finding_id" in ordered.columns else finding_ids(ordered)
+    extra = zip(ids, exposure(ordered), interest(ordered), statuses(ordered), changes(ordered))
     with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(CSV_COLUMNS)
-        for row in ordered.itertuples(index=False):
-            amount = "" if row.amount is None or pd.isna(row.amount) else f"{row.amount:.2f}"
+        for row, (fid, exp, intr, status, change) in zip(ordered.itertuples(index=False), extra):
             writer.writerow([neutralise(run_id), row.inspection, row.rule_id, neutralise(row.unit_code),
-                             neutralise(row.ref), amount, row.severity, neutralise(row.title),
-                             neutralise(row.detail)])
+                             neutralise(row.ref), _money(row.amount), row.severity, neutralise(row.title),
+                             neutralise(row.detail), neutralise(fid), _money(exp), _money(intr), status.value,
+                             "" if change is None else change.value])
     return Path(path)
+
+
+def _money(value) -> str:
+    return "" if value is None or pd.isna(value) else f"{value:.2f}"

@@ -1,7 +1,10 @@
 """``index.html``: a run at a glance for reviewers, built from its manifest.
 
 Units × inspections with status, finding counts, amounts and links to each report,
-workbook and notebook; the failures with their error; the inputs with SHA-256.
+workbook and notebook; per task the findings by verification status (待核实 / 属实 / 已整改 / 排除)
+and, when the run compared with a baseline, per unit the new / persisting / resolved counts
+(CONTRACT §6), from the task records' optional ``statuses`` and ``changes``; the failures with
+their error; the inputs with SHA-256.
 Every value is escaped (Jinja2 autoescape) and every link is relative and
 percent-encoded, so the page opens from disk, offline, wherever the run folder is copied.
 """
@@ -16,6 +19,7 @@ from auditlib.rules.catalogue import INSPECTIONS
 from auditlib.i18n import register, t
 from auditlib.common.files import write_text
 from auditlib.outputs.formats import money
+from auditlib.review.statuses import Status
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "index.html.j2"
 PAGE_LANG = {"zh": "zh-CN", "en": "en"}
@@ -50,13 +54,27 @@ register({
     "idx.st.failed": ("失败", "failed"),
     "idx.st.pending": ("未运行", "pending"),
     "idx.st.skipped": ("跳过", "skipped"),
+    "idx.verify": ("核实情况", "Verification"),
+    "idx.changes": ("对比上次", "Against baseline"),
+    "idx.baseline": ("对比批次", "Baseline run"),
+    "idx.ch.new": ("新增", "new"),
+    "idx.ch.persisting": ("仍存在", "persisting"),
+    "idx.ch.resolved": ("已消除", "resolved"),
+    "idx.ch.unrectified": ("上次已确认、本次仍存在（未整改）", "confirmed last time, still there"),
+    "idx.register": ("疑点登记簿", "Findings register"),
+    "idx.register_value": ("{decisions} 条核实记录", "{decisions} decisions"),
 })
+
+#: statuses in the order the page shows them
+_STATUS_ORDER = (Status.OPEN, Status.CONFIRMED, Status.RECTIFIED, Status.DISMISSED)
+#: change counts in the order the page shows them
+_CHANGE_KEYS = ("new", "persisting", "resolved", "unrectified")
 
 
 #: labels the template shows as they are (``idx.<key>``)
 _LABELS = ("title", "as_of", "started", "finished", "status", "total", "overview", "matrix", "unit_code",
            "unit_name", "inspection", "n_items", "yuan", "report", "workbook", "failures", "error", "inputs",
-           "file", "table", "rows", "software")
+           "file", "table", "rows", "software", "verify", "changes", "baseline", "register")
 
 
 def _link(run_dir: Path, rel: str | None) -> str | None:
@@ -69,6 +87,31 @@ def _link(run_dir: Path, rel: str | None) -> str | None:
 def _money(text) -> str:
     """A manifest amount (exact text) as ``1,234.50``; a dash when there is none."""
     return money(Decimal(str(text))) if text not in (None, "") else "—"
+
+
+def _status_counts(statuses, lang: str) -> list[dict]:
+    """A task record's ``statuses`` ({status value: count}) as the page lists them (zeros left out)."""
+    if not isinstance(statuses, dict):
+        return []
+    out = []
+    for status in _STATUS_ORDER:
+        n = statuses.get(status.value)
+        if isinstance(n, int) and n:
+            out.append({"status": status.value, "label": status.label(lang), "n": n})
+    return out
+
+
+def _change_counts(records: list[dict], lang: str) -> list[dict] | None:
+    """The summed ``changes`` of a unit's task records; None when no record has any."""
+    found = [x["changes"] for x in records if isinstance(x.get("changes"), dict)]
+    if not found:
+        return None
+    out = []
+    for key in _CHANGE_KEYS:
+        values = [c[key] for c in found if isinstance(c.get(key), int)]
+        if values:
+            out.append({"key": key, "label": t(f"idx.ch.{key}", lang), "n": sum(values)})
+    return out
 
 
 def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
@@ -85,9 +128,12 @@ def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
             "findings": x.get("findings"), "amount": _money(x.get("amount")),
             "html": _link(run_dir, x.get("html")), "xlsx": _link(run_dir, x.get("xlsx")),
             "notebook": _link(run_dir, x.get("notebook")),
+            "statuses": _status_counts(x.get("statuses"), lang),
         }
-    for row in rows.values():
+    compared = bool(manifest.get("baseline")) or any(isinstance(x.get("changes"), dict) for x in tasks)
+    for code, row in rows.items():
         row["cells"] = [row["cells"][n] for n in names]
+        row["changes"] = _change_counts([x for x in tasks if x["unit_code"] == code], lang) if compared else None
     label = {i["name"]: i["label"] for i in inspections}
     failures = [{"unit_code": x["unit_code"], "unit_name": x.get("unit_name") or "",
                  "inspection": label.get(x["inspection"], x["inspection"]), "error": x.get("error") or "",
@@ -102,9 +148,23 @@ def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
     T = {k: t(f"idx.{k}", lang) for k in _LABELS}
     T["tally"] = t("idx.tally", lang, n=len(tasks), ok=ok, failed=n_failed, other=len(tasks) - ok - n_failed)
     T["total_value"] = t("idx.total_value", lang, n=total_n, amount=_money(total_amount))
+    all_statuses: dict[str, int] = {}
+    for x in tasks:
+        if x["status"] == "ok" and isinstance(x.get("statuses"), dict):
+            for k, v in x["statuses"].items():
+                if isinstance(v, int):
+                    all_statuses[k] = all_statuses.get(k, 0) + v
+    register_info = manifest.get("register") if isinstance(manifest.get("register"), dict) else None
+    baseline = manifest.get("baseline")
+    baseline_text = (baseline.get("run_id") or baseline.get("path") or "") if isinstance(baseline, dict) \
+        else (str(baseline) if baseline else "")
+    if register_info is not None:
+        T["register_value"] = t("idx.register_value", lang, decisions=register_info.get("decisions", 0))
     return {"m": manifest, "T": T, "page_lang": PAGE_LANG.get(lang, "zh-CN"), "inspections": inspections,
             "rows": list(rows.values()), "failures": failures, "n_failed": n_failed,
-            "overview_link": _link(run_dir, overview.get("html")), "software": manifest.get("software") or {}}
+            "overview_link": _link(run_dir, overview.get("html")), "software": manifest.get("software") or {},
+            "statuses": _status_counts(all_statuses, lang), "compared": compared, "baseline": baseline_text,
+            "register": register_info, "resolved_link": _link(run_dir, "resolved.csv")}
 
 
 def render_index(run_dir: str | os.PathLike, manifest: dict, lang: str = "zh") -> str:

@@ -3,18 +3,27 @@
 One workbook per unit and inspection, written with xlsxwriter:
 
 * ``封面`` (cover): the unit, the inspection, the cut-off date, the run id, every input file with
-  its SHA-256, the parameters applied per rule, the software version, and blank preparer and
-  reviewer cells;
-* ``汇总`` (summary): per rule its title, basis, number of findings and amount;
-* one sheet per rule, named by its id (``IF01`` ...): the evidence rows with blank
-  ``核实情况`` and ``备注`` columns for the auditor;
-* ``取证单`` (evidence certificate): the matters found, a box for the unit's opinion and the
-  signature and seal blanks.
+  its SHA-256, the parameters applied per rule, the software version, and the preparer's, the
+  verifier's (核实人) and the reviewer's (复核人) name cells;
+* ``汇总`` (summary): per rule its title, basis, number of 疑点 and, split by status, the counts and
+  amounts of 待核实 and 属实 (认定金额 when given), 已整改, and 排除 (counted in no total);
+* one sheet per rule, named by its id (``IF01`` ...): the evidence rows, each with the round-trip
+  form of CONTRACT §6 (:mod:`auditlib.review.form`): 疑点编号 (``finding_id``), 核实结论 (a list:
+  待核实 / 属实 / 排除 / 已整改), 核实说明 and 认定金额, pre-filled from the register when the
+  findings carry its decisions (:func:`auditlib.review.apply.apply_register`);
+* ``取证单`` (evidence certificate): the 属实 and 已整改 findings, a box for the unit's opinion and
+  the signature and seal blanks; a workbook without any gets ``疑点核实清单`` (the open findings to
+  verify) instead.
+
+The workbook is a form: every sheet is protected (without a password) and only the cells an auditor
+fills in are unlocked and highlighted (:data:`auditlib.review.form.EDITABLE_FILL`), so a careless
+edit elsewhere is refused while columns can still be resized, filtered and sorted.
 
 Every cell is typed on purpose: money (``Decimal``) as a number with two places, dates as Excel
 dates, whole numbers as numbers and everything else as text written with ``write_string``, so
 text such as ``=HYPERLINK(...)`` or ``http://...`` from the source data stays inert text and unit
-codes and account numbers keep their leading zeros.  The file is written whole or not at all
+codes and account numbers keep their leading zeros; text over Excel's 32,767 characters a cell is
+cut with a marker saying so.  The file is written whole or not at all
 (:func:`auditlib.common.files.atomic_write`): a half-written workbook is never seen under the final name.
 """
 from __future__ import annotations
@@ -31,19 +40,24 @@ import pandas as pd
 import xlsxwriter
 
 from auditlib.rules.catalogue import INSPECTIONS, get_rule, rules_for
+from auditlib.rules.identity import finding_ids
 from auditlib.rules.model import COMMON_COLUMNS, Rule
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params
 from auditlib.common.cells import starts_formula
 from auditlib.common.files import atomic_write
+from auditlib.outputs import verification as vf
+from auditlib.review import form
+from auditlib.review.statuses import Status
 
 register({
     "wb.sheet.cover": ("封面", "Cover"),
     "wb.sheet.summary": ("汇总", "Summary"),
     "wb.sheet.certificate": ("取证单", "Certificate"),
+    "wb.sheet.checklist": ("疑点核实清单", "Findings to verify"),
     "wb.title": ("审计工作底稿", "Audit working paper"),
     "wb.subtitle": ("{inspection}专项检查", "{inspection} inspection"),
-    "wb.unit_code": ("被检查单位编码", "Unit code"),
+    "wb.unit_code": form.COVER_UNIT,
     "wb.unit_name": ("被检查单位名称", "Unit name"),
     "wb.inspection": ("检查事项", "Inspection"),
     "wb.as_of": ("检查截止日", "Cut-off date"),
@@ -66,22 +80,37 @@ register({
     "wb.yes": ("是", "yes"),
     "wb.no": ("否", "no"),
     "wb.preparer": ("编制人", "Prepared by"),
-    "wb.reviewer": ("复核人", "Reviewed by"),
+    "wb.verifier": form.COVER_VERIFIER,
+    "wb.reviewer": form.COVER_REVIEWER,
     "wb.date": ("日期", "Date"),
     "wb.sum.rule": ("规则编号", "Rule"),
     "wb.sum.title": ("检查内容", "What is checked"),
     "wb.sum.basis": ("依据", "Basis"),
-    "wb.sum.count": ("发现问题(条)", "Findings"),
+    "wb.sum.count": ("疑点(条)", "Findings"),
     "wb.sum.high": ("其中高风险(条)", "of which high"),
-    "wb.sum.amount": ("涉及金额(元)", "Amount (yuan)"),
+    "wb.sum.n.open": ("待核实(条)", "Open"),
+    "wb.sum.m.open": ("待核实金额(元)", "Open (yuan)"),
+    "wb.sum.n.confirmed": ("属实(条)", "Confirmed"),
+    "wb.sum.m.confirmed": ("属实金额(元)", "Confirmed (yuan)"),
+    "wb.sum.n.rectified": ("已整改(条)", "Rectified"),
+    "wb.sum.m.rectified": ("已整改金额(元)", "Rectified (yuan)"),
+    "wb.sum.n.dismissed": ("排除(条)", "Dismissed"),
     "wb.sum.total": ("合计", "Total"),
-    "wb.sum.note": ("以上为数据分析发现的疑点，须经核实并取得被检查单位确认后方可定性。",
-                    ("These are leads found by data analysis; each needs checking and the unit's "
-                     "confirmation before it is a finding.")),
+    "wb.sum.note": ("以上为数据分析发现的疑点，须经核实并取得被检查单位确认后方可定性。"
+                    "属实、已整改按认定金额（未填则按涉及金额）计；排除的疑点不计入任何合计。",
+                    "These are leads found by data analysis; each needs checking and the unit's "
+                    "confirmation before it is a finding. Confirmed and rectified ones count at the "
+                    "confirmed amount (else their exposure); dismissed ones count in no total."),
     "wb.rule.basis": ("依据：{basis}", "Basis: {basis}"),
     "wb.rule.params": ("参数：{params}", "Parameters: {params}"),
-    "wb.rule.found": ("发现问题 {n} 条，涉及金额 {amount} 元。", "{n} findings, amount {amount} yuan."),
-    "wb.rule.found_noamount": ("发现问题 {n} 条。", "{n} findings."),
+    "wb.rule.found": ("发现疑点 {n} 条，涉及金额 {amount} 元。", "{n} findings, amount {amount} yuan."),
+    "wb.rule.found_noamount": ("发现疑点 {n} 条。", "{n} findings."),
+    "wb.rule.form": ("请在黄色单元格填写核实结论（待核实/属实/排除/已整改）、核实说明（排除须填写理由）和认定金额；"
+                     "其余单元格受保护。", "Fill in the yellow cells: conclusion (open / confirmed / dismissed / "
+                     "rectified), explanation (required to dismiss) and confirmed amount; the rest is protected."),
+    "wb.form.title": ("核实结论", "Conclusion"),
+    "wb.form.bad_status": ("请从列表中选择：{words}", "Choose from the list: {words}"),
+    "wb.form.bad_amount": ("认定金额须为金额（元）", "The confirmed amount must be money (yuan)"),
     "wb.none": ("未发现问题。", "No findings."),
     "wb.no_params": ("无", "none"),
     "wb.cert.title": ("审计取证单", "Audit evidence certificate"),
@@ -90,6 +119,15 @@ register({
                            "Inspection: {inspection}   Cut-off: {as_of}   Run id: {run_id}"),
     "wb.cert.matters": ("审计（检查）发现的问题及事实：", "Matters found:"),
     "wb.cert.total": ("合计 {n} 条", "Total {n}"),
+    "wb.cert.status": ("核实结论", "Conclusion"),
+    "wb.cert.confirmed_amount": ("认定金额(元)", "Confirmed amount (yuan)"),
+    "wb.cert.explanation": ("核实说明", "Explanation"),
+    "wb.check.title": ("疑点核实清单", "Findings to verify"),
+    "wb.check.note": ("本单位本事项尚无核实属实的问题，故不出具取证单。以下疑点待核实，核实结论请填在各规则工作表的黄色单元格中。",
+                      "No finding of this unit and inspection has been confirmed yet, so there is no evidence "
+                      "certificate. The findings below await verification: record the conclusions in the yellow "
+                      "cells of each rule's sheet."),
+    "wb.check.none": ("没有待核实的疑点。", "No findings await verification."),
     "wb.cert.opinion": ("被检查单位意见：", "Opinion of the inspected unit:"),
     "wb.cert.unit_head": ("被检查单位负责人（签名）：", "Head of the inspected unit (signature):"),
     "wb.cert.seal": ("被检查单位（盖章）：", "Inspected unit (seal):"),
@@ -98,12 +136,16 @@ register({
     "wb.col.no": ("序号", "No."),
     "wb.col.rule_id": ("规则编号", "Rule"),
     "wb.col.title": ("问题类型", "Issue"),
-    "wb.col.verified": ("核实情况", "Verification"),
-    "wb.col.remarks": ("备注", "Remarks"),
+    "wb.col.finding_id": form.FINDING_ID,
+    "wb.col.conclusion": form.CONCLUSION,
+    "wb.col.explanation": form.EXPLANATION,
+    "wb.col.confirmed_amount": form.CONFIRMED_AMOUNT,
     "wb.sev.high": ("高", "high"),
     "wb.sev.medium": ("中", "medium"),
     "wb.sev.low": ("低", "low"),
     "wb.footer": ("第 &P 页 共 &N 页", "Page &P of &N"),
+    "wb.truncated": ("…（超出 Excel 单元格上限，已截断；全文 {n} 字）",
+                     "… (cut at Excel's cell limit; {n} characters in all)"),
 })
 
 #: evidence columns shown first, in this order; ``unit_code`` is on the cover and left out
@@ -117,6 +159,11 @@ _DATETIME = "yyyy-mm-dd hh:mm:ss"
 _MAX_WIDTH = 60
 _MIN_WIDTH = 6
 _BAD_SHEET_CHARS = set('[]:*?/\\')
+#: Excel's limit of characters in one cell
+MAX_CELL_CHARS = 32767
+#: what a protected sheet still lets the auditor do (xlsxwriter's ``protect`` options)
+_PROTECTION = {"format_columns": True, "format_rows": True, "autofilter": True, "sort": True,
+               "select_locked_cells": True, "select_unlocked_cells": True}
 
 
 def write_workbook(path, *, unit_code: str, unit_name: str, inspection: str,
@@ -280,6 +327,10 @@ class _Writer:
     def label(self):
         return self.fmt(bold=True, border=1, bg_color="#F2F2F2")
 
+    def editable(self, **props):
+        """A cell the auditor fills in: unlocked on the protected sheet, highlighted."""
+        return self.fmt(border=1, locked=False, bg_color=form.EDITABLE_FILL, **props)
+
     def add_sheet(self, name: str):
         ws = self.wb.add_worksheet(self._sheet_name(name))
         ws.set_landscape()
@@ -287,6 +338,7 @@ class _Writer:
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
         ws.set_footer("&C" + self.t("wb.footer"))
+        ws.protect("", _PROTECTION)  # no password: a guard against careless edits, not a lock
         self.widths[id(ws)] = {}
         return ws
 
@@ -308,6 +360,9 @@ class _Writer:
     def text(self, ws, row: int, col: int, value, fmt=None, track: bool = True) -> None:
         """Text, always as a string cell (never a formula, number or link)."""
         value = "" if _is_missing(value) else str(value)
+        if len(value) > MAX_CELL_CHARS:  # Excel keeps no more: cut it, and say so in the cell
+            marker = self.t("wb.truncated", n=len(value))
+            value = value[:MAX_CELL_CHARS - len(marker)] + marker
         if starts_formula(value):  # Excel's quote prefix shows it as text, even when retyped
             fmt = self._quoted(fmt)
         ws.write_string(row, col, value, fmt)
@@ -496,13 +551,13 @@ def _cover(w: _Writer, ctx: dict) -> None:
             w.text(ws, row, 4, w.t("wb.yes") if name in overrides.get(rule.id, {}) else "", value)
             row += 1
 
-    # preparer and reviewer
+    # preparer, verifier and reviewer: their names are the ``by`` of the decisions read back
     row += 1
-    for who in ("wb.preparer", "wb.reviewer"):
+    for who in ("wb.preparer", "wb.verifier", "wb.reviewer"):
         w.text(ws, row, 0, w.t(who), label)
-        w.blank(ws, row, 1, border=1)
+        ws.write_blank(row, 1, None, w.editable())
         w.text(ws, row, 2, w.t("wb.date"), label)
-        w.blank(ws, row, 3, border=1)
+        ws.write_blank(row, 3, None, w.editable(num_format=_DATE))
         ws.set_row(row, 24)
         row += 1
 
@@ -519,28 +574,32 @@ def _summary(w: _Writer, ctx: dict) -> None:
            w.heading(), track=False)
     w.text(ws, 1, 0, w.t("wb.sum.note"), w.fmt(italic=True, font_color="#595959"), track=False)
     head = 3
-    cols = ["wb.sum.rule", "wb.sum.title", "wb.sum.basis", "wb.sum.count", "wb.sum.high", "wb.sum.amount"]
+    split_cols = [(Status.OPEN, True), (Status.CONFIRMED, True), (Status.RECTIFIED, True), (Status.DISMISSED, False)]
+    cols = ["wb.sum.rule", "wb.sum.title", "wb.sum.basis", "wb.sum.count", "wb.sum.high"]
+    for status, with_money in split_cols:
+        cols.append(f"wb.sum.n.{status.value}")
+        if with_money:
+            cols.append(f"wb.sum.m.{status.value}")
     for c, key in enumerate(cols):
         w.text(ws, head, c, w.t(key), w.header())
     row = head + 1
     total_n = total_high = 0
-    total_amount = None
+    totals: dict[Status, vf.Tally] = {s: vf.Tally() for s, _ in split_cols}
     cell = w.props(border=1)
     for rule in ctx["rules"]:
         mine = f[f["rule_id"].astype(str) == rule.id] if len(f) else f
         n = len(mine)
         high = int((mine["severity"].astype(str) == "high").sum()) if n else 0
-        amount = _amount_total(mine["amount"]) if n else None
+        tallies = vf.split(mine)
         w.text(ws, row, 0, rule.id, cell)
         w.text(ws, row, 1, rule.title(lang), cell)
         w.text(ws, row, 2, rule.basis, cell)
         w.cell(ws, row, 3, n)
         w.cell(ws, row, 4, high)
-        w.money(ws, row, 5, amount, border=1)
+        _write_split(w, ws, row, 5, split_cols, tallies)
         total_n += n
         total_high += high
-        if amount is not None:
-            total_amount = (total_amount or Decimal(0)) + amount
+        totals = {s: _add(totals[s], tallies[s]) for s in totals}
         row += 1
     bold = w.props(border=1, bold=True)
     w.text(ws, row, 0, w.t("wb.sum.total"), bold)
@@ -548,11 +607,28 @@ def _summary(w: _Writer, ctx: dict) -> None:
     w.blank(ws, row, 2, border=1, bold=True)
     ws.write_number(row, 3, total_n, w.props(border=1, bold=True, num_format="0"))
     ws.write_number(row, 4, total_high, w.props(border=1, bold=True, num_format="0"))
-    w.money(ws, row, 5, total_amount, border=1, bold=True)
+    _write_split(w, ws, row, 5, split_cols, totals, bold=True)
     ws.freeze_panes(head + 1, 0)
     ws.autofilter(head, 0, row - 1, len(cols) - 1)
     ws.repeat_rows(head)
-    w.fit_columns(ws, minimum={3: 10, 4: 10, 5: 14})
+    w.fit_columns(ws, minimum={c: 10 for c in range(3, len(cols))})
+
+
+def _write_split(w: _Writer, ws, row: int, col: int, split_cols, tallies: dict, bold: bool = False) -> None:
+    """Count (and money, but never for 排除) of each status, from column ``col`` on."""
+    for status, with_money in split_cols:
+        tally = tallies[status]
+        ws.write_number(row, col, tally.count, w.props(border=1, bold=bold, num_format="0"))
+        w._track(ws, col, len(str(tally.count)))
+        col += 1
+        if with_money:
+            w.money(ws, row, col, tally.money, border=1, bold=bold)
+            col += 1
+
+
+def _add(a: vf.Tally, b: vf.Tally) -> vf.Tally:
+    money = a.money if b.money is None else (b.money if a.money is None else a.money + b.money)
+    return vf.Tally(a.count + b.count, money)
 
 
 def _evidence_columns(ev: pd.DataFrame) -> list[str]:
@@ -589,13 +665,18 @@ def _rule_sheet(w: _Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None) -> N
              else w.t("wb.rule.found_noamount", n=len(ev)))
     w.text(ws, 3, 0, found, w.fmt(bold=True, font_color="#C00000"), track=False)
 
+    w.text(ws, 4, 0, w.t("wb.rule.form"), w.fmt(italic=True, font_color="#595959"), track=False)
+
     cols = _evidence_columns(ev)
-    headers = [w.t("wb.col.no")] + [rule.label(c, lang) for c in cols] + \
-        [w.t("wb.col.verified"), w.t("wb.col.remarks")]
+    form_keys = ("wb.col.finding_id", "wb.col.conclusion", "wb.col.explanation", "wb.col.confirmed_amount")
+    headers = [w.t("wb.col.no")] + [_header_of(rule, c, lang) for c in cols] + [w.t(k) for k in form_keys]
     for c, text in enumerate(headers):
         w.text(ws, head, c, text, w.header())
+    ids = _evidence_ids(ev, rule.id, ctx["unit_code"])
+    decided = _decisions(ctx["findings"], rule.id)
+    c_id, c_status, c_reason, c_amount = (len(cols) + 1 + i for i in range(4))
     sev_keys = {"high", "medium", "low"}
-    for i, rec in enumerate(ev[cols].itertuples(index=False, name=None)):
+    for i, (rec, fid) in enumerate(zip(ev[cols].itertuples(index=False, name=None), ids)):
         row = head + 1 + i
         w.cell(ws, row, 0, i + 1)
         for c, (name, v) in enumerate(zip(cols, rec), start=1):
@@ -605,20 +686,137 @@ def _rule_sheet(w: _Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None) -> N
                 w.text(ws, row, c, v, w.props(border=1, text_wrap=True))
             else:
                 w.cell(ws, row, c, v, percent=name in rule.percent)
-        for c in (len(cols) + 1, len(cols) + 2):
-            w.blank(ws, row, c, border=1, bg_color="#FFF2CC")
+        w.text(ws, row, c_id, fid, w.props(border=1, font_name="Consolas"))
+        status, reason, amount = decided.get(fid, (None, "", None))
+        if status is None:
+            ws.write_blank(row, c_status, None, w.editable())
+        else:
+            w.text(ws, row, c_status, status.label(lang), w.editable())
+        w.text(ws, row, c_reason, reason, w.editable(text_wrap=True), track=False)
+        if amount is None:
+            ws.write_blank(row, c_amount, None, w.editable(num_format=_MONEY))
+        else:
+            w.money(ws, row, c_amount, amount, border=1, locked=False, bg_color=form.EDITABLE_FILL)
     last = head + len(ev)
+    words = [s.label(lang) for s in (Status.OPEN, Status.CONFIRMED, Status.DISMISSED, Status.RECTIFIED)]
+    ws.data_validation(head + 1, c_status, last, c_status, {
+        "validate": "list", "source": words, "error_type": "stop",
+        "error_title": w.t("wb.form.title"), "error_message": w.t("wb.form.bad_status", words=" / ".join(words))})
+    ws.data_validation(head + 1, c_amount, last, c_amount, {
+        "validate": "decimal", "criteria": ">=", "value": 0, "error_type": "stop",
+        "error_title": w.t("wb.col.confirmed_amount"), "error_message": w.t("wb.form.bad_amount")})
     ws.freeze_panes(head + 1, 2)
     ws.autofilter(head, 0, last, len(headers) - 1)
     ws.repeat_rows(head)
-    w.fit_columns(ws, minimum={len(cols) + 1: 24, len(cols) + 2: 16})
+    w.fit_columns(ws, minimum={c_id: 14, c_status: 10, c_reason: 30, c_amount: 14})
+
+
+def _header_of(rule: Rule, column: str, lang: str) -> str:
+    """An evidence column's header; the ``ref`` column's is the one the importer looks for."""
+    if column == "ref":
+        zh, en = form.REF_HEADER
+        return zh if lang == "zh" else en
+    return rule.label(column, lang)
+
+
+def _evidence_ids(ev: pd.DataFrame, rule_id: str, unit_code: str) -> list[str]:
+    """The ``finding_id`` of each evidence row: from its rule, its unit and its ``ref``."""
+    if "ref" not in ev.columns:
+        return [""] * len(ev)
+    keys = pd.DataFrame({"rule_id": rule_id,
+                         "unit_code": ev["unit_code"].astype(str) if "unit_code" in ev.columns else unit_code,
+                         "ref": ev["ref"].astype(str)}, index=ev.index)
+    return list(finding_ids(keys))
+
+
+def _decisions(findings: pd.DataFrame, rule_id: str) -> dict[str, tuple]:
+    """``finding_id`` -> (Status or None, 核实说明, 认定金额) of the rule's findings the register
+    decided (nothing for a findings frame without the register's columns)."""
+    if not len(findings) or not ({"status", "status_reason", "confirmed_amount"} & set(findings.columns)):
+        return {}
+    mine = findings[findings["rule_id"].astype(str) == rule_id]
+    ids = mine["finding_id"] if "finding_id" in mine.columns else finding_ids(mine)
+    out = {}
+    for fid, status, reason, amount in zip(ids, vf.statuses(mine), vf.reasons(mine), vf.confirmed_amounts(mine)):
+        if status is not Status.OPEN or reason or amount is not None:
+            out[str(fid)] = (None if status is Status.OPEN else status, reason, amount)
+    return out
 
 
 def _certificate(w: _Writer, ctx: dict) -> None:
-    ws = w.add_sheet(w.t("wb.sheet.certificate"))
+    """The 取证单 of the 属实 and 已整改 findings; without any, the 疑点核实清单 instead."""
+    f = ctx["findings"]
+    problems = f[[s in vf.PROBLEMS for s in vf.statuses(f)]] if len(f) else f
+    if len(problems):
+        _evidence_certificate(w, ctx, problems)
+    else:
+        _checklist(w, ctx)
+
+
+def _ordered(ctx: dict, f: pd.DataFrame) -> pd.DataFrame:
+    """Findings in the order of the rule sheets, then by evidence row."""
+    if not len(f):
+        return f
+    order = {r.id: i for i, r in enumerate(ctx["rules"])}
+    return f.assign(_o=f["rule_id"].astype(str).map(order)).sort_values(["_o", "ref"], kind="stable")
+
+
+def _checklist(w: _Writer, ctx: dict) -> None:
+    """疑点核实清单: the open findings to verify, a plain list (the form cells are on the rule sheets)."""
+    ws = w.add_sheet(w.t("wb.sheet.checklist"))
     lang, f = w.lang, ctx["findings"]
-    ncols = 6  # No., rule, issue, evidence row, amount, detail
-    last_col = ncols - 1
+    open_ = _ordered(ctx, f[[s is Status.OPEN for s in vf.statuses(f)]] if len(f) else f)
+    last_col = 6
+    ws.merge_range(0, 0, 0, last_col, "", w.title())
+    w.text(ws, 0, 0, w.t("wb.check.title"), w.title(), track=False)
+    ws.set_row(0, 28)
+    insp = _inspection_label(ctx["inspection"], lang)
+    w.text(ws, 1, 0, w.t("wb.cert.unit", unit_name=ctx["unit_name"], unit_code=ctx["unit_code"]), track=False)
+    w.text(ws, 2, 0, w.t("wb.cert.inspection", inspection=insp, as_of=ctx["params"].as_of.isoformat(),
+                         run_id=ctx["run_id"]), track=False)
+    w.text(ws, 3, 0, w.t("wb.check.note"), w.fmt(italic=True, font_color="#595959"), track=False)
+    head = 5
+    heads = [w.t("wb.col.no"), w.t("wb.col.finding_id"), w.t("wb.col.rule_id"), w.t("wb.col.title"),
+             _common_label("ref", lang), w.t("wb.sum.m.open"), _common_label("detail", lang)]
+    for c, text in enumerate(heads):
+        w.text(ws, head, c, text, w.header())
+    titles = {r.id: r.title(lang) for r in ctx["rules"]}
+    ids = open_["finding_id"] if "finding_id" in open_.columns else finding_ids(open_)
+    cell = w.props(border=1)
+    row = head + 1
+    for i, (rec, fid, exp) in enumerate(zip(open_.itertuples(index=False), ids, vf.exposure(open_))):
+        w.cell(ws, row, 0, i + 1)
+        w.text(ws, row, 1, fid, w.props(border=1, font_name="Consolas"))
+        w.text(ws, row, 2, rec.rule_id, cell)
+        w.text(ws, row, 3, titles.get(str(rec.rule_id), getattr(rec, "title", "")), cell)
+        w.text(ws, row, 4, rec.ref, cell)
+        w.money(ws, row, 5, exp, border=1)
+        w.text(ws, row, 6, rec.detail, w.props(border=1, text_wrap=True))
+        row += 1
+    if not len(open_):
+        ws.merge_range(row, 0, row, last_col, "", cell)
+        w.text(ws, row, 0, w.t("wb.check.none"), cell, track=False)
+        row += 1
+    bold = w.props(border=1, bold=True)
+    w.text(ws, row, 0, w.t("wb.sum.total"), bold, track=False)
+    w.text(ws, row, 1, w.t("wb.cert.total", n=len(open_)), bold, track=False)
+    for c in (2, 3, 4, 6):
+        w.blank(ws, row, c, border=1, bold=True)
+    w.money(ws, row, 5, vf.split(open_)[Status.OPEN].money, border=1, bold=True)
+    ws.freeze_panes(head + 1, 0)
+    if len(open_):
+        ws.autofilter(head, 0, row - 1, last_col)
+    ws.repeat_rows(head)
+    ws.print_area(0, 0, row, last_col)
+    w.fit_columns(ws, minimum={0: 6, 1: 14, 2: 10, 3: 20, 4: 18, 5: 14, 6: 40})
+
+
+def _evidence_certificate(w: _Writer, ctx: dict, problems: pd.DataFrame) -> None:
+    """取证单: the 属实 and 已整改 findings with their conclusion, 认定金额 and 核实说明."""
+    ws = w.add_sheet(w.t("wb.sheet.certificate"))
+    lang = w.lang
+    # No., rule, issue, evidence row, amount, confirmed amount, conclusion, detail, explanation
+    last_col = 8
     ws.merge_range(0, 0, 0, last_col, "", w.title())
     w.text(ws, 0, 0, w.t("wb.cert.title"), w.title(), track=False)
     ws.set_row(0, 28)
@@ -629,33 +827,34 @@ def _certificate(w: _Writer, ctx: dict) -> None:
     w.text(ws, 4, 0, w.t("wb.cert.matters"), w.heading(), track=False)
     head = 5
     heads = [w.t("wb.col.no"), w.t("wb.col.rule_id"), w.t("wb.col.title"), _common_label("ref", lang),
-             _common_label("amount", lang), _common_label("detail", lang)]
+             _common_label("amount", lang), w.t("wb.cert.confirmed_amount"), w.t("wb.cert.status"),
+             _common_label("detail", lang), w.t("wb.cert.explanation")]
     for c, text in enumerate(heads):
         w.text(ws, head, c, text, w.header())
-    order = {r.id: i for i, r in enumerate(ctx["rules"])}
-    rows = f.assign(_o=f["rule_id"].astype(str).map(order)).sort_values(["_o", "ref"], kind="stable") \
-        if len(f) else f
+    rows = _ordered(ctx, problems)
     titles = {r.id: r.title(lang) for r in ctx["rules"]}
     row = head + 1
     cell = w.props(border=1)
-    for i, rec in enumerate(rows.itertuples(index=False)):
+    extra = zip(vf.statuses(rows), vf.confirmed_amounts(rows), vf.reasons(rows))
+    for i, (rec, (status, confirmed, reason)) in enumerate(zip(rows.itertuples(index=False), extra)):
         w.cell(ws, row, 0, i + 1)
         w.text(ws, row, 1, rec.rule_id, cell)
         w.text(ws, row, 2, titles.get(str(rec.rule_id), getattr(rec, "title", "")), cell)
         w.text(ws, row, 3, rec.ref, cell)
         w.money(ws, row, 4, rec.amount, border=1)
-        w.text(ws, row, 5, rec.detail, w.props(border=1, text_wrap=True))
-        row += 1
-    if not len(rows):
-        ws.merge_range(row, 0, row, last_col, "", cell)
-        w.text(ws, row, 0, w.t("wb.none"), cell, track=False)
+        w.money(ws, row, 5, confirmed, border=1)
+        w.text(ws, row, 6, status.label(lang), cell)
+        w.text(ws, row, 7, rec.detail, w.props(border=1, text_wrap=True))
+        w.text(ws, row, 8, reason, w.props(border=1, text_wrap=True), track=False)
         row += 1
     bold = w.props(border=1, bold=True)
     w.text(ws, row, 0, w.t("wb.sum.total"), bold, track=False)
     w.text(ws, row, 1, w.t("wb.cert.total", n=len(rows)), bold, track=False)
-    for c in (2, 3, 5):
+    for c in (2, 3, 6, 7, 8):
         w.blank(ws, row, c, border=1, bold=True)
-    w.money(ws, row, 4, _amount_total(rows["amount"]) if len(rows) else None, border=1, bold=True)
+    w.money(ws, row, 4, _amount_total(rows["amount"]), border=1, bold=True)
+    counted = [m for m in vf.counted(rows) if m is not None]
+    w.money(ws, row, 5, sum(counted, Decimal(0)) if counted else None, border=1, bold=True)
     row += 2
 
     # the unit's opinion: a bordered box
@@ -679,4 +878,4 @@ def _certificate(w: _Writer, ctx: dict) -> None:
     ws.freeze_panes(head + 1, 0)
     ws.repeat_rows(head)
     ws.print_area(0, 0, row, last_col)
-    w.fit_columns(ws, minimum={0: 6, 1: 10, 2: 20, 3: 18, 4: 14, 5: 40})
+    w.fit_columns(ws, minimum={0: 6, 1: 10, 2: 20, 3: 18, 4: 14, 5: 14, 6: 8, 7: 40, 8: 24})

@@ -1,4 +1,9 @@
-"""Delayed payments (支付不及时): the rules DP01–DP05, each with its query, labels, chart and drill-down."""
+"""Delayed payments (支付不及时): the rules DP01–DP05, each with its query, labels, chart, drill-down and exposure.
+
+Exposure (CONTRACT §3 "Amounts"): DP01, DP02, DP04 the payment's amount; DP03 time progress ×
+amount − paid and DP05 December's payments − ``max_share`` × the year's payments, both rounded
+half up to the fen in the query.  DP01 and DP02 also give ``interest`` (逾期利息), rounded half up.
+"""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +13,7 @@ import pandas as pd
 
 from auditlib.db import query
 from auditlib.i18n import register
-from auditlib.rules.model import Rule, days, money, ratio
+from auditlib.rules.model import EXPOSURE_LABEL, Rule, days, money, ratio
 from auditlib.rules.plotting import figure, label
 from auditlib.rules.sources import SourceRows, fetch
 
@@ -124,7 +129,7 @@ RULES: tuple[Rule, ...] = (
                   "paid_on": ("支付日期", "Paid on"), "term_days": ("合同付款期限(天)", "Contract term (days)"),
                   "limit_days": ("适用付款期限(天)", "Term applied (days)"), "days_late": ("逾期天数", "Days late"),
                   "interest": ("逾期利息(元)", "Interest (yuan)")},
-         chart=days_to_pay),
+         chart=days_to_pay, exposure="amount", interest="interest"),
     Rule("DP02", "delayed_payments", "中小企业款项逾期未付", "Overdue and unpaid",
          "《保障中小企业款项支付条例》第八条、第十五条", DP_TERMS,
          query="""
@@ -149,7 +154,8 @@ RULES: tuple[Rule, ...] = (
                   "contract_id": ("合同编号", "Contract"), "accepted_on": ("验收日期", "Accepted on"),
                   "term_days": ("合同付款期限(天)", "Contract term (days)"),
                   "limit_days": ("适用付款期限(天)", "Term applied (days)"), "days_late": ("逾期天数", "Days late"),
-                  "interest": ("逾期利息(元)", "Interest (yuan)")}),
+                  "interest": ("逾期利息(元)", "Interest (yuan)")},
+         exposure="amount", interest="interest"),
     Rule("DP03", "delayed_payments", "支出进度滞后于序时进度", "Spending behind schedule",
          "《预算法》；财政部关于加快预算执行进度的要求",
          (money("min_amount", 50000, "指标金额下限(元)", "minimum budget amount (yuan)"),
@@ -170,14 +176,16 @@ RULES: tuple[Rule, ...] = (
                printf('支出进度 %.1f%%，序时进度 %.1f%%', 100.0 * paid / amount, 100.0 * elapsed / year_days) AS detail,
                budget_id, project_name, amount AS budget_amount, paid,
                round(paid / amount, 4)::DOUBLE AS paid_share, round(elapsed / year_days, 4)::DOUBLE AS time_progress,
+               fen_quotient(amount * elapsed - paid * year_days, year_days) AS exposure,
                _file, _line
         FROM b WHERE paid * year_days < amount * (elapsed - gap * year_days)""",
          check_zh='本年度指标金额 ≥ 下限，截止日已支付比例低于序时进度减去允许差距。',
          check_en='A budget line of the year, at least the minimum, whose paid share is below time progress minus the allowed gap.',
          columns={"budget_id": ("指标编号", "Budget line"), "project_name": ("项目名称", "Project"),
                   "budget_amount": ("指标金额(元)", "Budget amount (yuan)"), "paid": ("已支付(元)", "Paid (yuan)"),
-                  "paid_share": ("支出进度", "Paid share"), "time_progress": ("序时进度", "Time progress")},
-         percent=("paid_share", "time_progress"), chart=progress),
+                  "paid_share": ("支出进度", "Paid share"), "time_progress": ("序时进度", "Time progress"),
+                  "exposure": EXPOSURE_LABEL},
+         percent=("paid_share", "time_progress"), chart=progress, exposure="exposure"),
     Rule("DP04", "delayed_payments", "支付审批办理不及时", "Slow processing",
          "《国库集中支付管理办法》",
          (days("max_days", 10, "办理天数上限", "longest processing time (days)", 365),),
@@ -192,7 +200,8 @@ RULES: tuple[Rule, ...] = (
          check_en='More than the allowed days from payment request to payment.',
          columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
                   "requested_on": ("申请日期", "Requested on"), "paid_on": ("支付日期", "Paid on"),
-                  "processing_days": ("办理天数", "Processing days")}),
+                  "processing_days": ("办理天数", "Processing days")},
+         exposure="amount"),
     Rule("DP05", "delayed_payments", "年底突击花钱", "Year-end rush",
          "《党政机关厉行节约反对浪费条例》；《预算法》",
          (ratio("max_share", "0.30", "12月支出占比上限", "largest December share"),),
@@ -209,11 +218,12 @@ RULES: tuple[Rule, ...] = (
             FROM y GROUP BY unit_code)
         SELECT unit_code, 'units:' || unit_code AS ref, december AS amount, 'medium' AS severity,
                printf('12月支出 %s 元，占全年 %.1f%%', december::VARCHAR, 100.0 * december / total) AS detail,
-               total AS year_total, december, round(december / total, 4)::DOUBLE AS december_share
+               total AS year_total, december, round(december / total, 4)::DOUBLE AS december_share,
+               round(december - max_share * total, 2) AS exposure
         FROM s WHERE total > 0 AND december > max_share * total""",
          check_zh='已结束年度中 12 月份支付金额占全年比例超过上限。',
          check_en="December's share of the year's payments above the limit, once the year has ended.",
          columns={"year_total": ("全年支出(元)", "Year total (yuan)"), "december": ("12月支出(元)", "December (yuan)"),
-                  "december_share": ("12月占比", "December share")},
-         percent=("december_share",), drilldown=december_payments),
+                  "december_share": ("12月占比", "December share"), "exposure": EXPOSURE_LABEL},
+         percent=("december_share",), drilldown=december_payments, exposure="exposure"),
 )

@@ -16,12 +16,16 @@ import pandas as pd
 
 from auditlib.rules.catalogue import all_rules
 from auditlib.db import connect, frame
+from auditlib.rules.exposure import FEN_QUOTIENT_MACRO
 from auditlib.rules.identity import finding_ids
 from auditlib.rules.model import Rule
 from auditlib.rules.params import Params, load_params
 
-#: columns of the findings frame; ``finding_id`` is CONTRACT §6's identity (:mod:`auditlib.rules.identity`)
-FINDING_COLUMNS = ["inspection", "rule_id", "unit_code", "ref", "amount", "severity", "title", "detail", "finding_id"]
+#: columns of the findings frame; ``finding_id`` is CONTRACT §6's identity (:mod:`auditlib.rules.identity`),
+#: ``exposure`` and ``interest`` what the finding puts at stake and its late-payment interest, as its
+#: rule declares them (CONTRACT §3 "Amounts"; exact Decimal yuan, interest None for most rules)
+FINDING_COLUMNS = ["inspection", "rule_id", "unit_code", "ref", "amount", "severity", "title", "detail", "finding_id",
+                   "exposure", "interest"]
 
 
 @dataclass
@@ -38,7 +42,8 @@ _HALF = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + " "
 
 
 def _install_macros(con) -> None:
-    """``norm_name(x)``: names compared after full-width to half-width and without spaces."""
+    """``norm_name(x)``: names compared after full-width to half-width and without spaces;
+    ``fen_quotient(n, d)``: an exact quotient rounded half up to the fen (:mod:`auditlib.rules.exposure`)."""
     full, half = _FULL.replace("'", "''"), _HALF.replace("'", "''")
     # most names hold neither white space nor full-width forms: those are returned as they are
     # without the (slow) translate, the same result as translating them
@@ -46,6 +51,7 @@ def _install_macros(con) -> None:
                 f"CASE WHEN NOT regexp_matches(COALESCE(x, ''), '[\\s\\x{{3000}}\\x{{FF01}}-\\x{{FF5E}}]') "
                 f"THEN COALESCE(x, '') "
                 f"ELSE regexp_replace(translate(COALESCE(x, ''), '{full}', '{half}'), '\\s+', '', 'g') END")
+    con.execute(FEN_QUOTIENT_MACRO)
 
 
 def implemented_rules(inspection: str | None = None) -> list[Rule]:
@@ -67,8 +73,10 @@ def _param_relation(rule: Rule, params: Params, units: list[str]) -> str:
             cells.append(f"CAST('{v}' AS DECIMAL(18,6))" if isinstance(v, Decimal) else str(int(v)))
         cells += [f"DATE '{params.as_of.isoformat()}'", str(params.fiscal_year)]
         rows.append(f"({', '.join(cells)})")
-    if not rows:
-        rows = ["(" + ", ".join(["NULL"] * len(cols)) + ")"]
+    if not rows:  # no unit: one typed row of NULLs (untyped ones leave e.g. dayofyear(as_of) ambiguous)
+        types = ["VARCHAR", *("DECIMAL(18,6)" if isinstance(prm.default, Decimal) else "INTEGER"
+                              for prm in rule.params), "DATE", "INTEGER"]
+        rows = ["(" + ", ".join(f"CAST(NULL AS {t})" for t in types) + ")"]
     quoted = ", ".join(f'"{c}"' for c in cols)
     return f"(SELECT * FROM (VALUES {', '.join(rows)}) AS v({quoted}) WHERE unit_code IS NOT NULL)"
 
@@ -135,6 +143,8 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
                 f.insert(0, "inspection", rule.inspection)
                 f["title"] = rule.title(params.lang)
                 f["finding_id"] = finding_ids(f)
+                f["exposure"] = rule.exposures(ev).values
+                f["interest"] = rule.interests(ev).values
                 frames.append(f[FINDING_COLUMNS])
         findings = (pd.concat(frames, ignore_index=True) if frames
                     else pd.DataFrame(columns=FINDING_COLUMNS))

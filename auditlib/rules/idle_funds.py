@@ -1,7 +1,9 @@
-"""Idle funds (沉淀资金): the rules IF01–IF04, each with its query, labels and chart.
+"""Idle funds (沉淀资金): the rules IF01–IF04, each with its query, labels, chart and exposure.
 
 The queries follow :mod:`auditlib.rules.engine`'s convention: one row per finding,
 ``unit_code, ref, amount, severity, detail`` then the evidence columns an auditor checks.
+Exposure (CONTRACT §3 "Amounts"): IF01 the unspent amount, IF02 the last known balance,
+IF03 the payment's amount, IF04 the open balance, each an evidence column.
 """
 from __future__ import annotations
 
@@ -76,7 +78,7 @@ RULES: tuple[Rule, ...] = (
                   "issued_on": ("下达日期", "Issued on"), "budget_amount": ("指标金额(元)", "Budget amount (yuan)"),
                   "paid": ("已支付(元)", "Paid (yuan)"), "unspent": ("未支出(元)", "Unspent (yuan)"),
                   "age_days": ("下达天数", "Age (days)")},
-         chart=aging),
+         chart=aging, exposure="unspent"),
     Rule("IF02", "idle_funds", "银行账户资金长期闲置", "Dormant bank balance",
          "财预〔2013〕372号；《预算单位银行账户管理办法》",
          (money("min_balance", 100000, "余额下限(元)", "minimum balance (yuan)"),
@@ -110,7 +112,8 @@ RULES: tuple[Rule, ...] = (
                   "bank_name": ("开户银行", "Bank"), "account_type": ("账户类型", "Account type"),
                   "balance_date": ("余额日期", "Balance date"), "balance": ("余额(元)", "Balance (yuan)"),
                   "last_outflow": ("最后支出日期", "Last outflow"),
-                  "days_since_outflow": ("无支出天数", "Days since outflow")}),
+                  "days_since_outflow": ("无支出天数", "Days since outflow")},
+         exposure="balance"),
     Rule("IF03", "idle_funds", "向本单位实有资金账户划转资金", "Money moved to the unit's own account",
          "财预〔2013〕372号",
          query="""
@@ -127,7 +130,8 @@ RULES: tuple[Rule, ...] = (
          columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
                   "payee_account": ("收款账号", "Payee account"), "unit_name": ("单位名称", "Unit name"),
                   "payment_amount": ("支付金额(元)", "Payment amount (yuan)"), "paid_on": ("支付日期", "Paid on"),
-                  "memo": ("摘要/用途", "Memo")}),
+                  "memo": ("摘要/用途", "Memo")},
+         exposure="payment_amount"),
     Rule("IF04", "idle_funds", "往来款长期挂账", "Long-outstanding current account",
          "《政府会计制度》；财预〔2015〕15号",
          (money("min_amount", 10000, "挂账余额下限(元)", "minimum open balance (yuan)"),
@@ -157,5 +161,6 @@ RULES: tuple[Rule, ...] = (
          columns={"account_code": ("会计科目", "Account code"), "counterparty": ("往来单位", "Counterparty"),
                   "open_balance": ("挂账余额(元)", "Open balance (yuan)"),
                   "last_line": ("最后发生日期", "Last ledger line"), "days_idle": ("无发生额天数", "Days idle"),
-                  "lines": ("笔数", "Lines")}),
+                  "lines": ("笔数", "Lines")},
+         exposure="open_balance"),
 )

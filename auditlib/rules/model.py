@@ -17,6 +17,8 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
+from auditlib.rules.exposure import money_series
+
 #: parameter types: money (yuan, Decimal), days (int), count (int), ratio (Decimal)
 PARAM_TYPES = ("money", "days", "count", "ratio")
 
@@ -30,6 +32,9 @@ COMMON_COLUMNS: Mapping[str, tuple[str, str]] = {
     "_file": ("来源文件", "Source file"),
     "_line": ("来源行号", "Source line"),
 }
+
+#: the label of an ``exposure`` column a rule's evidence carries (what the finding puts at stake)
+EXPOSURE_LABEL = ("涉及金额(元)", "Exposure (yuan)")
 
 
 @dataclass(frozen=True)
@@ -95,10 +100,14 @@ class Rule:
         ``f(con, unit_code, ref, evidence, as_of, fiscal_year) -> list[SourceRows]``: the source
         rows behind one finding.  None means the generic lookup by ref kind
         (:func:`auditlib.rules.sources.source_rows`).
-    exposure : callable, optional
-        ``f(evidence) -> Series``: what each finding puts at stake (CONTRACT §3 "Amounts").
-        None, for every rule today, means the finding's ``amount``; no output reads it yet.
-        A later issue gives each rule its own and makes the totals add exposures up.
+    exposure : str or callable, optional
+        What each finding puts at stake (CONTRACT §3 "Amounts"): the name of an evidence
+        column, or ``f(evidence) -> Series``.  None means the finding's ``amount``.  Values
+        are exact yuan rounded half up to the fen; a missing one puts 0 at stake (IF02
+        without a known balance).  The engine adds it to the findings frame (``exposure``).
+    interest : str or callable, optional
+        The late-payment interest (逾期利息) of each finding, declared like ``exposure``
+        (DP01, DP02); shown beside the exposure, never added to it.  None: no interest.
     """
 
     id: str
@@ -114,7 +123,8 @@ class Rule:
     percent: tuple[str, ...] = ()
     chart: Callable | None = None
     drilldown: Callable | None = None
-    exposure: Callable | None = None
+    exposure: str | Callable | None = None
+    interest: str | Callable | None = None
 
     def title(self, lang: str = "zh") -> str:
         return self.title_zh if lang == "zh" else self.title_en
@@ -155,7 +165,19 @@ class Rule:
         return lookup(con, unit_code, ref, evidence, as_of, fiscal_year)
 
     def exposures(self, evidence: pd.DataFrame) -> pd.Series:
-        """What each finding of ``evidence`` puts at stake; its ``amount`` unless the rule says otherwise."""
-        if self.exposure is not None:
-            return self.exposure(evidence)
-        return evidence["amount"]
+        """What each finding of ``evidence`` puts at stake (Decimal yuan, never missing, 0 when
+        unknown); its ``amount`` unless the rule declares otherwise."""
+        values = self._declared(self.exposure or "amount", evidence)
+        return money_series(values, evidence.index, missing=Decimal("0.00"))
+
+    def interests(self, evidence: pd.DataFrame) -> pd.Series:
+        """The late-payment interest of each finding of ``evidence`` (Decimal yuan); None for a
+        rule that declares none."""
+        if self.interest is None:
+            return pd.Series([None] * len(evidence), index=evidence.index, dtype=object)
+        return money_series(self._declared(self.interest, evidence), evidence.index, missing=None)
+
+    @staticmethod
+    def _declared(how: str | Callable, evidence: pd.DataFrame):
+        """The values a declaration gives: an evidence column by name, or a function's result."""
+        return evidence[how] if isinstance(how, str) else how(evidence)

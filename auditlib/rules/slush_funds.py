@@ -1,4 +1,9 @@
-"""Slush funds (小金库): the rules SF01–SF09, each with its query, labels, chart and drill-down.
+"""Slush funds (小金库): the rules SF01–SF09, each with its query, labels, chart, drill-down and exposure.
+
+Exposure (CONTRACT §3 "Amounts"): SF01 the inflows of the account's qualifying lines, else its
+outflows; SF02, SF04 the bank line's amount; SF03 the ledger line's amount; SF05, SF07, SF09 the
+payment's amount; SF06 the chain rule (a payment with an earlier twin within the window puts its
+amount at stake, the first of a chain 0); SF08 nothing (an indicator).
 
 SF02's one-to-one matching lives in :mod:`auditlib.rules.matching`, SF08's screen in
 :mod:`auditlib.rules.benford`; both are queries SQL alone cannot express.
@@ -12,8 +17,9 @@ import pandas as pd
 from auditlib.db import query
 from auditlib.i18n import register
 from auditlib.rules.benford import benford_screen, benford_test, expected_proportions
+from auditlib.rules.exposure import nothing_at_stake
 from auditlib.rules.matching import unbooked_bank_lines
-from auditlib.rules.model import Rule, count, days, money, ratio
+from auditlib.rules.model import EXPOSURE_LABEL, Rule, count, days, money, ratio
 from auditlib.rules.plotting import figure, label, wan
 from auditlib.rules.sources import SourceRows, fetch, source_rows
 
@@ -140,6 +146,8 @@ RULES: tuple[Rule, ...] = (
                       count(*), min(txn_date)::VARCHAR, max(txn_date)::VARCHAR) AS detail,
                account_no, any_value(reason) AS reason, any_value(closed_on) AS closed_on,
                count(*) AS lines, SUM(COALESCE(inflow, 0)) AS inflow, SUM(COALESCE(outflow, 0)) AS outflow,
+               CASE WHEN SUM(COALESCE(inflow, 0)) <> 0 THEN SUM(COALESCE(inflow, 0))
+                    ELSE SUM(COALESCE(outflow, 0)) END AS exposure,
                min(txn_date) AS first_date, max(txn_date) AS last_date
         FROM bad GROUP BY unit_code, account_no""",
          check_zh='银行流水中出现未在单位账户登记表中的账号，或已销户账户在销户后仍有收支。',
@@ -147,7 +155,9 @@ RULES: tuple[Rule, ...] = (
          columns={"account_no": ("银行账号", "Account no."), "reason": ("原因", "Reason"),
                   "closed_on": ("销户日期", "Closed on"), "lines": ("笔数", "Lines"),
                   "inflow": ("收入(元)", "Inflow (yuan)"), "outflow": ("支出(元)", "Outflow (yuan)"),
-                  "first_date": ("首笔日期", "First date"), "last_date": ("末笔日期", "Last date")}),
+                  "exposure": EXPOSURE_LABEL,
+                  "first_date": ("首笔日期", "First date"), "last_date": ("末笔日期", "Last date")},
+         exposure="exposure"),
     Rule("SF02", "slush_funds", "银行收支未入账", "Bank line not in the books",
          "《会计法》第十六条；中办发〔2009〕18号",
          (days("window_days", 10, "匹配日期窗口(天)", "matching window (days)", 365),),
@@ -159,7 +169,7 @@ RULES: tuple[Rule, ...] = (
                   "txn_amount": ("交易金额(元)", "Transaction amount (yuan)"),
                   "counterparty_name": ("对方户名", "Counterparty"), "memo": ("摘要/用途", "Memo"),
                   "window_days": ("匹配窗口(天)", "Window (days)")},
-         chart=reconciliation),
+         chart=reconciliation, exposure="txn_amount"),
     Rule("SF03", "slush_funds", "收入挂往来款", "Income parked in a liability",
          "《会计法》第十六条；《政府会计制度》",
          (money("min_amount", 10000, "贷方金额下限(元)", "minimum credit (yuan)"),),
@@ -180,7 +190,8 @@ RULES: tuple[Rule, ...] = (
          columns={"voucher_date": ("凭证日期", "Voucher date"), "voucher_no": ("凭证号", "Voucher no."),
                   "line_no": ("分录行号", "Line no."), "account_code": ("会计科目", "Account code"),
                   "account_name": ("账户/科目名称", "Account name"), "summary": ("摘要", "Summary"),
-                  "credit": ("贷方金额(元)", "Credit (yuan)"), "counterparty": ("往来单位", "Counterparty")}),
+                  "credit": ("贷方金额(元)", "Credit (yuan)"), "counterparty": ("往来单位", "Counterparty")},
+         exposure="credit"),
     Rule("SF04", "slush_funds", "大额提取现金", "Large cash withdrawal",
          "《现金管理暂行条例》；《党政机关厉行节约反对浪费条例》",
          (money("min_amount", 50000, "提现金额下限(元)", "minimum withdrawal (yuan)"),),
@@ -195,7 +206,8 @@ RULES: tuple[Rule, ...] = (
          check_en='A bank outflow of at least the minimum whose memo mentions cash withdrawal.',
          columns={"account_no": ("银行账号", "Account no."), "txn_id": ("交易流水号", "Transaction id"),
                   "txn_date": ("交易日期", "Transaction date"), "outflow": ("支出(元)", "Outflow (yuan)"),
-                  "memo": ("摘要/用途", "Memo")}),
+                  "memo": ("摘要/用途", "Memo")},
+         exposure="outflow"),
     Rule("SF05", "slush_funds", "化整为零拆分支付", "Split payments",
          "《政府采购法》第二十八条",
          (money("limit", 50000, "限额(元)", "limit (yuan)"),
@@ -226,7 +238,8 @@ RULES: tuple[Rule, ...] = (
          columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
                   "payment_amount": ("支付金额(元)", "Payment amount (yuan)"), "paid_on": ("支付日期", "Paid on"),
                   "window_total": ("窗口合计(元)", "Window total (yuan)"), "expense_type": ("支出类型", "Expense type"),
-                  "memo": ("摘要/用途", "Memo")}),
+                  "memo": ("摘要/用途", "Memo")},
+         exposure="payment_amount"),
     Rule("SF06", "slush_funds", "重复支付", "Duplicate payment",
          "《会计基础工作规范》",
          (days("window_days", 30, "时间窗口(天)", "window (days)", 365),),
@@ -243,14 +256,21 @@ RULES: tuple[Rule, ...] = (
         SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'high' AS severity,
                printf('向 %s 重复支付 %s 元（另见 %s）', y.payee_name, y.amount::VARCHAR, d.twin_ids) AS detail,
                y.payment_id, y.payee_name, y.amount AS payment_amount, y.paid_on, d.twin_ids,
+               -- the chain rule: a payment with an earlier twin (by paid_on, payment_id) within the
+               -- window puts its amount at stake, the first of a chain 0 (only twins are in dup, and
+               -- an earlier payment within the window of a twin is a twin itself)
+               CASE WHEN y.paid_on - lag(y.paid_on) OVER (PARTITION BY y.unit_code, y.payee_key, y.amount
+                                                          ORDER BY y.paid_on, y.payment_id) <= y.window_days
+                    THEN y.amount ELSE 0 END AS exposure,
                y.memo, y._file, y._line
         FROM y JOIN dup d USING (payment_id)""",
          check_zh='同一收款人、同一金额在规定天数内支付两次以上。',
          check_en='Two or more payments to one payee of the same amount within the window.',
          columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
                   "payment_amount": ("支付金额(元)", "Payment amount (yuan)"), "paid_on": ("支付日期", "Paid on"),
-                  "twin_ids": ("重复支付单号", "Duplicate of"), "memo": ("摘要/用途", "Memo")},
-         drilldown=payment_and_twins),
+                  "twin_ids": ("重复支付单号", "Duplicate of"), "exposure": EXPOSURE_LABEL,
+                  "memo": ("摘要/用途", "Memo")},
+         drilldown=payment_and_twins, exposure="exposure"),
     Rule("SF07", "slush_funds", "以会议费、培训费、劳务费、咨询费名义套取资金", "Dressed-up expense",
          "中办发〔2009〕18号；《中央和国家机关会议费管理办法》",
          (money("min_amount", 10000, "金额下限(元)", "minimum amount (yuan)"),
@@ -268,7 +288,8 @@ RULES: tuple[Rule, ...] = (
          check_en='Meeting, training, labour or consulting expenses of at least the minimum in round multiples.',
          columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
                   "expense_type": ("支出类型", "Expense type"), "memo": ("摘要/用途", "Memo"),
-                  "payment_amount": ("支付金额(元)", "Payment amount (yuan)"), "paid_on": ("支付日期", "Paid on")}),
+                  "payment_amount": ("支付金额(元)", "Payment amount (yuan)"), "paid_on": ("支付日期", "Paid on")},
+         exposure="payment_amount"),
     Rule("SF08", "slush_funds", "支付金额首位数字偏离本福特定律", "Benford screen of payment amounts",
          "Nigrini, Benford's Law (2012)；审计署计算机审计方法",
          (ratio("max_mad", "0.015", "首位数字MAD上限", "largest first-digit MAD", hi="1"),
@@ -279,7 +300,7 @@ RULES: tuple[Rule, ...] = (
          columns={"n": ("金额笔数", "Amounts"), "mad": ("平均绝对偏差MAD", "MAD"),
                   "chi_square": ("卡方值", "Chi-square"), "conformity": ("符合程度", "Conformity"),
                   **{f"digit_{d}": (f"首位{d}笔数", f"First digit {d}") for d in range(1, 10)}},
-         chart=benford_chart),
+         chart=benford_chart, exposure=nothing_at_stake),
     Rule("SF09", "slush_funds", "上下级单位间转移资金", "Money moved between units",
          "中办发〔2009〕18号；财预〔2013〕372号",
          query="""
@@ -297,5 +318,6 @@ RULES: tuple[Rule, ...] = (
          columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
                   "payee_account": ("收款账号", "Payee account"), "other_unit": ("收款单位编码", "Receiving unit"),
                   "payment_amount": ("支付金额(元)", "Payment amount (yuan)"), "paid_on": ("支付日期", "Paid on"),
-                  "memo": ("摘要/用途", "Memo")}),
+                  "memo": ("摘要/用途", "Memo")},
+         exposure="payment_amount"),
 )

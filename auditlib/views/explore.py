@@ -8,6 +8,12 @@ control moves.  Choosing a finding shows its evidence row, the source rows behin
 parameters" writes a YAML file that ``auditlib run --params`` accepts and that gives
 exactly the findings on screen.
 
+Each finding shows its status from the findings register (疑点登记簿, ``register.jsonl``
+beside the database unless told otherwise); the buttons 属实 / 排除 / 已整改 / 待核实 record
+the auditor's decision about the chosen finding in that register (with the 核实说明 and
+认定金额 boxes, and the auditor's name, which is required), and a filter shows the findings of
+one status.
+
 Everything here is plain Python objects, so tests drive the panel by setting widget
 values and clicking buttons, without a browser.
 """
@@ -30,6 +36,9 @@ from auditlib.rules.model import Param
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs.formats import money, total_amount
+from auditlib.review.apply import apply_register
+from auditlib.review.register import Decision, Register
+from auditlib.review.statuses import Status
 from auditlib.views.html import escape, table
 from auditlib.workspace import default_db, outputs_dir
 
@@ -61,6 +70,18 @@ register({
     "ex.col.ref": ("对象", "Reference"),
     "ex.col.severity": ("风险", "Severity"),
     "ex.col.detail": ("说明", "Detail"),
+    "ex.col.status": ("核实结论", "Status"),
+    "ex.col.id": ("疑点编号", "Finding id"),
+    "ex.status_filter": ("核实结论", "Status"),
+    "ex.all_statuses": ("全部", "all"),
+    "ex.by": ("核实人", "Verified by"),
+    "ex.reason": ("核实说明", "Explanation"),
+    "ex.amount": ("认定金额", "Confirmed amount"),
+    "ex.decided": ("已登记：{id} {status}（{register}）", "Recorded: {id} {status} ({register})"),
+    "ex.need_by": ("请填写核实人", "enter who verified (核实人)"),
+    "ex.need_reason": ("排除须填写核实说明", "a dismissal needs an explanation"),
+    "ex.need_finding": ("请先选择一条疑点", "choose a finding first"),
+    "ex.bad_amount": ("认定金额不是金额：{text}", "the confirmed amount is not money: {text}"),
 })
 
 
@@ -77,15 +98,21 @@ class Explorer:
         Label language; the parameters' ``lang`` when empty.
     out_dir : path, optional
         Where exported workbooks and saved parameters go (``outputs/explore``).
+    register : path, optional
+        The findings register decisions are read from and written to; ``register.jsonl``
+        beside the database when empty.
     """
 
-    def __init__(self, db=None, params_file=None, lang=None, out_dir=None):
+    def __init__(self, db=None, params_file=None, lang=None, out_dir=None, register=None):
         import ipywidgets as w
 
         self.db = Path(db) if db else default_db()
         self.base = load_params(params_file or None)
         self.lang = lang or self.base.lang
         self.out_dir = Path(out_dir) if out_dir else outputs_dir() / "explore"
+        self.register = Register(register) if register else Register.beside(self.db)
+        self.latest = self.register.latest()
+        self.verified = None  # the findings of the unit and inspection on screen, with statuses
         con = connect(self.db)
         try:
             self.units = unit_names(con)
@@ -116,6 +143,15 @@ class Explorer:
         self.export_button = w.Button(description=self._t("ex.export"), icon="file-excel-o")
         self.save_button = w.Button(description=self._t("ex.save"), icon="save")
         self.message = w.HTML()
+        self.status_filter = w.Dropdown(description=self._t("ex.status_filter"),
+                                        options=[(self._t("ex.all_statuses"), ALL)]
+                                        + [(s.label(self.lang), s.value) for s in Status], value=ALL)
+        self.by = w.Text(description=self._t("ex.by"))
+        self.reason = w.Textarea(description=self._t("ex.reason"), layout=w.Layout(width="60%"))
+        self.amount = w.Text(description=self._t("ex.amount"), placeholder="0.00")
+        self.decision_buttons = {s: w.Button(description=s.label(self.lang)) for s in
+                                 (Status.CONFIRMED, Status.DISMISSED, Status.RECTIFIED, Status.OPEN)}
+        self.decision_message = w.HTML()
 
         for widget in (self.unit, self.as_of, *[c for cs in self.controls.values() for c in cs.values()]):
             widget.observe(lambda change: self.refresh(), names="value")
@@ -124,20 +160,25 @@ class Explorer:
         self.finding.observe(lambda change: self.show_finding(), names="value")
         self.export_button.on_click(lambda b: self._guard(self.export_workbook, "ex.exported"))
         self.save_button.on_click(lambda b: self._guard(self.save_params, "ex.saved"))
+        self.status_filter.observe(lambda change: self._render_table(), names="value")
+        for status, button in self.decision_buttons.items():
+            button.on_click(lambda b, status=status: self._decide_clicked(status))
 
         self.panel = w.VBox([
             w.HTML(f"<h3>{escape(self._t('ex.title', db=self.db.name))}</h3>"),
             w.HBox([self.unit, self.inspection, self.as_of]),
-            self.rule, self.param_box, self.summary, self.table, self.finding, self.drill, self.chart,
+            self.rule, self.param_box, self.summary, self.status_filter, self.table, self.finding,
+            w.HBox([self.by, self.amount]), self.reason, w.HBox(list(self.decision_buttons.values())),
+            self.decision_message, self.drill, self.chart,
             w.HBox([self.export_button, self.save_button]), self.message,
         ])
         self._building = False
         self._inspection_changed()
 
     @classmethod
-    def open(cls, db="", params_file="", lang="", out_dir="") -> "Explorer":
+    def open(cls, db="", params_file="", lang="", out_dir="", register="") -> "Explorer":
         """The panel from a notebook's parameters (empty strings mean the defaults)."""
-        return cls(db or None, params_file or None, lang or None, out_dir or None)
+        return cls(db or None, params_file or None, lang or None, out_dir or None, register or None)
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -167,9 +208,14 @@ class Explorer:
 
     @property
     def findings(self) -> pd.DataFrame:
-        """The findings on screen (the selected rule's, or every rule's of the inspection)."""
-        f = self.result.findings
-        return f if self.rule.value == ALL else f[f["rule_id"] == self.rule.value].reset_index(drop=True)
+        """The findings on screen (the selected rule's, or every rule's of the inspection, of the
+        status the filter shows), with their status columns (:func:`~auditlib.review.apply.apply_register`)."""
+        f = self.verified
+        if self.rule.value != ALL:
+            f = f[f["rule_id"] == self.rule.value]
+        if self.status_filter.value != ALL:
+            f = f[f["status"] == self.status_filter.value]
+        return f.reset_index(drop=True)
 
     # ---- reactions ---------------------------------------------------------------------------
     def _inspection_changed(self) -> None:
@@ -198,9 +244,12 @@ class Explorer:
         start = time.perf_counter()
         self.result = inspect(self.db, self.inspection.value, self.unit.value, self.params())
         self.last_seconds = time.perf_counter() - start
+        self.verified = apply_register(self.result.findings, self.latest)
         self._render_table()
 
     def _render_table(self) -> None:
+        if self._building or self.verified is None:
+            return
         f = self.findings
         zh, en = INSPECTIONS[self.inspection.value]
         self.summary.value = "<p><b>{}</b></p>".format(escape(self._t(
@@ -211,14 +260,20 @@ class Explorer:
                                 money(total_amount(all_f[all_f["rule_id"] == r.id]))) for r in self._rules()],
                               columns=[self._t(k) for k in ("ex.col.rule", "ex.col.title", "ex.col.n", "ex.col.amount")])
         rows = pd.DataFrame({self._t("ex.col.rule"): f["rule_id"], self._t("ex.col.ref"): f["ref"],
+                             self._t("ex.col.status"): [Status(s).label(self.lang) for s in f["status"]],
+                             self._t("ex.col.id"): f["finding_id"],
                              self._t("ex.col.amount"): [money(a) for a in f["amount"]],
                              self._t("ex.col.severity"): f["severity"], self._t("ex.col.detail"): f["detail"]})
         self.table.value = table(counts, na_rep="") + (table(rows.head(200), na_rep="") if len(f)
                                                    else f"<p>{escape(self._t('ex.none'))}</p>")
-        options = [(f"{r} {ref}", i) for i, (r, ref) in enumerate(zip(f["rule_id"], f["ref"]))]
+        options = [(f"{r} {ref} [{Status(s).label(self.lang)}]", i)
+                   for i, (r, ref, s) in enumerate(zip(f["rule_id"], f["ref"], f["status"]))]
+        chosen = getattr(self, "_keep", None)
+        ids = list(f["finding_id"])
         self._building = True
         self.finding.options = options
-        self.finding.value = 0 if options else None
+        self.finding.value = ids.index(chosen) if chosen in ids else (0 if options else None)
+        self._keep = None
         self._building = False
         self.show_finding()
 
@@ -269,6 +324,60 @@ class Explorer:
         self.chart.value = figure_png(fig) if fig is not None else b""
         self.chart.layout.display = None if fig is not None else "none"
 
+    # ---- verification ----------------------------------------------------------------------
+    def status_of(self, finding_id: str) -> Status:
+        """The status of a finding as the register holds it (``open`` when undecided)."""
+        d = self.latest.get(finding_id)
+        return d.status if d else Status.OPEN
+
+    def decide(self, status: Status | str, reason: str | None = None, amount=None, by: str | None = None,
+               index: int | None = None) -> Decision:
+        """Record a decision about finding ``index`` of :attr:`findings` (the chosen one when None)
+        in the register; the boxes give ``reason``, ``amount`` and ``by`` when they are None.
+
+        Raises
+        ------
+        ValueError
+            No finding chosen, no name, 排除 without a reason, or an amount that is not money.
+        """
+        status = Status(status)
+        index = self.finding.value if index is None else index
+        if index is None:
+            raise ValueError(self._t("ex.need_finding"))
+        by = (self.by.value if by is None else by).strip()
+        reason = (self.reason.value if reason is None else reason).strip()
+        text = str(self.amount.value if amount is None else amount).strip().replace(",", "")
+        if not by:
+            raise ValueError(self._t("ex.need_by"))
+        if status is Status.DISMISSED and not reason:
+            raise ValueError(self._t("ex.need_reason"))
+        try:
+            value = Decimal(text) if text else None
+        except ArithmeticError:
+            value = None
+            text = text or "?"
+        if text and (value is None or not value.is_finite() or value != value.quantize(Decimal("0.01"))):
+            raise ValueError(self._t("ex.bad_amount", text=text))
+        f = self.findings.iloc[index]
+        decision = Decision(finding_id=f["finding_id"], rule_id=f["rule_id"], unit_code=f["unit_code"], ref=f["ref"],
+                            status=status, reason=reason, amount=value, by=by, source="explore")
+        self.register.append([decision])
+        self.latest = self.register.latest()
+        self.verified = apply_register(self.result.findings, self.latest)
+        self._keep = decision.finding_id
+        self._render_table()
+        return decision
+
+    def _decide_clicked(self, status: Status) -> None:
+        try:
+            d = self.decide(status)
+        except Exception as exc:  # shown to the auditor, never lost in the kernel log
+            self.decision_message.value = f"<p style='color:#b91c1c'>{escape(self._t('ex.failed', error=exc))}</p>"
+            return
+        self.reason.value, self.amount.value = "", ""
+        self.decision_message.value = "<p>{}</p>".format(escape(self._t(
+            "ex.decided", id=d.finding_id, status=d.status.label(self.lang), register=self.register.path)))
+
     # ---- buttons -----------------------------------------------------------------------------
     def _guard(self, action, key) -> None:
         try:
@@ -288,7 +397,7 @@ class Explorer:
 
         unit = self.unit.value
         path = Path(path) if path else self.out_dir / f"{unit_folder(unit)}-{self.inspection.value}-{self._stamp()}.xlsx"
-        findings, evidence = unit_slice(self.result.findings, self.result.evidence, unit)
+        findings, evidence = unit_slice(self.verified, self.result.evidence, unit)
         return write_workbook(path, unit_code=unit, unit_name=self.units[unit], inspection=self.inspection.value,
                               findings=findings, evidence=evidence, params=self.params(),
                               run_id=f"explore-{self._stamp()}", sources=ingested_files(self.db), lang=self.lang)

@@ -1,8 +1,10 @@
 """What ``notebooks/overview.ipynb`` shows: the county over one run.
 
 Units ranked by findings, totals per rule and a units × rules heat map.  Under
-``auditlib run`` it reads the run's ``findings.csv`` (``run_dir``); opened by hand
-it computes every unit's findings from the database.
+``auditlib run`` it reads the run's ``findings.csv`` (``run_dir``) with each finding's status
+and change, and the run's ``resolved.csv`` when it compared with a baseline; opened by hand
+it computes every unit's findings from the database (statuses from the register beside it).
+Totals split by status as CONTRACT §6 says: 排除 findings are counted in no total.
 """
 from __future__ import annotations
 
@@ -12,12 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from auditlib.batch.compare import RESOLVED
 from auditlib.rules.catalogue import INSPECTIONS, all_rules
 from auditlib.db import connect
 from auditlib.rules.engine import inspect, unit_names
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
+from auditlib.outputs import verification as vf
 from auditlib.outputs.formats import money
+from auditlib.review.statuses import Status
 from auditlib.views.html import escape, show, table
 from auditlib.workspace import default_db
 
@@ -42,16 +47,36 @@ register({
     "ov.col.units": ("涉及单位", "Units"),
     "ov.axis.rule": ("规则", "rule"),
     "ov.axis.unit": ("单位", "unit"),
+    "ov.verify": ("核实与整改跟踪", "Verification and follow-up"),
+    "ov.col.status": ("核实结论", "Status"),
+    "ov.col.count": ("条数", "Findings"),
+    "ov.col.money": ("金额(元)", "Amount (yuan)"),
+    "ov.col.new": ("新增", "new"),
+    "ov.col.persisting": ("仍存在", "persisting"),
+    "ov.col.resolved": ("已消除", "resolved"),
+    "ov.col.unrectified": ("上次已确认、本次仍存在（未整改）", "confirmed last time, still there"),
+    "ov.note": ("属实按认定金额（未填则按涉及金额）计；排除的疑点不计入任何合计。",
+                "Confirmed findings count at their confirmed amount (else their exposure); dismissed ones "
+                "count in no total."),
+    "ov.summary_status": ("  核实：待核实 {open} / {open_amount}；属实 {confirmed} / {confirmed_amount}；"
+                          "已整改 {rectified} / {rectified_amount}；排除 {dismissed}（不计入合计）",
+                          "  verified: open {open} / {open_amount}; confirmed {confirmed} / {confirmed_amount}; "
+                          "rectified {rectified} / {rectified_amount}; dismissed {dismissed} (in no total)"),
+    "ov.summary_changes": ("  对比上次：新增 {new}，仍存在 {persisting}，已消除 {resolved}；上次已确认、本次仍存在（未整改）{unrectified}",
+                           "  against the baseline: new {new}, persisting {persisting}, resolved {resolved}; "
+                           "confirmed last time and still there {unrectified}"),
 })
 
 
 @dataclass
 class Overview:
-    findings: pd.DataFrame  # rule_id, unit_code, amount (Decimal or None), severity, inspection
+    findings: pd.DataFrame  # rule_id, unit_code, amount (Decimal or None), severity, inspection; status, change
     units: dict[str, str]
     params: Params
     lang: str
     source: str
+    #: with a baseline, the run's ``resolved.csv`` (the baseline's findings that are gone); else None
+    resolved: pd.DataFrame | None = None
 
     @classmethod
     def open(cls, db="", params_file="", lang="", run_dir="") -> "Overview":
@@ -63,6 +88,7 @@ class Overview:
             units = unit_names(con)
         finally:
             con.close()
+        resolved = None
         if run_dir:
             run_dir = Path(run_dir)
             from auditlib.outputs.findings_csv import read_findings_csv
@@ -70,52 +96,131 @@ class Overview:
             f = read_findings_csv(run_dir / "findings.csv")  # unit codes as in the database
             f["amount"] = [Decimal(a) if a else None for a in f["amount"]]
             source = t("ov.source_run", lang, run_id=run_dir.name, path=run_dir)
+            if (run_dir / RESOLVED).is_file():
+                resolved = read_findings_csv(run_dir / RESOLVED)
         else:
             f = pd.concat([inspect(db, name, params=params).findings for name in INSPECTIONS], ignore_index=True)
+            from auditlib.views.report import with_register
+
+            f = with_register(db, f)
             source = t("ov.source_db", lang, path=db)
-        return cls(findings=f, units=units, params=params, lang=lang, source=source)
+        return cls(findings=f, units=units, params=params, lang=lang, source=source, resolved=resolved)
 
     def _t(self, key, **kw):
         return t(key, self.lang, **kw)
 
     def header(self) -> None:
         show(f"<h1>{escape(self._t('ov.title'))}</h1><p>{escape(self.source)}</p>"
-              f"<p>{escape(self.totals_text())}</p>")
+             f"<p>{escape(self.totals_text())}</p>" + self.verification_html())
+
+    # ---- verification (CONTRACT §6) ---------------------------------------------------------
+    @property
+    def verified(self) -> bool:
+        return vf.has_status(self.findings)
+
+    @property
+    def compared(self) -> bool:
+        return self.resolved is not None or vf.has_baseline(self.findings)
+
+    @property
+    def counted(self) -> pd.DataFrame:
+        """The findings that count in totals (排除 ones left out)."""
+        f = self.findings
+        return f[[s is not Status.DISMISSED for s in vf.statuses(f)]] if len(f) else f
+
+    def _resolved_of(self, unit_code: str | None = None) -> int:
+        r = self.resolved
+        if r is None or not len(r):
+            return 0
+        return len(r) if unit_code is None else int((r["unit_code"] == unit_code).sum())
+
+    def change_counts(self, unit_code: str | None = None) -> dict[str, int]:
+        f = self.findings if unit_code is None else self.findings[self.findings["unit_code"] == unit_code]
+        counts = vf.change_counts(f)
+        counts["resolved"] = self._resolved_of(unit_code)
+        return counts
+
+    def status_frame(self) -> pd.DataFrame:
+        tallies = vf.split(self.findings)
+        return pd.DataFrame([(s.label(self.lang), tallies[s].count, money(tallies[s].money)) for s in vf.STATUS_ORDER],
+                            columns=[self._t("ov.col.status"), self._t("ov.col.count"), self._t("ov.col.money")])
+
+    def verification_html(self) -> str:
+        if not (self.verified or self.compared):
+            return ""
+        parts = [f"<h2>{escape(self._t('ov.verify'))}</h2>"]
+        if self.verified:
+            parts += [table(self.status_frame()), f"<p>{escape(self._t('ov.note'))}</p>"]
+        if self.compared:
+            counts = self.change_counts()
+            keys = ("new", "persisting", "resolved", "unrectified")
+            parts.append(table(pd.DataFrame([[counts[k] for k in keys]],
+                                            columns=[self._t(f"ov.col.{k}") for k in keys])))
+        return "".join(parts)
 
     def totals_text(self) -> str:
-        f = self.findings
+        f = self.counted
         return self._t("ov.totals", units=len(self.units), n=len(f), amount=money(_sum(f["amount"])))
 
     def summary(self) -> None:
-        """Plain-text totals per rule: the cell nbval checks."""
+        """Plain-text totals per rule: the cell nbval checks (as it always read, for a run without
+        register and baseline; then a line per status and the changes)."""
         lines = [self.totals_text()]
+        counted = self.counted
         for rule in all_rules():
-            f = self.findings[self.findings["rule_id"] == rule.id]
+            f = counted[counted["rule_id"] == rule.id]
             lines.append(f"  {rule.id}: {len(f)} / {money(_sum(f['amount']))}")
+        if self.verified:
+            tallies = vf.split(self.findings)
+            words = {}
+            for s in vf.STATUS_ORDER:
+                words[s.value] = tallies[s].count
+                words[f"{s.value}_amount"] = money(tallies[s].money) or "0.00"
+            lines.append(self._t("ov.summary_status", **words))
+        if self.compared:
+            lines.append(self._t("ov.summary_changes", **self.change_counts()))
         print("\n".join(lines))
 
     def ranking_frame(self) -> pd.DataFrame:
+        """Units by findings (排除 ones left out); with the register, counts per status, and with
+        a baseline, new / persisting / resolved / not rectified."""
         rows = []
         for code, name in self.units.items():
-            f = self.findings[self.findings["unit_code"] == code]
+            f = self.counted[self.counted["unit_code"] == code]
             rows.append((code, name or "", len(f), int((f["severity"] == "high").sum()), _sum(f["amount"])))
         rows.sort(key=lambda r: (-r[2], -r[4], r[0]))
-        return pd.DataFrame([(i + 1, c, nm, n, h, money(a)) for i, (c, nm, n, h, a) in enumerate(rows)],
-                            columns=[self._t(k) for k in ("ov.col.rank", "ov.col.unit", "ov.col.name", "ov.col.n",
-                                                          "ov.col.high", "ov.col.amount")])
+        frame = pd.DataFrame([(i + 1, c, nm, n, h, money(a)) for i, (c, nm, n, h, a) in enumerate(rows)],
+                             columns=[self._t(k) for k in ("ov.col.rank", "ov.col.unit", "ov.col.name", "ov.col.n",
+                                                           "ov.col.high", "ov.col.amount")])
+        codes = [r[0] for r in rows]
+        if self.verified:
+            per_unit = {c: vf.split(self.findings[self.findings["unit_code"] == c]) for c in codes}
+            for s in vf.STATUS_ORDER:
+                frame[s.label(self.lang)] = [per_unit[c][s].count for c in codes]
+        if self.compared:
+            per_unit = {c: self.change_counts(c) for c in codes}
+            for k in ("new", "persisting", "resolved", "unrectified"):
+                frame[self._t(f"ov.col.{k}")] = [per_unit[c][k] for c in codes]
+        return frame
 
     def ranking(self, top: int = 30) -> None:
         show(f"<h2>{escape(self._t('ov.ranking'))}</h2>" + table(self.ranking_frame().head(top)))
 
     def per_rule_frame(self) -> pd.DataFrame:
         rows = []
+        counted = self.counted
         for rule in all_rules():
-            f = self.findings[self.findings["rule_id"] == rule.id]
+            f = counted[counted["rule_id"] == rule.id]
             zh, en = INSPECTIONS[rule.inspection]
             rows.append((rule.id, rule.title(self.lang), zh if self.lang == "zh" else en, len(f),
                          f["unit_code"].nunique(), money(_sum(f["amount"]))))
-        return pd.DataFrame(rows, columns=[self._t(k) for k in ("ov.col.rule", "ov.col.title", "ov.col.inspection",
-                                                                "ov.col.n", "ov.col.units", "ov.col.amount")])
+        frame = pd.DataFrame(rows, columns=[self._t(k) for k in ("ov.col.rule", "ov.col.title", "ov.col.inspection",
+                                                                 "ov.col.n", "ov.col.units", "ov.col.amount")])
+        if self.verified:
+            per_rule = [vf.split(self.findings[self.findings["rule_id"] == rule.id]) for rule in all_rules()]
+            for s in vf.STATUS_ORDER:
+                frame[s.label(self.lang)] = [p[s].count for p in per_rule]
+        return frame
 
     def per_rule(self) -> None:
         show(f"<h2>{escape(self._t('ov.per_rule'))}</h2>" + table(self.per_rule_frame()))
@@ -129,7 +234,7 @@ class Overview:
         use_cjk_font()
         codes = list(self.ranking_frame()[self._t("ov.col.unit")])[:40]
         rule_ids = [r.id for r in all_rules()]
-        counts = (self.findings.groupby(["unit_code", "rule_id"]).size()
+        counts = (self.counted.groupby(["unit_code", "rule_id"]).size()
                   .reindex(pd.MultiIndex.from_product([codes, rule_ids]), fill_value=0)
                   .unstack().reindex(index=codes, columns=rule_ids))
         fig = Figure(figsize=(9, max(2.5, 0.3 * len(codes) + 1.2)))

@@ -21,13 +21,15 @@ from pathlib import Path
 import pandas as pd
 
 from auditlib.rules.catalogue import INSPECTIONS, get_rule
-from auditlib.batch.handoff import load_task_evidence, unit_slice
+from auditlib.batch.handoff import load_task_evidence, load_task_resolved, unit_slice
 from auditlib.db import connect
 from auditlib.rules.engine import FINDING_COLUMNS, implemented_rules, inspect, unit_names
 from auditlib.errors import ParameterError
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
+from auditlib.outputs import verification as vf
 from auditlib.outputs.formats import money, total_amount
+from auditlib.review.statuses import Change, Outcome, Status
 from auditlib.views.html import escape, show, table
 from auditlib.workspace import default_db
 
@@ -63,10 +65,16 @@ register({
     "rep.conclusion": ("检查结论", "Conclusion"),
     "rep.concl_none": ("本次检查未发现{inspection}方面的问题。",
                        "This inspection found no {inspection} issues."),
-    "rep.concl_some": ("本次检查共发现{inspection}方面问题 {n} 条，涉及金额 {amount} 元，其中高风险 {high} 条。"
+    "rep.concl_some": ("本次检查共发现{inspection}方面疑点 {n} 条，涉及金额 {amount} 元，其中高风险 {high} 条。"
                        "以上为疑点，须经核实并取得被检查单位确认后方可定性。",
-                       "This inspection found {n} {inspection} issues, amount {amount} yuan, {high} of high "
+                       "This inspection found {n} {inspection} leads, amount {amount} yuan, {high} of high "
                        "severity. These are leads: each needs checking and the unit's confirmation."),
+    "rep.concl_verified": ("本次检查共发现{inspection}方面疑点 {n} 条（不含排除），其中：经核实属实的问题 {confirmed} 条，"
+                           "金额 {confirmed_amount} 元；已整改 {rectified} 条，金额 {rectified_amount} 元；"
+                           "待核实疑点 {open} 条，涉及金额 {open_amount} 元。另排除 {dismissed} 条，不计入合计。",
+                           "This inspection found {n} {inspection} leads (dismissed ones aside): {confirmed} "
+                           "confirmed, {confirmed_amount} yuan; {rectified} rectified, {rectified_amount} yuan; "
+                           "{open} still open, {open_amount} yuan. {dismissed} dismissed, counted in no total."),
     "rep.concl_rule": ("{rule_id} {title}：{n} 条，{amount} 元", "{rule_id} {title}: {n}, {amount} yuan"),
     "rep.no_unit": ("数据库中没有单位 {unit!r}", "no unit {unit!r} in the database"),
     "rep.sev.high": ("高", "high"),
@@ -83,6 +91,38 @@ register({
     "col.severity": ("风险", "Severity"),
     "col.detail": ("说明", "Detail"),
     "col.source": ("来源", "Source"),
+    "col.finding_id": ("疑点编号", "Finding id"),
+    "col.status": ("核实结论", "Status"),
+    "col.change": ("对比上次", "Against baseline"),
+    "col.reason": ("核实说明", "Explanation"),
+    "col.confirmed": ("认定金额(元)", "Confirmed (yuan)"),
+    "col.by": ("核实人", "Decided by"),
+    "col.count": ("条数", "Findings"),
+    "col.money": ("金额(元)", "Amount (yuan)"),
+    "col.outcome": ("结果", "Outcome"),
+    "col.rule": ("规则", "Rule"),
+    "rep.found_split": ("发现疑点 {n} 条：待核实 {open} 条，金额 {open_amount} 元；属实 {confirmed} 条，"
+                        "金额 {confirmed_amount} 元；已整改 {rectified} 条，金额 {rectified_amount} 元。",
+                        "{n} leads: {open} open, {open_amount} yuan; {confirmed} confirmed, {confirmed_amount} "
+                        "yuan; {rectified} rectified, {rectified_amount} yuan."),
+    "rep.dismissed": ("排除 {n} 条（不计入合计）", "{n} dismissed (counted in no total)"),
+    "rep.verify": ("核实与整改跟踪", "Verification and follow-up"),
+    "rep.verify_note": ("属实按认定金额（未填则按涉及金额）计；排除的疑点列明理由，不计入任何合计。",
+                        "Confirmed findings count at their confirmed amount (else their exposure); dismissed "
+                        "ones are listed with their reason and counted in no total."),
+    "rep.changes": ("与上次检查对比", "Against the baseline run"),
+    "rep.ch.new": ("新增", "new"),
+    "rep.ch.persisting": ("仍存在", "persisting"),
+    "rep.ch.resolved": ("已消除", "resolved"),
+    "rep.ch.unrectified": ("上次已确认、本次仍存在（未整改）", "confirmed last time, still there (not rectified)"),
+    "rep.resolved_list": ("已消除的疑点 {n} 条", "{n} resolved findings"),
+    "rep.summary_status": ("  核实：待核实 {open} / {open_amount}；属实 {confirmed} / {confirmed_amount}；"
+                           "已整改 {rectified} / {rectified_amount}；排除 {dismissed}（不计入合计）",
+                           "  verified: open {open} / {open_amount}; confirmed {confirmed} / {confirmed_amount}; "
+                           "rectified {rectified} / {rectified_amount}; dismissed {dismissed} (in no total)"),
+    "rep.summary_changes": ("  对比上次：新增 {new}，仍存在 {persisting}，已消除 {resolved}；上次已确认、本次仍存在（未整改）{unrectified}",
+                            "  against the baseline: new {new}, persisting {persisting}, resolved {resolved}; "
+                            "confirmed last time and still there {unrectified}"),
 })
 
 #: tables and their date column, for the "data covered" table
@@ -103,6 +143,9 @@ class Report:
     findings: pd.DataFrame
     evidence: dict[str, pd.DataFrame] = field(default_factory=dict)
     run_id: str = ""
+    #: with a baseline run, its findings of this unit and inspection that are gone (the task's rows
+    #: of ``resolved.csv``); None without a baseline
+    resolved: pd.DataFrame | None = None
 
     @classmethod
     def open(cls, db="", unit="", inspection="idle_funds", params_file="", lang="", evidence="",
@@ -122,7 +165,9 @@ class Report:
         lang : str
             ``zh`` or ``en``; empty for the parameters' ``lang``.
         evidence : str
-            The task's precomputed findings (set by ``auditlib run``); empty to compute here.
+            The task's precomputed findings (set by ``auditlib run``, with their statuses and
+            changes, and the baseline's findings that are gone); empty to compute here, with the
+            statuses of the register beside the database when there is one.
         """
         if inspection not in INSPECTIONS:
             raise ParameterError(f"未知检查 / unknown inspection {inspection!r}", file="", key="inspection",
@@ -138,14 +183,18 @@ class Report:
         unit = str(unit) if unit else next(iter(units), "")
         if unit not in units:
             raise ParameterError(t("rep.no_unit", lang, unit=unit), file="", key="unit", reason="unknown unit")
+        resolved = None
         if evidence:
             findings, ev = load_task_evidence(evidence)
+            resolved = load_task_resolved(evidence)
         else:
             ins = inspect(db, inspection, unit=unit, params=params)
-            findings, ev = ins.findings, ins.evidence
+            findings, ev = with_register(db, ins.findings), ins.evidence
         findings, ev = unit_slice(findings, ev, unit)
+        if resolved is not None and "unit_code" in resolved.columns:
+            resolved = resolved[resolved["unit_code"].astype(str) == unit].reset_index(drop=True)
         return cls(db=db, unit_code=unit, unit_name=units[unit] or "", inspection=inspection, params=params,
-                   lang=lang, findings=findings, evidence=ev, run_id=run_id)
+                   lang=lang, findings=findings, evidence=ev, run_id=run_id, resolved=resolved)
 
     # ---- text -------------------------------------------------------------------------------
     def _t(self, key, **kw) -> str:
@@ -166,11 +215,77 @@ class Report:
 
     # ---- cells ------------------------------------------------------------------------------
     def header(self) -> None:
-        """Title, the settings in force and the data covered."""
+        """Title, the settings in force, the data covered and, when the register or a baseline
+        says anything, the verification state."""
         show(
             f"<h1>{escape(self.title())}</h1>"
             f"<h2>{escape(self._t('rep.params'))}</h2>{table(self.settings_frame())}"
-            f"<h2>{escape(self._t('rep.coverage'))}</h2>{table(self.coverage_frame())}")
+            f"<h2>{escape(self._t('rep.coverage'))}</h2>{table(self.coverage_frame())}"
+            + self.verification_html())
+
+    # ---- verification (CONTRACT §6) ---------------------------------------------------------
+    @property
+    def verified(self) -> bool:
+        """Whether the register decided any of these findings."""
+        return vf.has_status(self.findings)
+
+    @property
+    def compared(self) -> bool:
+        """Whether the findings were compared with a baseline run."""
+        return self.resolved is not None or vf.has_baseline(self.findings)
+
+    def status_frame(self) -> pd.DataFrame:
+        """Count and money per status; 排除 without money (counted in no total)."""
+        tallies = vf.split(self.findings)
+        return pd.DataFrame(
+            [(s.label(self.lang), tallies[s].count, money(tallies[s].money)) for s in vf.STATUS_ORDER],
+            columns=[self._t("col.status"), self._t("col.count"), self._t("col.money")])
+
+    def change_counts(self) -> dict[str, int]:
+        """新增 / 仍存在 / 已消除 and 上次已确认、本次仍存在（未整改） of this unit and inspection."""
+        counts = vf.change_counts(self.findings)
+        counts["resolved"] = 0 if self.resolved is None else len(self.resolved)
+        return counts
+
+    def change_frame(self) -> pd.DataFrame:
+        counts = self.change_counts()
+        keys = ("new", "persisting", "resolved", "unrectified")
+        return pd.DataFrame([[counts[k] for k in keys]], columns=[self._t(f"rep.ch.{k}") for k in keys])
+
+    def resolved_frame(self) -> pd.DataFrame:
+        """The baseline's findings that are gone, with what became of them."""
+        r = self.resolved if self.resolved is not None else pd.DataFrame()
+        cols = [self._t("col.finding_id"), self._t("col.rule"), self._t("col.ref"), self._t("col.status"),
+                self._t("col.money"), self._t("col.outcome")]
+        if not len(r):
+            return pd.DataFrame(columns=cols)
+
+        def outcome(v):
+            try:
+                return Outcome(str(v)).label(self.lang)
+            except ValueError:
+                return str(v)
+        return pd.DataFrame({
+            cols[0]: r.get("finding_id", ""), cols[1]: r.get("rule_id", ""), cols[2]: r.get("ref", ""),
+            cols[3]: [vf.status_of(s).label(self.lang) for s in r.get("baseline_status", [""] * len(r))],
+            cols[4]: [money(vf.as_money(a)) for a in r.get("baseline_exposure", [None] * len(r))],
+            cols[5]: [outcome(o) for o in r.get("outcome", [""] * len(r))]})
+
+    def verification_html(self) -> str:
+        """The 核实与整改跟踪 section: statuses, and against a baseline the changes (empty markup
+        for a run without register and baseline)."""
+        if not (self.verified or self.compared):
+            return ""
+        parts = [f"<h2>{escape(self._t('rep.verify'))}</h2>"]
+        if self.verified:
+            parts += [table(self.status_frame()), f"<p>{escape(self._t('rep.verify_note'))}</p>"]
+        if self.compared:
+            parts += [f"<h3>{escape(self._t('rep.changes'))}</h3>", table(self.change_frame())]
+            gone = self.resolved_frame()
+            if len(gone):
+                parts.append(f"<details><summary>{escape(self._t('rep.resolved_list', n=len(gone)))}</summary>"
+                             f"{table(gone)}</details>")
+        return "".join(parts)
 
     def title(self) -> str:
         return self._t("rep.title", inspection=self.inspection_label, unit_name=self.unit_name,
@@ -211,13 +326,35 @@ class Report:
                                            self._t("rep.from"), self._t("rep.to")])
 
     def summary_text(self) -> str:
-        """Plain-text counts per rule: the cell nbval checks."""
+        """Plain-text counts per rule: the cell nbval checks.
+
+        Without a register and a baseline it reads as it always has; with them, 排除 findings
+        leave the counts and a line per status (and the changes against the baseline) follows.
+        """
+        f = self.counted_findings()
         lines = [self._t("rep.summary_head", unit_code=self.unit_code, inspection=self.inspection,
-                         n=len(self.findings), amount=money(total_amount(self.findings)))]
+                         n=len(f), amount=money(total_amount(f)))]
         for rule in self.rules:
-            f = self.rule_findings(rule.id)
-            lines.append(f"  {rule.id}: {len(f)} / {money(total_amount(f))}")
+            mine = f[f["rule_id"] == rule.id]
+            lines.append(f"  {rule.id}: {len(mine)} / {money(total_amount(mine))}")
+        if self.verified:
+            lines.append(self._t("rep.summary_status", **self._split_words()))
+        if self.compared:
+            lines.append(self._t("rep.summary_changes", **self.change_counts()))
         return "\n".join(lines)
+
+    def counted_findings(self, rule_id: str | None = None) -> pd.DataFrame:
+        """The findings that count (排除 ones left out), of one rule or all."""
+        f = self.findings if rule_id is None else self.rule_findings(rule_id)
+        return f[[s is not Status.DISMISSED for s in vf.statuses(f)]] if len(f) else f
+
+    def _split_words(self, findings: pd.DataFrame | None = None) -> dict:
+        tallies = vf.split(self.findings if findings is None else findings)
+        words = {}
+        for s in vf.STATUS_ORDER:
+            words[s.value] = tallies[s].count
+            words[f"{s.value}_amount"] = money(tallies[s].money) or "0.00"
+        return words
 
     def summary(self) -> None:
         print(self.summary_text())
@@ -233,27 +370,65 @@ class Report:
                  f"<p><b>{escape(self._t('rep.checks'))}：</b>{escape(rule.check(self.lang))}</p>",
                  f"<p><b>{escape(self._t('rep.basis'))}：</b>{escape(rule.basis)}</p>",
                  f"<p><b>{escape(self._t('rep.rule_params'))}：</b>{escape(prm_text)}</p>"]
-        amount = total_amount(f)
         if not len(f):
             parts.append(f"<p>{escape(self._t('rep.none'))}</p>")
         else:
-            key = "rep.found" if any(a is not None and not pd.isna(a) for a in f["amount"]) else "rep.found_noamount"
-            parts.append(f"<p>{escape(self._t(key, n=len(f), amount=money(amount)))}</p>")
-            parts.append(table(self.findings_frame(rule_id).head(MAX_ROWS)))
-            if len(f) > MAX_ROWS:
-                parts.append(f"<p>{escape(self._t('rep.more', shown=MAX_ROWS, n=len(f)))}</p>")
+            shown = self.findings_frame(rule_id)
+            if self.verified:
+                counted = self.counted_findings(rule_id)
+                parts.append(f"<p>{escape(self._t('rep.found_split', n=len(counted), **self._split_words(f)))}</p>")
+            else:
+                amount = total_amount(f)
+                key = ("rep.found" if any(a is not None and not pd.isna(a) for a in f["amount"])
+                       else "rep.found_noamount")
+                parts.append(f"<p>{escape(self._t(key, n=len(f), amount=money(amount)))}</p>")
+            if len(shown):
+                parts.append(table(shown.head(MAX_ROWS)))
+            if len(shown) > MAX_ROWS:
+                parts.append(f"<p>{escape(self._t('rep.more', shown=MAX_ROWS, n=len(shown)))}</p>")
+            dismissed = self.dismissed_frame(rule_id)
+            if len(dismissed):  # listed with their reason, collapsed, counted in no total
+                parts.append(f"<details class=\"dismissed\"><summary>"
+                             f"{escape(self._t('rep.dismissed', n=len(dismissed)))}</summary>"
+                             f"{table(dismissed)}</details>")
         show("".join(parts))
         if chart:
             self.chart(rule_id)
 
     def findings_frame(self, rule_id: str) -> pd.DataFrame:
-        """A rule's findings for display: ref, amount, severity, detail, source row."""
+        """A rule's findings for display (排除 ones aside, see :meth:`dismissed_frame`): finding id,
+        status, ref, amount, severity, detail, source row; the change against a baseline and the
+        verification's explanation and 认定金额 when there are any."""
+        frame, status = self._display(rule_id)
+        return frame[[s is not Status.DISMISSED for s in status]].reset_index(drop=True)
+
+    def dismissed_frame(self, rule_id: str) -> pd.DataFrame:
+        """A rule's 排除 findings with their reason (and who decided)."""
+        f = self.rule_findings(rule_id)
+        keep = [s is Status.DISMISSED for s in vf.statuses(f)]
+        d = f[keep]
+        by = d["decided_by"] if "decided_by" in d.columns else [""] * len(d)
+        return pd.DataFrame({
+            self._t("col.finding_id"): _ids(d), self._t("col.ref"): d["ref"].tolist(),
+            self._t("col.amount"): [money(a) for a in d["amount"]],
+            self._t("col.reason"): vf.reasons(d).tolist(), self._t("col.by"): [str(b or "") for b in by],
+        })
+
+    def _display(self, rule_id: str) -> tuple[pd.DataFrame, list]:
         ev = self.evidence.get(rule_id)
         f = self.rule_findings(rule_id)
         src = [""] * len(f)
         if ev is not None and len(ev) == len(f) and "_file" in ev.columns:
             src = [f"{a}:{b}" if a else "" for a, b in zip(ev["_file"], ev["_line"])]
-        return pd.DataFrame({
+        status = list(vf.statuses(f))
+        columns = {
+            self._t("col.finding_id"): _ids(f),
+            self._t("col.status"): [s.label(self.lang) for s in status],
+        }
+        if self.compared:
+            columns[self._t("col.change")] = [c.label(self.lang) if isinstance(c, Change) else ""
+                                              for c in vf.changes(f)]
+        columns.update({
             self._t("col.ref"): f["ref"].tolist(),
             self._t("col.amount"): [money(a) for a in f["amount"]],
             self._t("col.severity"): [self._t(f"rep.sev.{s}") if s in ("high", "medium", "low") else s
@@ -261,6 +436,10 @@ class Report:
             self._t("col.detail"): f["detail"].tolist(),
             self._t("col.source"): src,
         })
+        if self.verified:
+            columns[self._t("col.confirmed")] = [money(a) for a in vf.confirmed_amounts(f)]
+            columns[self._t("col.reason")] = vf.reasons(f).tolist()
+        return pd.DataFrame(columns), status
 
     def chart(self, rule_id: str) -> None:
         """The rule's chart for this unit, when it has one and there is data to draw."""
@@ -274,14 +453,18 @@ class Report:
             display(Image(data=charts.figure_png(fig), format="png", metadata={"alt": alt}))
 
     def conclusion_text(self) -> str:
-        n = len(self.findings)
-        if n == 0:
+        counted = self.counted_findings()
+        n = len(counted)
+        if n == 0 and not len(self.findings):
             return self._t("rep.concl_none", inspection=self.inspection_label)
-        high = int((self.findings["severity"] == "high").sum())
-        lines = [self._t("rep.concl_some", inspection=self.inspection_label, n=n,
-                         amount=money(total_amount(self.findings)), high=high)]
+        if self.verified:
+            lines = [self._t("rep.concl_verified", inspection=self.inspection_label, n=n, **self._split_words())]
+        else:
+            high = int((self.findings["severity"] == "high").sum())
+            lines = [self._t("rep.concl_some", inspection=self.inspection_label, n=n,
+                             amount=money(total_amount(self.findings)), high=high)]
         for rule in self.rules:
-            f = self.rule_findings(rule.id)
+            f = self.counted_findings(rule.id)
             if len(f):
                 lines.append(self._t("rep.concl_rule", rule_id=rule.id, title=rule.title(self.lang), n=len(f),
                                      amount=money(total_amount(f))))
@@ -292,6 +475,26 @@ class Report:
         items = "".join(f"<li>{escape(x)}</li>" for x in rest)
         show(f"<h2>{escape(self._t('rep.conclusion'))}</h2><p>{escape(head)}</p>"
                       + (f"<ul>{items}</ul>" if items else ""))
+
+
+def _ids(findings: pd.DataFrame) -> list[str]:
+    """The findings' ``finding_id`` (computed when the frame has none)."""
+    if "finding_id" in findings.columns:
+        return [str(x) for x in findings["finding_id"]]
+    from auditlib.rules.identity import finding_ids
+
+    return list(finding_ids(findings))
+
+
+def with_register(db, findings: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` with their statuses from the register beside ``db``, when there is one."""
+    from auditlib.review.apply import apply_register
+    from auditlib.review.register import Register
+
+    register = Register.beside(db)
+    if not register.path.is_file():
+        return findings
+    return apply_register(findings, register.latest())
 
 
 __all__ = ["Report", "FINDING_COLUMNS"]
