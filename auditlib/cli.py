@@ -178,11 +178,12 @@ def run(db, params_file, units, inspections, out, run_id, resume, workers, sched
 @main.command()
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False))
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="写入的 CSV 文件 / CSV file to write.")
 @LANG_OPTION
 @_handle_errors
 def diff(run_a, run_b, out, lang) -> None:
-    """Compare two runs by finding_id: new / persisting / resolved from RUN_A to RUN_B (CONTRACT §6)."""
+    """按疑点编号比较两个批次：新增 / 仍存在 / 已消除 / Compare two runs by finding_id: new,
+    persisting, resolved from RUN_A to RUN_B (CONTRACT §6)."""
     from auditlib.batch.compare import write_diff
     from auditlib.review.statuses import Change
 
