@@ -81,11 +81,11 @@ def test_report_shows_statuses_and_leaves_dismissed_out_of_totals(db, shown):
     assert dismissed_ref not in table_part and dismissed_ref in details
     # totals: the dismissed 12,000.00 in none; 属实 at its 认定金额
     text = rep.summary_text()
-    assert "  SF07: 3 / 45,000.00" in text  # 10,000 + 15,000 + 20,000
+    assert "  SF07: 3 / 44,000.00" in text  # 属实 at its 认定金额 9,000 + 15,000 + 20,000; the 排除 12,000 in none
     assert "属实 1 / 9,000.00" in text and "排除 1（不计入合计）" in text
     concl = rep.conclusion_text()
     assert "属实的问题 1 条" in concl and "另排除 1 条，不计入合计" in concl
-    assert "SF07 " in concl and "3 条，45,000.00 元" in concl
+    assert "SF07 " in concl and "3 条，44,000.00 元" in concl
     html = rep.verification_html()
     assert "核实与整改跟踪" in html and "已消除" not in html  # no baseline
 

@@ -14,5 +14,9 @@ def money(value) -> str:
 
 
 def total_amount(findings: pd.DataFrame) -> Decimal:
-    """Exact sum of the findings' amounts (unit-level indicators carry none)."""
-    return sum((a for a in findings["amount"] if a is not None and not pd.isna(a)), Decimal(0))
+    """The money a page adds up for ``findings`` (CONTRACT §3 and §6): each finding's ``exposure``
+    (its ``amount`` in a frame without one; 0 for an indicator), a 属实 finding's 认定金额 when
+    given, and nothing for 排除 findings — exactly :func:`auditlib.review.apply.status_totals`."""
+    from auditlib.review.apply import status_totals
+
+    return status_totals(findings)["total"]["money"]

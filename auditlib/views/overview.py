@@ -21,7 +21,7 @@ from auditlib.rules.engine import inspect, unit_names
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs import verification as vf
-from auditlib.outputs.formats import money
+from auditlib.outputs.formats import money, total_amount
 from auditlib.review.statuses import Status
 from auditlib.views.html import escape, show, table
 from auditlib.workspace import default_db
@@ -160,7 +160,7 @@ class Overview:
 
     def totals_text(self) -> str:
         f = self.counted
-        return self._t("ov.totals", units=len(self.units), n=len(f), amount=money(_sum(f["amount"])))
+        return self._t("ov.totals", units=len(self.units), n=len(f), amount=money(total_amount(f)))
 
     def summary(self) -> None:
         """Plain-text totals per rule: the cell nbval checks (as it always read, for a run without
@@ -169,7 +169,7 @@ class Overview:
         counted = self.counted
         for rule in all_rules():
             f = counted[counted["rule_id"] == rule.id]
-            lines.append(f"  {rule.id}: {len(f)} / {money(_sum(f['amount']))}")
+            lines.append(f"  {rule.id}: {len(f)} / {money(total_amount(f))}")
         if self.verified:
             tallies = vf.split(self.findings)
             words = {}
@@ -187,7 +187,7 @@ class Overview:
         rows = []
         for code, name in self.units.items():
             f = self.counted[self.counted["unit_code"] == code]
-            rows.append((code, name or "", len(f), int((f["severity"] == "high").sum()), _sum(f["amount"])))
+            rows.append((code, name or "", len(f), int((f["severity"] == "high").sum()), total_amount(f)))
         rows.sort(key=lambda r: (-r[2], -r[4], r[0]))
         frame = pd.DataFrame([(i + 1, c, nm, n, h, money(a)) for i, (c, nm, n, h, a) in enumerate(rows)],
                              columns=[self._t(k) for k in ("ov.col.rank", "ov.col.unit", "ov.col.name", "ov.col.n",
@@ -213,7 +213,7 @@ class Overview:
             f = counted[counted["rule_id"] == rule.id]
             zh, en = INSPECTIONS[rule.inspection]
             rows.append((rule.id, rule.title(self.lang), zh if self.lang == "zh" else en, len(f),
-                         f["unit_code"].nunique(), money(_sum(f["amount"]))))
+                         f["unit_code"].nunique(), money(total_amount(f))))
         frame = pd.DataFrame(rows, columns=[self._t(k) for k in ("ov.col.rule", "ov.col.title", "ov.col.inspection",
                                                                  "ov.col.n", "ov.col.units", "ov.col.amount")])
         if self.verified:
@@ -259,11 +259,6 @@ class Overview:
 
         show(f"<h2>{escape(self._t('ov.heatmap'))}</h2>")
         display(Image(data=figure_png(self.heatmap_figure()), format="png", metadata={"alt": self._t("ov.heatmap")}))
-
-
-def _sum(values) -> Decimal:
-    return sum((Decimal(v) for v in values if v is not None and not (isinstance(v, float) and pd.isna(v))
-                and v != ""), Decimal(0))
 
 
 __all__ = ["Overview"]
