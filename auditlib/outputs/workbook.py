@@ -761,19 +761,24 @@ def _ordered(ctx: dict, f: pd.DataFrame) -> pd.DataFrame:
     return f.assign(_o=f["rule_id"].astype(str).map(order)).sort_values(["_o", "ref"], kind="stable")
 
 
+def _paper_heading(w: _Writer, ws, ctx: dict, title_key: str, last_col: int) -> None:
+    """The title row, the unit and the inspection line of a one-page paper (取证单, 疑点核实清单)."""
+    ws.merge_range(0, 0, 0, last_col, "", w.title())
+    w.text(ws, 0, 0, w.t(title_key), w.title(), track=False)
+    ws.set_row(0, 28)
+    insp = _inspection_label(ctx["inspection"], w.lang)
+    w.text(ws, 1, 0, w.t("wb.cert.unit", unit_name=ctx["unit_name"], unit_code=ctx["unit_code"]), track=False)
+    w.text(ws, 2, 0, w.t("wb.cert.inspection", inspection=insp, as_of=ctx["params"].as_of.isoformat(),
+                         run_id=ctx["run_id"]), track=False)
+
+
 def _checklist(w: _Writer, ctx: dict) -> None:
     """疑点核实清单: the open findings to verify, a plain list (the form cells are on the rule sheets)."""
     ws = w.add_sheet(w.t("wb.sheet.checklist"))
     lang, f = w.lang, ctx["findings"]
     open_ = _ordered(ctx, f[[s is Status.OPEN for s in vf.statuses(f)]] if len(f) else f)
     last_col = 6
-    ws.merge_range(0, 0, 0, last_col, "", w.title())
-    w.text(ws, 0, 0, w.t("wb.check.title"), w.title(), track=False)
-    ws.set_row(0, 28)
-    insp = _inspection_label(ctx["inspection"], lang)
-    w.text(ws, 1, 0, w.t("wb.cert.unit", unit_name=ctx["unit_name"], unit_code=ctx["unit_code"]), track=False)
-    w.text(ws, 2, 0, w.t("wb.cert.inspection", inspection=insp, as_of=ctx["params"].as_of.isoformat(),
-                         run_id=ctx["run_id"]), track=False)
+    _paper_heading(w, ws, ctx, "wb.check.title", last_col)
     w.text(ws, 3, 0, w.t("wb.check.note"), w.fmt(italic=True, font_color="#595959"), track=False)
     head = 5
     heads = [w.t("wb.col.no"), w.t("wb.col.finding_id"), w.t("wb.col.rule_id"), w.t("wb.col.title"),
@@ -817,13 +822,7 @@ def _evidence_certificate(w: _Writer, ctx: dict, problems: pd.DataFrame) -> None
     lang = w.lang
     # No., rule, issue, evidence row, amount, confirmed amount, conclusion, detail, explanation
     last_col = 8
-    ws.merge_range(0, 0, 0, last_col, "", w.title())
-    w.text(ws, 0, 0, w.t("wb.cert.title"), w.title(), track=False)
-    ws.set_row(0, 28)
-    insp = _inspection_label(ctx["inspection"], lang)
-    w.text(ws, 1, 0, w.t("wb.cert.unit", unit_name=ctx["unit_name"], unit_code=ctx["unit_code"]), track=False)
-    w.text(ws, 2, 0, w.t("wb.cert.inspection", inspection=insp, as_of=ctx["params"].as_of.isoformat(),
-                         run_id=ctx["run_id"]), track=False)
+    _paper_heading(w, ws, ctx, "wb.cert.title", last_col)
     w.text(ws, 4, 0, w.t("wb.cert.matters"), w.heading(), track=False)
     head = 5
     heads = [w.t("wb.col.no"), w.t("wb.col.rule_id"), w.t("wb.col.title"), _common_label("ref", lang),
