@@ -56,7 +56,7 @@ def test_index_and_a_report_open_offline_in_chinese_with_charts(run_dir, page):
     assert page.url.endswith("/001/slush_funds.html")
     assert page.evaluate("document.documentElement.lang") == "zh-CN"
     text = page.inner_text("body")
-    assert "小金库" in text and "SF02" in text and "银行收支未入账" in text and "结论" in text
+    assert "小金库" in text and "SF02" in text and "银行收支在账簿中未找到对应记录" in text and "结论" in text
     assert "Report.open" not in text
     loaded = _images_loaded(page)
     assert len(loaded) >= 2 and all(loaded), loaded

@@ -100,7 +100,22 @@ def test_benford_chart_shows_the_units_shares_and_mad(con, params):
     heights = [p.get_height() for p in ax.patches]
     assert len(heights) == 9
     assert sum(heights) == pytest.approx(1.0)
-    assert f"n={result.n}" in ax.get_title() and f"{result.mad:.4f}" in ax.get_title()
+    # issue 14: below min_count (300) the chart makes no judgement and says so (was: the MAD verdict)
+    assert result.n < 300
+    assert f"n={result.n}" in ax.get_title() and "too few to judge" in ax.get_title()
+    assert f"{result.mad:.4f}" not in ax.get_title() and "conformity" not in ax.get_title()
+    zh = benford_chart(con, "001", params, "zh").axes[0].get_title()
+    assert "样本不足，不作判断" in zh and "MAD" not in zh
+
+
+def test_benford_chart_shows_the_mad_once_the_sample_suffices(con, params):
+    import dataclasses
+
+    amounts = query(con, "SELECT amount FROM payments WHERE unit_code = '001' AND amount >= 10")["amount"]
+    result = benford_test(amounts)
+    enough = dataclasses.replace(params, rules={**params.rules, "SF08": {**params.rules["SF08"], "min_count": 10}})
+    title = benford_chart(con, "001", enough, "en").axes[0].get_title()
+    assert f"n={result.n}" in title and f"{result.mad:.4f}" in title
 
 
 def test_aging_draws_one_bar_per_unspent_budget_line(con, params):

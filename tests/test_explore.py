@@ -15,6 +15,7 @@ from auditlib.rules.catalogue import all_rules
 from auditlib.rules.engine import inspect
 from auditlib.views.explore import ALL, Explorer
 from auditlib.rules.params import load_params
+from auditlib.outputs.formats import shown_path
 
 RULES = all_rules()
 
@@ -62,9 +63,9 @@ def test_findings_recount_as_a_control_moves(ex, sample_db):
     got = ex.result.findings
     assert _keys(got) == _keys(expected.findings)
     assert len(ex.findings) == (expected.findings["rule_id"] == "SF04").sum() >= before
-    assert f"发现问题 {len(ex.findings)} 条" in ex.summary.value
+    assert f"发现疑点 {len(ex.findings)} 条" in ex.summary.value
     ex.controls["SF04"]["min_amount"].value = 10**9
-    assert len(ex.findings) == 0 and "未发现问题" in ex.table.value
+    assert len(ex.findings) == 0 and "未发现疑点" in ex.table.value
 
 
 def test_cut_off_date_changes_the_findings(ex, sample_db):
@@ -110,7 +111,7 @@ def test_export_button_writes_the_batch_workbook(ex):
     ex.controls["SF04"]["min_amount"].value = 1000
     ex.export_button.click()
     files = list(ex.out_dir.glob("*.xlsx"))
-    assert len(files) == 1 and str(files[0]) in ex.message.value
+    assert len(files) == 1 and shown_path(files[0]) in ex.message.value and str(files[0]) not in ex.message.value
     wb = openpyxl.load_workbook(files[0])
     rule_ids = [r.id for r in RULES if r.inspection == "slush_funds"]
     assert all(any(rid in name for name in wb.sheetnames) for rid in rule_ids if (ex.result.findings["rule_id"] == rid).any())
@@ -129,7 +130,7 @@ def test_saved_parameters_reproduce_the_findings_in_a_batch(ex, sample_db, tmp_p
     shown = ex.result.findings.copy()
     ex.save_button.click()
     saved = next(ex.out_dir.glob("params-*.yaml"))
-    assert str(saved) in ex.message.value
+    assert shown_path(saved) in ex.message.value and str(saved) not in ex.message.value
     data = yaml.safe_load(saved.read_text(encoding="utf-8"))
     assert data["rules"]["SF04"]["min_amount"] == "1000.00" and data["rules"]["SF08"]["max_mad"] == "0.05"
     result = run(sample_db, params_file=str(saved), units=["002"], inspections=["slush_funds"],

@@ -160,7 +160,7 @@ def test_ar_invoices_run_through_the_delayed_payments_notebook(receivables, tmp_
     assert [(x["unit_code"], x["status"], x["findings"]) for x in result.tasks] == [("AR", "ok", len(rows))]
     assert sum(r["rule_id"] == "DP01" for r in rows) == 877
     page = (result.run_dir / "AR" / "delayed_payments.html").read_text(encoding="utf-8")
-    assert "DP01" in page and "逾期支付中小企业款项" in page and "877" in page
+    assert "DP01" in page and "中小企业款项超过付款期限支付" in page and "877" in page
     assert 'src="data:image/png;base64,' in page  # the days-to-pay chart
     assert external_urls(page) == []
     assert (result.run_dir / "AR" / "delayed_payments.xlsx").is_file()

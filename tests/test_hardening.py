@@ -218,12 +218,12 @@ def test_hostile_findings_csv_is_neutralised_and_equals_scan(county, hostile_run
     from auditlib.views.overview import Overview
 
     ranking = Overview.open(db, run_dir=str(run_dir)).ranking_frame()
-    counted = dict(zip(ranking["单位代码"], ranking["问题条数"]))
+    counted = dict(zip(ranking["单位代码"], ranking["疑点条数"]))
     for code in CODES.values():
         assert counted[code] == sum(r["unit_code"] == neutralise(code) for r in rows), code
     ov = nbformat.read(run_dir / "overview.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in ov.cells for o in c.get("outputs", []))
-    assert f"发现问题 {len(rows)} 条" in text
+    assert f"发现疑点 {len(rows)} 条" in text
 
 
 def _hostile_cells(ws):

@@ -114,7 +114,7 @@ def test_explore_panel_renders_in_jupyterlab(lab):
             except Exception:
                 page.screenshot(path=str(SHOTS / "lab_explore_failure.png"), full_page=True)
                 raise
-            page.wait_for_selector("text=发现问题", timeout=60_000)
+            page.wait_for_selector("text=发现疑点", timeout=60_000)
             text = page.locator(".jp-OutputArea-output").last.inner_text()
             assert "model not found" not in text and "Error displaying widget" not in text
             assert page.locator(".jp-OutputArea-output .widget-dropdown select").count() >= 4  # unit, inspection, rule, finding

@@ -48,7 +48,7 @@ def test_partial_file_and_unit_override(tmp_path):
         ("rules:\n  IF01: {min_amount: -1}\n", "rules.IF01.min_amount"),
         ("rules:\n  DP03: {gap: 1.5}\n", "rules.DP03.gap"),
         ("rules:\n  SF08: {max_mad: true}\n", "rules.SF08.max_mad"),
-        ("units:\n  0012: {rules: {SF04: {min_amount: 1}}}\n", "units.10"),
+        ("units:\n  0012: {rules: {SF04: {min_amount: 1}}}\n", 'units."0012"'),  # as written (issue 14)
         ('units:\n  "0012": {colour: red}\n', "units.0012.colour"),
         ("as_of: '2024-13-01'\n", "as_of"),
         ("fiscal_year: '2024'\n", "fiscal_year"),

@@ -136,7 +136,7 @@ def test_toy_rule_in_the_notebook_report(db, toy, monkeypatch):
     headings = [h for h in shown if h.startswith("<h2>")]
     assert len(headings) == len(rules_for("slush_funds"))  # one heading per rule
     toy_html = next(h for h in shown if h.startswith(f"<h2>{TOY_ID} "))
-    assert TOY_TITLE[0] in toy_html and "每个单位金额最大的一笔支付。" in toy_html and "发现问题 1 条" in toy_html
+    assert TOY_TITLE[0] in toy_html and "每个单位金额最大的一笔支付。" in toy_html and "发现疑点 1 条" in toy_html
     assert any(getattr(i, "metadata", {}).get("alt") == TOY_CHART_TITLE for i in images)
     assert TOY_ID in report.conclusion_text()
 

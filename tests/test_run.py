@@ -119,7 +119,7 @@ def test_run_leaves_every_artifact(county, local_run):
     # the summary printed in the notebook agrees with the manifest
     summary = next(c for c in nb.cells if c.source.startswith("# NBVAL_CHECK_OUTPUT"))
     task = next(x for x in manifest["tasks"] if x["unit_code"] == "001" and x["inspection"] == "slush_funds")
-    assert f"发现问题 {task['findings']} 条" in summary.outputs[0]["text"]
+    assert f"发现疑点 {task['findings']} 条" in summary.outputs[0]["text"]
 
 
 def test_finished_run_is_never_overwritten(county, local_run):

@@ -54,7 +54,7 @@ def test_report_without_register_reads_as_before(db, shown):
     rep = report_module.Report.open(str(db), "001", "slush_funds")
     assert not rep.verified and not rep.compared
     text = rep.summary_text()
-    assert text.splitlines()[0].startswith("001 slush_funds：发现问题 ") and "核实" not in text
+    assert text.splitlines()[0].startswith("001 小金库：发现疑点 ") and "核实" not in text
     rep.rule("SF07", chart=False)
     page = shown[-1]
     assert "待核实" in page and "疑点编号" in page and "<details" not in page
@@ -136,8 +136,8 @@ def test_overview_splits_by_status_and_shows_changes(db, tmp_path, capsys):
     assert not plain.verified and not plain.compared
     plain.summary()
     out = capsys.readouterr().out
-    assert out.startswith(f"合计：1 个单位，发现问题 {len(f)} 条") and "核实" not in out
-    assert list(plain.ranking_frame().columns) == ["名次", "单位代码", "单位名称", "问题条数", "高风险", "金额(元)"]
+    assert out.startswith(f"合计：1 个单位，发现疑点 {len(f)} 条") and "核实" not in out
+    assert list(plain.ranking_frame().columns) == ["名次", "单位代码", "单位名称", "疑点条数", "高风险", "金额(元)"]
 
     decided = _decide(f, ["confirmed", "dismissed"], reasons=["", FORMULA])
     decided["change"] = "persisting"
@@ -149,10 +149,10 @@ def test_overview_splits_by_status_and_shows_changes(db, tmp_path, capsys):
     assert ov.verified and ov.compared
     ov.summary()
     out = capsys.readouterr().out
-    assert out.startswith(f"合计：1 个单位，发现问题 {len(f) - 1} 条")  # 排除 counted in no total
+    assert out.startswith(f"合计：1 个单位，发现疑点 {len(f) - 1} 条")  # 排除 counted in no total
     assert "排除 1（不计入合计）" in out and "已消除 1" in out and "未整改）1" in out
     ranking = ov.ranking_frame().iloc[0]
-    assert ranking["问题条数"] == len(f) - 1 and ranking["属实"] == 1 and ranking["排除"] == 1
+    assert ranking["疑点条数"] == len(f) - 1 and ranking["属实"] == 1 and ranking["排除"] == 1
     assert ranking["已消除"] == 1 and ranking["新增"] == 0
     html = ov.verification_html()
     assert "待核实" in html and "HYPERLINK" not in html

@@ -82,7 +82,7 @@ def test_sheets_cover_and_atomic_write(tmp_path, sample):
     assert dt.datetime(2024, 12, 31) in values  # cut-off as a real date
     assert {"编制人", "核实人", "复核人", "日期", "20241231T000000"} <= set(values)
     # the parameters applied, per rule
-    assert "SF05 化整为零拆分支付" in values and "window_days" in values
+    assert "SF05 同一收款人短期内多笔支付合计达到限额" in values and "window_days" in values
 
 
 def test_summary_counts_and_amounts_match_findings(tmp_path, sample):
@@ -120,7 +120,7 @@ def test_rule_sheets_typed_cells_and_frozen_header(tmp_path, sample):
         if len(evidence[rid]):
             assert ws.auto_filter.ref
         else:
-            assert any(c.value == "未发现问题。" for row in ws.iter_rows() for c in row)
+            assert any(c.value == "未发现疑点。" for row in ws.iter_rows() for c in row)
     ev = evidence["SF05"]
     assert len(ev) >= 2
     ws = wb["SF05"]
@@ -226,7 +226,7 @@ def test_empty_inspection_and_unit_override(tmp_path, sample):
     rules = [r.id for r in RULES if r.inspection == "idle_funds"]
     assert wb.sheetnames == ["封面", "汇总", *rules, "疑点核实清单"]
     for rid in rules:
-        assert any(c.value == "未发现问题。" for row in wb[rid].iter_rows() for c in row)
+        assert any(c.value == "未发现疑点。" for row in wb[rid].iter_rows() for c in row)
     code = [c for row in wb["封面"].iter_rows() for c in row if c.value == "0012"]
     assert code and code[0].data_type == "s"
     # the override is the value shown for IF01 min_amount, and marked

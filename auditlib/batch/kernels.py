@@ -10,12 +10,20 @@ under Dask) keeps one kernel per kernel name with one connected client:
   to the notebook client instead of connecting a new one;
 - :func:`reset_kernel` forgets the last notebook's variables (modules stay imported);
 - after any error :func:`discard_kernel` shuts it down, so the next task gets a fresh one.
+
+The kernels talk over local IPC sockets (Unix domain sockets in a private temporary folder) where
+the platform has them, so ipykernel has no reason to warn "Kernel is running over TCP without
+encryption"; elsewhere (Windows) they use TCP on localhost and that one line is dropped from the
+kernel's stderr (:func:`transport`).
 """
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 
 ENGINE = "auditlib-warm"
@@ -39,8 +47,14 @@ def warm_kernel(name: str, start_timeout: int = 120):
         return km
     if km is not None:
         discard_kernel(name)
-    km = AsyncKernelManager(kernel_name=name)
-    run_sync(km.start_kernel)()
+    km = AsyncKernelManager(kernel_name=name, transport=transport())
+    if km.transport == "ipc":  # short private paths: a socket path may not exceed ~100 bytes
+        km._auditlib_ipc_dir = tempfile.mkdtemp(prefix="auditlib-")
+        km.ip = os.path.join(km._auditlib_ipc_dir, "k")
+        run_sync(km.start_kernel)()
+    else:
+        run_sync(km.start_kernel)(stderr=subprocess.PIPE)
+        _forward_stderr(km)
     _WARM[key] = km
     if len(_WARM) == 1:
         import atexit
@@ -50,6 +64,33 @@ def warm_kernel(name: str, start_timeout: int = 120):
         util.Finalize(None, shutdown_kernels, exitpriority=10)
     execute(km, _IMPORTS, start_timeout)
     return km
+
+
+#: the line ipykernel logs at start on TCP (dropped from its stderr where IPC is not available)
+TCP_WARNING = "Kernel is running over TCP without encryption"
+
+
+def transport() -> str:
+    """``ipc`` where ZeroMQ has IPC sockets (Linux, macOS), else ``tcp``."""
+    import zmq
+
+    return "ipc" if os.name == "posix" and zmq.has("ipc") else "tcp"
+
+
+def _forward_stderr(km) -> None:
+    """Copy the kernel's stderr to ours, except the :data:`TCP_WARNING` line."""
+    stream = getattr(getattr(km, "provisioner", None), "process", None)
+    stream = getattr(stream, "stderr", None)
+    if stream is None:
+        return
+
+    def forward():
+        for line in iter(stream.readline, b""):
+            text = line.decode("utf-8", "replace")
+            if TCP_WARNING not in text:
+                sys.stderr.write(text)
+
+    threading.Thread(target=forward, name="kernel-stderr", daemon=True).start()
 
 
 def client(km, timeout: int = 60):
@@ -116,6 +157,9 @@ def _stop(km) -> None:
         run_sync(km.shutdown_kernel)(now=True)
     except Exception:  # already dead
         pass
+    ipc_dir = getattr(km, "_auditlib_ipc_dir", None)
+    if ipc_dir:
+        shutil.rmtree(ipc_dir, ignore_errors=True)
 
 
 _registered = False

@@ -105,11 +105,7 @@ def make_plan(options: RunOptions) -> Plan:
     params = options.load_params()
     options = replace(options, lang=options.lang or params.lang)
     lang = options.lang
-    names = options.inspections or tuple(INSPECTIONS)
-    for name in names:
-        if name not in INSPECTIONS:
-            raise ParameterError(t("run.unknown_inspection", lang, name=name, choices=", ".join(INSPECTIONS)),
-                                 file="", key="inspections", reason="unknown inspection")
+    names = select_inspections(options.inspections, lang)
     units = select_units(options.db, options.units, lang)
     for name in names:
         check_notebook(options.notebooks / f"{name}.ipynb", NOTEBOOK_PARAMETERS, lang)
@@ -210,6 +206,28 @@ def check_notebook(path: Path, required, lang) -> None:
     if missing:
         raise RunError(t("run.notebook_params", lang, path=path, missing=", ".join(missing)),
                        reason="notebook parameters", notebook=str(path), missing=missing)
+
+
+def select_inspections(names, lang) -> tuple[str, ...]:
+    """``names`` (all when empty) as inspection keys, in order, once each.
+
+    A name is the key (``slush_funds``) or its Chinese or English name (``小金库``, ``Slush funds``).
+    An unknown name is a ParameterError.
+    """
+    if not names:
+        return tuple(INSPECTIONS)
+    by_name = {}
+    for key, (zh, en) in INSPECTIONS.items():
+        by_name.update({key: key, zh: key, en.lower(): key})
+    keys = []
+    for name in names:
+        key = by_name.get(str(name).strip()) or by_name.get(str(name).strip().lower())
+        if key is None:
+            choices = ", ".join(f"{k} {zh}" for k, (zh, _) in INSPECTIONS.items())
+            raise ParameterError(t("run.unknown_inspection", lang, name=name, choices=choices),
+                                 file="", key="inspections", reason="unknown inspection")
+        keys.append(key)
+    return tuple(dict.fromkeys(keys))
 
 
 def select_units(db, units, lang) -> dict[str, str]:

@@ -37,8 +37,8 @@ logger = logging.getLogger("auditlib")
 
 register({
     "run.progress": ("审计任务", "tasks"),
-    "run.done": ("批次 {run_id}：任务 {ok}/{total} 成功，{failed} 失败；发现问题 {findings} 条。报告索引：{index}",
-                 "run {run_id}: {ok}/{total} tasks ok, {failed} failed; {findings} findings. Index: {index}"),
+    "run.done": ("批次 {run_id}：任务 {ok}/{total} 成功，{failed} 失败；发现疑点 {findings} 条。报告索引：{index}",
+                 "run {run_id}: {ok}/{total} tasks ok, {failed} failed; {findings} leads. Index: {index}"),
     "run.nothing": ("批次 {run_id} 的任务均已完成，无需续跑", "every task of run {run_id} is already ok"),
 })
 

@@ -58,14 +58,29 @@ def export_html(notebook: str | os.PathLike | nbformat.NotebookNode, out_path: s
     lang : {'zh', 'en'}
         Page language (``<html lang>``).
     title : str, optional
-        Page title; the notebook's ``metadata.title``, else its file name.
+        Page title; the notebook's ``metadata.title``, else the title a view gave its page
+        (:func:`page_title`), else the file name.
     """
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, as_version=4)
     out = Path(out_path)
-    name = title or nb.metadata.get("title") or (out.stem if isinstance(notebook, nbformat.NotebookNode)
+    name = title or nb.metadata.get("title") or page_title(nb) or (out.stem if isinstance(notebook, nbformat.NotebookNode)
                                                   else Path(notebook).stem)
     body, _ = exporter(lang).from_notebook_node(nb, resources={"metadata": {"name": name}})
     return write_text(out, body)
+
+
+#: the output metadata key under which a view names its page (``auditlib.views.html.show``)
+PAGE_TITLE_KEY = "auditlib_page_title"
+
+
+def page_title(nb: nbformat.NotebookNode) -> str | None:
+    """The first page title a view left in an output's metadata (e.g. 县教育局 小金库专项检查)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            title = (output.get("metadata") or {}).get(PAGE_TITLE_KEY)
+            if isinstance(title, str) and title.strip():
+                return title.strip()
+    return None
 
 
 def external_urls(html: str) -> list[str]:

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from auditlib.rules.catalogue import INSPECTIONS
 from auditlib.i18n import register, t
 from auditlib.common.files import write_text
-from auditlib.outputs.formats import money
+from auditlib.outputs.formats import local_time, money
 from auditlib.review.statuses import Status
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "index.html.j2"
@@ -32,9 +32,9 @@ register({
     "idx.status": ("任务状态", "Tasks"),
     "idx.tally": ("共 {n} 项：成功 {ok}，失败 {failed}，未完成 {other}",
                   "{n} tasks: {ok} ok, {failed} failed, {other} not done"),
-    "idx.total": ("发现问题合计", "Findings in all"),
+    "idx.total": ("发现疑点合计", "Leads in all"),
     "idx.total_value": ("{n} 条，涉及金额 {amount} 元", "{n}, amount {amount} yuan"),
-    "idx.overview": ("全县总览", "County overview"),
+    "idx.overview": ("总览", "Overview"),
     "idx.matrix": ("单位 × 检查事项", "Units × inspections"),
     "idx.unit_code": ("单位编码", "Unit code"),
     "idx.unit_name": ("单位名称", "Unit"),
@@ -160,11 +160,27 @@ def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
         else (str(baseline) if baseline else "")
     if register_info is not None:
         T["register_value"] = t("idx.register_value", lang, decisions=register_info.get("decisions", 0))
-    return {"m": manifest, "T": T, "page_lang": PAGE_LANG.get(lang, "zh-CN"), "inspections": inspections,
+    if overview.get("html"):
+        T["overview"] = _page_title(run_dir / overview["html"]) or T["overview"]
+    times = {k: local_time(manifest.get(k)) for k in ("started", "finished")}
+    return {"m": manifest, "T": T, "times": times, "page_lang": PAGE_LANG.get(lang, "zh-CN"), "inspections": inspections,
             "rows": list(rows.values()), "failures": failures, "n_failed": n_failed,
             "overview_link": _link(run_dir, overview.get("html")), "software": manifest.get("software") or {},
             "statuses": _status_counts(all_statuses, lang), "compared": compared, "baseline": baseline_text,
             "register": register_info, "resolved_link": _link(run_dir, "resolved.csv")}
+
+
+def _page_title(page: Path) -> str | None:
+    """The ``<title>`` of a page of the run (the overview names itself 全县总览 or 本批次总览)."""
+    import html
+    import re
+
+    try:
+        text = page.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.search(r"<title>(.*?)</title>", text, flags=re.S)
+    return html.unescape(found.group(1)).strip() or None if found else None
 
 
 def render_index(run_dir: str | os.PathLike, manifest: dict, lang: str = "zh") -> str:

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from auditlib.rules.catalogue import INSPECTIONS, get_rule, rules_for
+from auditlib.rules.catalogue import get_rule, rules_for
 from auditlib.rules.identity import finding_ids
 from auditlib.rules.model import COMMON_COLUMNS, Rule
 from auditlib.i18n import register, t
@@ -47,6 +47,7 @@ from auditlib.rules.params import Params
 from auditlib.common.cells import starts_formula
 from auditlib.common.files import atomic_write
 from auditlib.outputs import verification as vf
+from auditlib.outputs.formats import ENUM_LABELS, enum_label, inspection_label, param_text
 from auditlib.review import form
 from auditlib.review.statuses import Status
 
@@ -111,7 +112,7 @@ register({
     "wb.form.title": ("核实结论", "Conclusion"),
     "wb.form.bad_status": ("请从列表中选择：{words}", "Choose from the list: {words}"),
     "wb.form.bad_amount": ("认定金额须为金额（元）", "The confirmed amount must be money (yuan)"),
-    "wb.none": ("未发现问题。", "No findings."),
+    "wb.none": ("未发现疑点。", "No leads."),
     "wb.no_params": ("无", "none"),
     "wb.cert.title": ("审计取证单", "Audit evidence certificate"),
     "wb.cert.unit": ("被检查单位：{unit_name}（{unit_code}）", "Unit: {unit_name} ({unit_code})"),
@@ -136,6 +137,7 @@ register({
     "wb.col.no": ("序号", "No."),
     "wb.col.rule_id": ("规则编号", "Rule"),
     "wb.col.title": ("问题类型", "Issue"),
+    "wb.col.lead_title": ("疑点类型", "Lead"),
     "wb.col.finding_id": form.FINDING_ID,
     "wb.col.conclusion": form.CONCLUSION,
     "wb.col.explanation": form.EXPLANATION,
@@ -154,6 +156,9 @@ _TAIL = ("_file", "_line")
 _OMIT = ("unit_code",)
 
 _MONEY = "#,##0.00"
+#: a share as a percentage (0.015 -> 1.5%), and any other number (at most four decimals)
+_PERCENT = "0.0##%"
+_NUMBER = "#,##0.####"
 _DATE = "yyyy-mm-dd"
 _DATETIME = "yyyy-mm-dd hh:mm:ss"
 _MAX_WIDTH = 60
@@ -386,7 +391,7 @@ class _Writer:
             if not value.is_finite():
                 self.text(ws, row, col, str(value), self.props(**b))
                 return
-            num_format = _MONEY if value.as_tuple().exponent >= -2 else "#,##0.00####"
+            num_format = _MONEY if value.as_tuple().exponent >= -2 else "#,##0.00##"
             ws.write_number(row, col, float(value), self.props(num_format=num_format, **b))
             self._track(ws, col, len(f"{value:,.2f}") + 1)
         elif isinstance(value, (dt.datetime, pd.Timestamp, np.datetime64)):
@@ -416,8 +421,8 @@ class _Writer:
                 ws.write_number(row, col, value, self.props(num_format="0.00%", **b))
                 self._track(ws, col, 8)
             else:
-                ws.write_number(row, col, value, self.props(num_format="0.######", **b))
-                self._track(ws, col, len(f"{value:.6g}"))
+                ws.write_number(row, col, value, self.props(num_format=_NUMBER, **b))
+                self._track(ws, col, len(f"{value:,.4f}"))
         else:
             self.text(ws, row, col, value, self.props(**b))
 
@@ -450,15 +455,8 @@ def _fmt_amount(value: Decimal | None) -> str:
     return "" if value is None else f"{value:,.2f}"
 
 
-def _fmt_param(value) -> str:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else format(value, "f")
-    return str(value)
-
-
 def _inspection_label(inspection: str, lang: str) -> str:
-    zh, en = INSPECTIONS.get(inspection, (inspection, inspection))
-    return zh if lang == "zh" else en
+    return inspection_label(inspection, lang)
 
 
 # --------------------------------------------------------------------------- sheets
@@ -478,7 +476,7 @@ def _cover(w: _Writer, ctx: dict) -> None:
 
     row = 3
     info = [("wb.unit_code", ctx["unit_code"]), ("wb.unit_name", ctx["unit_name"]),
-            ("wb.inspection", f"{insp}（{ctx['inspection']}）" if lang == "zh" else f"{insp} ({ctx['inspection']})"),
+            ("wb.inspection", insp),
             ("wb.as_of", ctx["params"].as_of), ("wb.fiscal_year", ctx["params"].fiscal_year),
             ("wb.run_id", ctx["run_id"]), ("wb.version", f"auditlib {ctx['version']}")]
     for key, v in info:
@@ -541,13 +539,18 @@ def _cover(w: _Writer, ctx: dict) -> None:
                 w.blank(ws, row, 2, border=1)
                 ptype = ""
             v = values.get(name)
-            if isinstance(v, Decimal) and ptype == "money":
-                w.money(ws, row, 3, v, border=1)
-            elif isinstance(v, Decimal):
-                ws.write_number(row, 3, float(v), w.props(border=1, num_format="0.######"))
-                w._track(ws, 3, len(_fmt_param(v)))
-            else:
+            if _is_missing(v) or isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
                 w.cell(ws, row, 3, v)
+            elif ptype == "money":
+                w.money(ws, row, 3, v, border=1)
+            elif ptype == "ratio":  # a share as a percentage: 0.015 -> 1.5%
+                ws.write_number(row, 3, float(v), w.props(border=1, num_format=_PERCENT))
+                w._track(ws, 3, 8)
+            elif ptype in ("days", "count") or Decimal(v) == Decimal(v).to_integral():
+                w.cell(ws, row, 3, int(v))
+            else:
+                ws.write_number(row, 3, float(v), w.props(border=1, num_format=_NUMBER))
+                w._track(ws, 3, 12)
             w.text(ws, row, 4, w.t("wb.yes") if name in overrides.get(rule.id, {}) else "", value)
             row += 1
 
@@ -650,9 +653,7 @@ def _rule_sheet(w: _Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None) -> N
     w.text(ws, 0, 0, f"{rule.id} {rule.title(lang)}", w.heading(), track=False)
     if rule.basis:
         w.text(ws, 1, 0, w.t("wb.rule.basis", basis=rule.basis), track=False)
-    values = ctx["applied"].get(rule.id, {})
-    shown = "；".join(f"{n}={_fmt_param(v)}" for n, v in values.items()) if lang == "zh" else \
-        "; ".join(f"{n}={_fmt_param(v)}" for n, v in values.items())
+    shown = param_text(rule, ctx["applied"].get(rule.id, {}), lang)
     w.text(ws, 2, 0, w.t("wb.rule.params", params=shown or w.t("wb.no_params")), track=False)
     head = 5
     if ev is None or not len(ev):
@@ -675,13 +676,13 @@ def _rule_sheet(w: _Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None) -> N
     ids = _evidence_ids(ev, rule.id, ctx["unit_code"])
     decided = _decisions(ctx["findings"], rule.id)
     c_id, c_status, c_reason, c_amount = (len(cols) + 1 + i for i in range(4))
-    sev_keys = {"high", "medium", "low"}
     for i, (rec, fid) in enumerate(zip(ev[cols].itertuples(index=False, name=None), ids)):
         row = head + 1 + i
         w.cell(ws, row, 0, i + 1)
         for c, (name, v) in enumerate(zip(cols, rec), start=1):
-            if name == "severity" and isinstance(v, str) and v in sev_keys:
-                w.text(ws, row, c, w.t(f"wb.sev.{v}"), w.props(border=1, align="center"))
+            if name in ENUM_LABELS and isinstance(v, str):  # code values in the sheet's language
+                w.text(ws, row, c, enum_label(name, v, lang),
+                       w.props(border=1, align="center") if name == "severity" else w.props(border=1))
             elif name in ("detail", "memo", "summary") and isinstance(v, str):
                 w.text(ws, row, c, v, w.props(border=1, text_wrap=True))
             else:
@@ -781,7 +782,7 @@ def _checklist(w: _Writer, ctx: dict) -> None:
     _paper_heading(w, ws, ctx, "wb.check.title", last_col)
     w.text(ws, 3, 0, w.t("wb.check.note"), w.fmt(italic=True, font_color="#595959"), track=False)
     head = 5
-    heads = [w.t("wb.col.no"), w.t("wb.col.finding_id"), w.t("wb.col.rule_id"), w.t("wb.col.title"),
+    heads = [w.t("wb.col.no"), w.t("wb.col.finding_id"), w.t("wb.col.rule_id"), w.t("wb.col.lead_title"),
              _common_label("ref", lang), w.t("wb.sum.m.open"), _common_label("detail", lang)]
     for c, text in enumerate(heads):
         w.text(ws, head, c, text, w.header())

@@ -300,7 +300,7 @@ def benford_screen(con, p_rel: str) -> pd.DataFrame:
         result = benford_test(amounts, 1, min_amount=10)
         if result.n >= min_count and Decimal(repr(result.mad)) > max_mad:
             out.append({"unit_code": unit, "ref": f"units:{unit}", "amount": None, "severity": "low",
-                        "detail": f"首位数字 MAD {result.mad:.5f} > {max_mad}，n = {result.n}（{result.label('zh')}）",
+                        "detail": f"首位数字 MAD {result.mad:.5f} > {_plain(Decimal(max_mad))}，n = {result.n}（{result.label('zh')}）",
                         "n": result.n, "mad": round(result.mad, 6), "chi_square": round(result.chi_square, 3),
                         "conformity": result.conformity,
                         **{f"digit_{d}": c for d, c in zip(result.table["digit"], result.table["count"])}})

@@ -104,7 +104,7 @@ def december_payments(con, unit_code: str, ref: str, evidence: pd.Series | None 
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("DP01", "delayed_payments", "逾期支付中小企业款项", "Late payment to an SME",
+    Rule("DP01", "delayed_payments", "中小企业款项超过付款期限支付", "SME paid after its payment term",
          "《保障中小企业款项支付条例》第八条、第十五条", DP_TERMS,
          query="""
         WITH t AS (
@@ -130,7 +130,7 @@ RULES: tuple[Rule, ...] = (
                   "limit_days": ("适用付款期限(天)", "Term applied (days)"), "days_late": ("逾期天数", "Days late"),
                   "interest": ("逾期利息(元)", "Interest (yuan)")},
          chart=days_to_pay, exposure="amount", interest="interest"),
-    Rule("DP02", "delayed_payments", "中小企业款项逾期未付", "Overdue and unpaid",
+    Rule("DP02", "delayed_payments", "中小企业款项超过付款期限未付", "SME payment unpaid past its term",
          "《保障中小企业款项支付条例》第八条、第十五条", DP_TERMS,
          query="""
         WITH t AS (
@@ -156,7 +156,7 @@ RULES: tuple[Rule, ...] = (
                   "limit_days": ("适用付款期限(天)", "Term applied (days)"), "days_late": ("逾期天数", "Days late"),
                   "interest": ("逾期利息(元)", "Interest (yuan)")},
          exposure="amount", interest="interest"),
-    Rule("DP03", "delayed_payments", "支出进度滞后于序时进度", "Spending behind schedule",
+    Rule("DP03", "delayed_payments", "支出进度低于序时进度", "Paid share behind time progress",
          "《预算法》；财政部关于加快预算执行进度的要求",
          (money("min_amount", 50000, "指标金额下限(元)", "minimum budget amount (yuan)"),
           ratio("gap", "0.20", "允许滞后幅度", "allowed gap")),
@@ -186,7 +186,7 @@ RULES: tuple[Rule, ...] = (
                   "paid_share": ("支出进度", "Paid share"), "time_progress": ("序时进度", "Time progress"),
                   "exposure": EXPOSURE_LABEL},
          percent=("paid_share", "time_progress"), chart=progress, exposure="exposure"),
-    Rule("DP04", "delayed_payments", "支付审批办理不及时", "Slow processing",
+    Rule("DP04", "delayed_payments", "支付办理天数超过上限", "Payment processed over the day limit",
          "《国库集中支付管理办法》",
          (days("max_days", 10, "办理天数上限", "longest processing time (days)", 365),),
          query="""
@@ -202,7 +202,7 @@ RULES: tuple[Rule, ...] = (
                   "requested_on": ("申请日期", "Requested on"), "paid_on": ("支付日期", "Paid on"),
                   "processing_days": ("办理天数", "Processing days")},
          exposure="amount"),
-    Rule("DP05", "delayed_payments", "年底突击花钱", "Year-end rush",
+    Rule("DP05", "delayed_payments", "12月支出占全年比例超过上限", "December share of the year's payments above the limit",
          "《党政机关厉行节约反对浪费条例》；《预算法》",
          (ratio("max_share", "0.30", "12月支出占比上限", "largest December share"),),
          query="""

@@ -52,7 +52,7 @@ def aging(con, unit_code: str, params, lang: str) -> Figure | None:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("IF01", "idle_funds", "预算指标长期未支出", "Budget line left unspent",
+    Rule("IF01", "idle_funds", "预算指标超过结转年限未支出", "Budget line unspent past the carry-over age",
          "《预算法》第四十二条；财预〔2015〕15号",
          (money("min_amount", 10000, "未支出金额下限(元)", "minimum unspent amount (yuan)"),
           days("carry_days", 365, "结转年限(天)", "carry-over age (days)"),
@@ -79,7 +79,7 @@ RULES: tuple[Rule, ...] = (
                   "paid": ("已支付(元)", "Paid (yuan)"), "unspent": ("未支出(元)", "Unspent (yuan)"),
                   "age_days": ("下达天数", "Age (days)")},
          chart=aging, exposure="unspent"),
-    Rule("IF02", "idle_funds", "银行账户资金长期闲置", "Dormant bank balance",
+    Rule("IF02", "idle_funds", "银行账户余额长期无支出", "Bank balance with no outflow for long",
          "财预〔2013〕372号；《预算单位银行账户管理办法》",
          (money("min_balance", 100000, "余额下限(元)", "minimum balance (yuan)"),
           days("dormant_days", 365, "无支出天数", "days without an outflow")),
@@ -114,7 +114,7 @@ RULES: tuple[Rule, ...] = (
                   "last_outflow": ("最后支出日期", "Last outflow"),
                   "days_since_outflow": ("无支出天数", "Days since outflow")},
          exposure="balance"),
-    Rule("IF03", "idle_funds", "向本单位实有资金账户划转资金", "Money moved to the unit's own account",
+    Rule("IF03", "idle_funds", "向本单位账户支付", "Payment to the unit's own account",
          "财预〔2013〕372号",
          query="""
         SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'medium' AS severity,
@@ -132,7 +132,7 @@ RULES: tuple[Rule, ...] = (
                   "payment_amount": ("支付金额(元)", "Payment amount (yuan)"), "paid_on": ("支付日期", "Paid on"),
                   "memo": ("摘要/用途", "Memo")},
          exposure="payment_amount"),
-    Rule("IF04", "idle_funds", "往来款长期挂账", "Long-outstanding current account",
+    Rule("IF04", "idle_funds", "往来款余额长期无发生额", "Open current-account balance with no movement",
          "《政府会计制度》；财预〔2015〕15号",
          (money("min_amount", 10000, "挂账余额下限(元)", "minimum open balance (yuan)"),
           days("stale_days", 730, "无发生额天数", "days without a ledger line")),

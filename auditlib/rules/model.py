@@ -108,6 +108,10 @@ class Rule:
     interest : str or callable, optional
         The late-payment interest (逾期利息) of each finding, declared like ``exposure``
         (DP01, DP02); shown beside the exposure, never added to it.  None: no interest.
+    sample : callable, optional
+        For an indicator judged on a unit's whole sample (SF08): ``f(con, unit_code, params) ->
+        (n, minimum)``, the unit's sample size and the least it judges.  Below the minimum the
+        rule makes no judgement, and reports and charts say so (样本不足，不作判断).
     """
 
     id: str
@@ -125,6 +129,7 @@ class Rule:
     drilldown: Callable | None = None
     exposure: str | Callable | None = None
     interest: str | Callable | None = None
+    sample: Callable | None = None
 
     def title(self, lang: str = "zh") -> str:
         return self.title_zh if lang == "zh" else self.title_en
@@ -154,6 +159,14 @@ class Rule:
     def unlabelled(self, columns) -> list[str]:
         """The columns of ``columns`` the rule has no zh/en label for."""
         return [c for c in columns if not self.labels(c)]
+
+    def too_few(self, con, unit_code: str, params) -> tuple[int, int] | None:
+        """``(n, minimum)`` when the unit's sample is below the rule's minimum (no judgement is
+        made); None when the rule declares no sample or the sample suffices."""
+        if self.sample is None:
+            return None
+        n, minimum = self.sample(con, unit_code, params)
+        return (int(n), int(minimum)) if n < minimum else None
 
     # ---- drill-down and exposure ------------------------------------------------------------
     def source_rows(self, con, unit_code: str, ref: str, evidence: pd.Series | None = None, as_of=None,

@@ -63,7 +63,14 @@ class Params:
 
 
 def load_params(path: str | Path | None = None, default: str | Path | None = WORKSPACE_DEFAULTS) -> Params:
-    """Defaults (from ``default`` or, without it, the catalogue), then ``path`` on top."""
+    """Defaults (from ``default`` or, without it, the catalogue), then ``path`` on top.
+
+    Raises
+    ------
+    ParameterError
+        Every problem of every file at once (``problems``: one ``{file, key, reason}`` each);
+        ``file``, ``key`` and ``reason`` are those of the first.
+    """
     if default == WORKSPACE_DEFAULTS:
         from auditlib.workspace import default_params_file
 
@@ -71,125 +78,204 @@ def load_params(path: str | Path | None = None, default: str | Path | None = WOR
     settings = {"as_of": dt.date(2024, 12, 31), "fiscal_year": 2024, "lang": "zh",
                 "rules": {rule.id: rule.defaults() for rule in all_rules()}, "units": {}}
     sources = []
+    problems = Problems()
     for source in (default, path):
         if source is None or (source is default and not Path(source).exists()):
             continue
-        _apply(settings, _read(source), str(source))
+        data = _read(source, problems.at(str(source)))
+        if data is not None:
+            _apply(settings, data, problems.at(str(source)))
         sources.append(str(source))
+    problems.raise_any()
     return Params(sources=tuple(sources), **settings)
 
 
-def _read(path) -> dict:
+@dataclass
+class Problems:
+    """The problems found in parameter files, raised together as one :class:`ParameterError`."""
+
+    found: list[dict] = field(default_factory=list)
+
+    def at(self, path: str) -> "_FileProblems":
+        return _FileProblems(self, path)
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        lines = [f"{p['file']}: {p['key'] or '(top)'}: {p['reason']}" for p in self.found]
+        first = self.found[0]
+        message = lines[0] if len(lines) == 1 else (
+            f"参数文件有 {len(lines)} 处错误 / {len(lines)} parameter errors:\n" + "\n".join(f"  {x}" for x in lines))
+        raise ParameterError(message, file=first["file"], key=first["key"], reason=first["reason"],
+                             problems=list(self.found))
+
+
+@dataclass(frozen=True)
+class _FileProblems:
+    """The problems of one file: ``add(key, reason)``."""
+
+    problems: Problems
+    path: str
+
+    def add(self, key: str, reason: str) -> None:
+        self.problems.found.append({"file": self.path, "key": key, "reason": reason})
+
+
+class _TextUnitsLoader(yaml.SafeLoader):
+    """The safe loader, reading the codes under ``units:`` as written: an unquoted ``0011`` stays the
+    text ``0011`` (and is remembered in ``unquoted``) rather than becoming the number 9."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.unquoted: set[str] = set()
+
+    def construct_mapping(self, node, deep=False):
+        for key_node, value_node in node.value:
+            if (isinstance(key_node, yaml.ScalarNode) and key_node.value == "units"
+                    and isinstance(value_node, yaml.MappingNode)):
+                for code, _ in value_node.value:
+                    if isinstance(code, yaml.ScalarNode) and code.tag != "tag:yaml.org,2002:str":
+                        code.tag = "tag:yaml.org,2002:str"
+                        self.unquoted.add(code.value)
+        return super().construct_mapping(node, deep)
+
+
+def _read(path, problems: _FileProblems) -> dict | None:
+    """The YAML of ``path`` (``{}`` when empty); None, with the problem added, when it cannot be read."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ParameterError(f"{path}: 无法读取参数文件 / cannot read: {exc}", file=str(path), key="", reason=str(exc))
+        problems.add("", f"无法读取参数文件 / cannot read: {exc}")
+        return None
+    loader = _TextUnitsLoader(text)
     try:
-        data = yaml.safe_load(text)
+        data = loader.get_single_data()
     except (yaml.YAMLError, ValueError) as exc:
-        raise ParameterError(f"{path}: YAML 格式错误 / invalid YAML: {exc}", file=str(path), key="", reason=str(exc))
+        problems.add("", f"YAML 格式错误 / invalid YAML: {exc}")
+        return None
+    finally:
+        loader.dispose()
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise _err(path, "", "顶层必须是映射 / top level must be a mapping")
+        problems.add("", "顶层必须是映射 / top level must be a mapping")
+        return None
+    for code in sorted(loader.unquoted):  # reported as written, and set aside
+        problems.add(f'units."{code}"', f'单位编码须加引号，写作 "{code}" / unit codes must be quoted: "{code}"')
+        data["units"].pop(code, None)
     return data
 
 
-def _err(path, key, reason) -> ParameterError:
-    return ParameterError(f"{path}: {key or '(top)'}: {reason}", file=str(path), key=key, reason=reason)
-
-
-def _apply(settings: dict, data: dict, path: str) -> None:
-    for key, value in data.items():
+def _apply(settings: dict, data: dict, problems: _FileProblems) -> None:
+    for key in data:
         if key not in TOP_KEYS:
-            raise _err(path, str(key), "未知参数 / unknown key")
+            problems.add(str(key), "未知参数 / unknown key")
     if "as_of" in data:
-        settings["as_of"] = _date(data["as_of"], path, "as_of")
+        settings["as_of"] = _date(data["as_of"], problems, "as_of", settings["as_of"])
     if "fiscal_year" in data:
         year = data["fiscal_year"]
         if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
-            raise _err(path, "fiscal_year", f"须为 1990–2100 的整数 / must be an integer 1990–2100, got {year!r}")
-        settings["fiscal_year"] = year
+            problems.add("fiscal_year", f"须为 1990–2100 的整数 / must be an integer 1990–2100, got {year!r}")
+        else:
+            settings["fiscal_year"] = year
     if "lang" in data:
         if data["lang"] not in ("zh", "en"):
-            raise _err(path, "lang", f"须为 zh 或 en / must be zh or en, got {data['lang']!r}")
-        settings["lang"] = data["lang"]
+            problems.add("lang", f"须为 zh 或 en / must be zh or en, got {data['lang']!r}")
+        else:
+            settings["lang"] = data["lang"]
     if "project" in data:
-        settings["project"] = {**settings.get("project", {}), **_project(data["project"], path)}
-    for rule_id, values in _mapping(data.get("rules"), path, "rules").items():
-        settings["rules"].setdefault(rule_id, {}).update(_rule_values(rule_id, values, path, f"rules.{rule_id}"))
-    for unit, body in _mapping(data.get("units"), path, "units").items():
-        if not isinstance(unit, str):
-            raise _err(path, f"units.{unit}", "单位编码须加引号 / unit codes must be quoted strings (YAML reads 0012 as a number)")
-        body = _mapping(body, path, f"units.{unit}")
+        settings["project"] = {**settings.get("project", {}), **_project(data["project"], problems)}
+    for rule_id, values in _mapping(data.get("rules"), problems, "rules").items():
+        got = _rule_values(rule_id, values, problems, f"rules.{rule_id}")
+        if got is not None:
+            settings["rules"].setdefault(rule_id, {}).update(got)
+    for unit, body in _mapping(data.get("units"), problems, "units").items():
+        body = _mapping(body, problems, f"units.{unit}")
         for key in body:
             if key != "rules":
-                raise _err(path, f"units.{unit}.{key}", "未知参数 / unknown key (only 'rules' may be set per unit)")
-        overrides = settings["units"].setdefault(unit, {})
-        for rule_id, values in _mapping(body.get("rules"), path, f"units.{unit}.rules").items():
-            overrides.setdefault(rule_id, {}).update(
-                _rule_values(rule_id, values, path, f"units.{unit}.rules.{rule_id}"))
+                problems.add(f"units.{unit}.{key}", "未知参数 / unknown key (only 'rules' may be set per unit)")
+        for rule_id, values in _mapping(body.get("rules"), problems, f"units.{unit}.rules").items():
+            got = _rule_values(rule_id, values, problems, f"units.{unit}.rules.{rule_id}")
+            if got is not None:
+                settings["units"].setdefault(unit, {}).setdefault(rule_id, {}).update(got)
 
 
-def _project(value, path) -> dict:
+def _project(value, problems: _FileProblems) -> dict:
     """The ``project:`` block checked: known keys, text values, ``members`` a list of names."""
-    block = _mapping(value, path, "project")
-    for key, item in block.items():
-        if key not in PROJECT_KEYS:
-            raise _err(path, f"project.{key}", "未知参数 / unknown key")
-        if key == "members":
-            if not isinstance(item, list) or not all(isinstance(m, str) for m in item):
-                raise _err(path, "project.members", f"须为姓名列表 / must be a list of names, got {item!r}")
-        elif not isinstance(item, str):
-            raise _err(path, f"project.{key}", f"须为文字（加引号）/ must be text (quoted), got {item!r}")
-    return {k: list(v) if k == "members" else v for k, v in block.items()}
-
-
-def _mapping(value, path, key) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise _err(path, key, "须为映射 / must be a mapping")
-    return value
-
-
-def _rule_values(rule_id, values, path, key) -> dict:
-    try:
-        rule = get_rule(rule_id)
-    except KeyError:
-        raise _err(path, key, "未知规则 / unknown rule") from None
     out = {}
-    for name, value in _mapping(values, path, key).items():
-        try:
-            param = rule.param(name)
-        except KeyError:
-            raise _err(path, f"{key}.{name}", "未知参数 / unknown parameter") from None
-        out[name] = _value(param, value, path, f"{key}.{name}")
+    for key, item in _mapping(value, problems, "project").items():
+        if key not in PROJECT_KEYS:
+            problems.add(f"project.{key}", "未知参数 / unknown key")
+        elif key == "members":
+            if not isinstance(item, list) or not all(isinstance(m, str) for m in item):
+                problems.add("project.members", f"须为姓名列表 / must be a list of names, got {item!r}")
+            else:
+                out[key] = list(item)
+        elif not isinstance(item, str):
+            problems.add(f"project.{key}", f"须为文字（加引号）/ must be text (quoted), got {item!r}")
+        else:
+            out[key] = item
     return out
 
 
-def _value(param: Param, value, path, key):
+def _mapping(value, problems: _FileProblems, key) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.add(key, "须为映射 / must be a mapping")
+        return {}
+    return value
+
+
+def _rule_values(rule_id, values, problems: _FileProblems, key) -> dict | None:
+    """The checked values of one rule; None when the rule is unknown."""
+    try:
+        rule = get_rule(rule_id)
+    except KeyError:
+        problems.add(key, "未知规则 / unknown rule")
+        return None
+    out = {}
+    for name, value in _mapping(values, problems, key).items():
+        try:
+            param = rule.param(name)
+        except KeyError:
+            problems.add(f"{key}.{name}", "未知参数 / unknown parameter")
+            continue
+        reason = _value_problem(param, value)
+        if reason:
+            problems.add(f"{key}.{name}", reason)
+        else:
+            out[name] = _parse(param, value)
+    return out
+
+
+def _value_problem(param: Param, value) -> str | None:
+    """Why ``value`` is not a valid value of ``param``; None when it is."""
     if isinstance(value, bool):
-        raise _err(path, key, f"类型错误 / wrong type: {value!r}")
+        return f"类型错误 / wrong type: {value!r}"
     if param.type in ("days", "count"):
         if not isinstance(value, int):
-            raise _err(path, key, f"须为整数 / must be an integer, got {value!r}")
-        parsed = value
+            return f"须为整数 / must be an integer, got {value!r}"
     else:
         if not isinstance(value, (int, float, str)):
-            raise _err(path, key, f"须为数值 / must be a number, got {value!r}")
+            return f"须为数值 / must be a number, got {value!r}"
         try:
-            parsed = Decimal(str(value))
+            number = Decimal(str(value))
         except InvalidOperation:
-            raise _err(path, key, f"须为数值 / must be a number, got {value!r}") from None
-        if not parsed.is_finite():
-            raise _err(path, key, f"须为有限数值 / must be finite, got {value!r}")
-    if not param.min <= parsed <= param.max:
-        raise _err(path, key, f"超出范围 / out of range {param.min}–{param.max}: {value!r}")
-    return parsed
+            return f"须为数值 / must be a number, got {value!r}"
+        if not number.is_finite():
+            return f"须为有限数值 / must be finite, got {value!r}"
+    if not param.min <= _parse(param, value) <= param.max:
+        return f"超出范围 / out of range {param.min}–{param.max}: {value!r}"
+    return None
 
 
-def _date(value, path, key) -> dt.date:
+def _parse(param: Param, value):
+    """A valid value as its type: an int for days and counts, else an exact Decimal."""
+    return value if param.type in ("days", "count") else Decimal(str(value))
+
+
+def _date(value, problems: _FileProblems, key, fallback: dt.date) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -197,4 +283,5 @@ def _date(value, path, key) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise _err(path, key, f"须为日期 YYYY-MM-DD / must be a date YYYY-MM-DD, got {value!r}") from None
+        problems.add(key, f"须为日期 YYYY-MM-DD / must be a date YYYY-MM-DD, got {value!r}")
+        return fallback

@@ -35,6 +35,8 @@ register({
     "chart.recon.book_out": ("账簿贷方(1002/1011)", "books credit (1002/1011)"),
     "chart.benford.title": ("支付金额首位数字分布（n={n}，MAD={mad:.4f}，{label}）",
                             "First digits of payments (n={n}, MAD={mad:.4f}, {label})"),
+    "chart.benford.too_few": ("支付金额首位数字分布（n={n}，少于 {minimum} 笔：样本不足，不作判断）",
+                              "First digits of payments (n={n}, fewer than {minimum}: too few to judge)"),
     "chart.benford.x": ("首位数字", "first digit"),
     "chart.benford.y": ("占比", "share"),
     "chart.benford.observed": ("实际", "observed"),
@@ -77,11 +79,21 @@ def reconciliation(con, unit_code: str, params, lang: str) -> Figure | None:
     return fig
 
 
-# ---- SF08's chart: first digits against Benford ---------------------------------------------------
+# ---- SF08's chart and sample: first digits against Benford ------------------------------------------
+def _benford_amounts(con, unit_code: str):
+    return query(con, "SELECT amount FROM payments WHERE unit_code = ? AND amount >= 10", [unit_code])["amount"]
+
+
+def benford_sample(con, unit_code: str, params) -> tuple[int, int]:
+    """The unit's number of amounts the screen tests and the least it judges (``min_count``)."""
+    amounts = _benford_amounts(con, unit_code)
+    n = benford_test(amounts, digits=1).n if len(amounts) else 0
+    return n, int(params.for_unit(unit_code)["SF08"]["min_count"])
+
+
 def benford_chart(con, unit_code: str, params, lang: str) -> Figure | None:
     """Observed first-digit shares of the unit's payments (≥ 10) against Benford's law."""
-    amounts = query(con, "SELECT amount FROM payments WHERE unit_code = ? AND amount >= 10",
-                    [unit_code])["amount"]
+    amounts = _benford_amounts(con, unit_code)
     if amounts.empty:
         return None
     result = benford_test(amounts, digits=1)
@@ -96,7 +108,11 @@ def benford_chart(con, unit_code: str, params, lang: str) -> Figure | None:
     ax.plot(digits, [expected[d] for d in digits], "o-", color="#c0504d",
             label=label("chart.benford.expected", lang))
     ax.set_xticks(digits)
-    ax.set_title(label("chart.benford.title", lang, n=result.n, mad=result.mad, label=result.label(lang)))
+    minimum = int(params.for_unit(unit_code)["SF08"]["min_count"])
+    if result.n < minimum:  # no judgement below the minimum count: the title says so, no MAD verdict
+        ax.set_title(label("chart.benford.too_few", lang, n=result.n, minimum=minimum))
+    else:
+        ax.set_title(label("chart.benford.title", lang, n=result.n, mad=result.mad, label=result.label(lang)))
     ax.set_xlabel(label("chart.benford.x", lang))
     ax.set_ylabel(label("chart.benford.y", lang))
     ax.legend()
@@ -129,7 +145,7 @@ def _ids(evidence: pd.Series | None, column: str) -> list[str]:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("SF01", "slush_funds", "未登记或已销户账户仍有收支", "Account not registered",
+    Rule("SF01", "slush_funds", "未登记或已销户账户有收支", "Lines on an unregistered or closed account",
          "《预算单位银行账户管理办法》；中办发〔2009〕18号",
          query="""
         WITH t AS (SELECT t.* FROM bank_txns t JOIN p USING (unit_code) WHERE t.txn_date <= p.as_of),
@@ -158,7 +174,7 @@ RULES: tuple[Rule, ...] = (
                   "exposure": EXPOSURE_LABEL,
                   "first_date": ("首笔日期", "First date"), "last_date": ("末笔日期", "Last date")},
          exposure="exposure"),
-    Rule("SF02", "slush_funds", "银行收支未入账", "Bank line not in the books",
+    Rule("SF02", "slush_funds", "银行收支在账簿中未找到对应记录", "Bank line without a matching ledger line",
          "《会计法》第十六条；中办发〔2009〕18号",
          (days("window_days", 10, "匹配日期窗口(天)", "matching window (days)", 365),),
          query=unbooked_bank_lines,
@@ -170,7 +186,7 @@ RULES: tuple[Rule, ...] = (
                   "counterparty_name": ("对方户名", "Counterparty"), "memo": ("摘要/用途", "Memo"),
                   "window_days": ("匹配窗口(天)", "Window (days)")},
          chart=reconciliation, exposure="txn_amount"),
-    Rule("SF03", "slush_funds", "收入挂往来款", "Income parked in a liability",
+    Rule("SF03", "slush_funds", "往来科目贷方摘要含收入字样", "Liability credit whose summary names income",
          "《会计法》第十六条；《政府会计制度》",
          (money("min_amount", 10000, "贷方金额下限(元)", "minimum credit (yuan)"),),
          query="""
@@ -208,7 +224,7 @@ RULES: tuple[Rule, ...] = (
                   "txn_date": ("交易日期", "Transaction date"), "outflow": ("支出(元)", "Outflow (yuan)"),
                   "memo": ("摘要/用途", "Memo")},
          exposure="outflow"),
-    Rule("SF05", "slush_funds", "化整为零拆分支付", "Split payments",
+    Rule("SF05", "slush_funds", "同一收款人短期内多笔支付合计达到限额", "Payments to one payee reaching the limit within days",
          "《政府采购法》第二十八条",
          (money("limit", 50000, "限额(元)", "limit (yuan)"),
           days("window_days", 7, "时间窗口(天)", "window (days)", 365)),
@@ -229,7 +245,7 @@ RULES: tuple[Rule, ...] = (
             FROM pairs JOIN windows USING (anchor) GROUP BY pairs.payment_id)
         SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'medium' AS severity,
                printf('向 %s 分笔支付，窗口合计 %s 元 ≥ 限额 %s 元', y.payee_name, h.window_total::VARCHAR,
-                      y.lim::VARCHAR) AS detail,
+                      CAST(y.lim AS DECIMAL(18, 2))::VARCHAR) AS detail,
                y.payment_id, y.payee_name, y.amount AS payment_amount, y.paid_on, h.window_total,
                y.expense_type, y.memo, y._file, y._line
         FROM y JOIN hits h USING (payment_id)""",
@@ -240,7 +256,7 @@ RULES: tuple[Rule, ...] = (
                   "window_total": ("窗口合计(元)", "Window total (yuan)"), "expense_type": ("支出类型", "Expense type"),
                   "memo": ("摘要/用途", "Memo")},
          exposure="payment_amount"),
-    Rule("SF06", "slush_funds", "重复支付", "Duplicate payment",
+    Rule("SF06", "slush_funds", "同一收款人同金额短期内多次支付", "Same amount to one payee more than once within days",
          "《会计基础工作规范》",
          (days("window_days", 30, "时间窗口(天)", "window (days)", 365),),
          query="""
@@ -271,37 +287,37 @@ RULES: tuple[Rule, ...] = (
                   "twin_ids": ("重复支付单号", "Duplicate of"), "exposure": EXPOSURE_LABEL,
                   "memo": ("摘要/用途", "Memo")},
          drilldown=payment_and_twins, exposure="exposure"),
-    Rule("SF07", "slush_funds", "以会议费、培训费、劳务费、咨询费名义套取资金", "Dressed-up expense",
+    Rule("SF07", "slush_funds", "会议费等整数金额支出", "Round-amount meeting and similar expenses",
          "中办发〔2009〕18号；《中央和国家机关会议费管理办法》",
          (money("min_amount", 10000, "金额下限(元)", "minimum amount (yuan)"),
           money("round_unit", 1000, "整数单位(元)", "round unit (yuan)", 10**8)),
          query="""
         SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'medium' AS severity,
                printf('%s %s 元为 %s 元整数倍', COALESCE(y.expense_type, ''), y.amount::VARCHAR,
-                      p.round_unit::VARCHAR) AS detail,
+                      CAST(p.round_unit AS DECIMAL(18, 2))::VARCHAR) AS detail,
                y.payment_id, y.payee_name, y.expense_type, y.memo, y.amount AS payment_amount, y.paid_on,
                y._file, y._line
         FROM payments y JOIN p USING (unit_code)
         WHERE regexp_matches(COALESCE(y.expense_type, '') || ' ' || COALESCE(y.memo, ''), '会议|培训|劳务|咨询')
           AND y.amount >= p.min_amount AND p.round_unit > 0 AND y.amount % p.round_unit = 0""",
-         check_zh='会议费、培训费、劳务费、咨询费金额 ≥ 下限且为整千（规定单位）的整数倍。',
-         check_en='Meeting, training, labour or consulting expenses of at least the minimum in round multiples.',
+         check_zh='支出类型或摘要含会议、培训、劳务、咨询字样，金额 ≥ 下限且为整数单位（默认 1,000 元）的整数倍。整数金额只是线索，须查看原始凭证判断支出是否真实。',
+         check_en='A payment whose expense type or memo names meetings, training, labour or consulting, of at least the minimum and a multiple of the round unit (1,000 yuan by default). A round amount is only a lead: the vouchers show whether the spending was real.',
          columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
                   "expense_type": ("支出类型", "Expense type"), "memo": ("摘要/用途", "Memo"),
                   "payment_amount": ("支付金额(元)", "Payment amount (yuan)"), "paid_on": ("支付日期", "Paid on")},
          exposure="payment_amount"),
-    Rule("SF08", "slush_funds", "支付金额首位数字偏离本福特定律", "Benford screen of payment amounts",
+    Rule("SF08", "slush_funds", "支付金额首位数字分布检验（本福特定律）", "Benford screen of payment amounts",
          "Nigrini, Benford's Law (2012)；审计署计算机审计方法",
          (ratio("max_mad", "0.015", "首位数字MAD上限", "largest first-digit MAD", hi="1"),
           count("min_count", 300, "最少金额笔数", "minimum number of amounts")),
          query=benford_screen,
-         check_zh='单位支付金额（≥10 元）首位数字分布与本福特定律的平均绝对偏差超过阈值（单位层面的筛查指标，非定性依据）。',
-         check_en="First-digit distribution of the unit's payments (≥ 10 yuan) deviates from Benford's law beyond the MAD limit (a screen, not proof).",
+         check_zh='单位支付金额（≥10 元）首位数字分布与本福特定律的平均绝对偏差超过阈值（单位层面的筛查指标，非定性依据）；金额笔数少于最少笔数时样本不足，不作判断。',
+         check_en="First-digit distribution of the unit's payments (≥ 10 yuan) deviates from Benford's law beyond the MAD limit (a screen, not proof); with fewer amounts than the minimum count the sample is too small to judge.",
          columns={"n": ("金额笔数", "Amounts"), "mad": ("平均绝对偏差MAD", "MAD"),
                   "chi_square": ("卡方值", "Chi-square"), "conformity": ("符合程度", "Conformity"),
                   **{f"digit_{d}": (f"首位{d}笔数", f"First digit {d}") for d in range(1, 10)}},
-         chart=benford_chart, exposure=nothing_at_stake),
-    Rule("SF09", "slush_funds", "上下级单位间转移资金", "Money moved between units",
+         chart=benford_chart, exposure=nothing_at_stake, sample=benford_sample),
+    Rule("SF09", "slush_funds", "向其他预算单位支付", "Payment to another budget unit",
          "中办发〔2009〕18号；财预〔2013〕372号",
          query="""
         SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'high' AS severity,

@@ -35,7 +35,7 @@ from auditlib.rules.engine import inspect, unit_names
 from auditlib.rules.model import Param
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
-from auditlib.outputs.formats import money, total_amount
+from auditlib.outputs.formats import enum_label, money, shown_path, total_amount
 from auditlib.review.apply import apply_register
 from auditlib.review.register import Decision, Register
 from auditlib.review.statuses import Status
@@ -51,14 +51,14 @@ register({
     "ex.rule": ("规则", "Rule"),
     "ex.all_rules": ("全部规则", "all rules"),
     "ex.as_of": ("检查截止日", "Cut-off"),
-    "ex.finding": ("问题", "Finding"),
+    "ex.finding": ("疑点", "Lead"),
     "ex.export": ("导出取证工作底稿", "Export evidence workbook"),
     "ex.save": ("保存为参数文件", "Save as parameters"),
-    "ex.counts": ("{unit} {inspection}：发现问题 {n} 条，金额 {amount} 元（重算 {ms} 毫秒）",
-                  "{unit} {inspection}: {n} findings, {amount} yuan (recounted in {ms} ms)"),
-    "ex.none": ("当前参数下未发现问题。", "No findings with these settings."),
+    "ex.counts": ("{unit} {inspection}：发现疑点 {n} 条，涉及金额 {amount} 元（重算 {ms} 毫秒）",
+                  "{unit} {inspection}: {n} leads, amount {amount} yuan (recounted in {ms} ms)"),
+    "ex.none": ("当前参数下未发现疑点。", "No leads with these settings."),
     "ex.evidence": ("取证信息", "Evidence"),
-    "ex.no_source": ("该问题为单位层面的指标，无单行来源数据。", "A unit-level measure: no single source row."),
+    "ex.no_source": ("该疑点为单位层面的指标，无单行来源数据。", "A unit-level measure: no single source row."),
     "ex.exported": ("已导出：{path}", "Written: {path}"),
     "ex.saved": ("参数已保存：{path}（auditlib run --params {path}）",
                  "Parameters saved: {path} (auditlib run --params {path})"),
@@ -263,7 +263,8 @@ class Explorer:
                              self._t("ex.col.status"): [Status(s).label(self.lang) for s in f["status"]],
                              self._t("ex.col.id"): f["finding_id"],
                              self._t("ex.col.amount"): [money(a) for a in f["amount"]],
-                             self._t("ex.col.severity"): f["severity"], self._t("ex.col.detail"): f["detail"]})
+                             self._t("ex.col.severity"): [enum_label("severity", s, self.lang) for s in f["severity"]],
+                             self._t("ex.col.detail"): f["detail"]})
         self.table.value = table(counts, na_rep="") + (table(rows.head(200), na_rep="") if len(f)
                                                    else f"<p>{escape(self._t('ex.none'))}</p>")
         options = [(f"{r} {ref} [{Status(s).label(self.lang)}]", i)
@@ -314,7 +315,7 @@ class Explorer:
             return
         f, ev, sources = self.drilldown(self.finding.value)
         parts = [f"<h4>{escape(self._t('ex.evidence'))}：{escape(f['rule_id'])} {escape(f['ref'])}</h4>",
-                 table(ev.to_frame().T.drop(columns=["unit_code"], errors="ignore"), na_rep="")]
+                 table(_evidence_shown(get_rule(f["rule_id"]), ev, self.lang), na_rep="")]
         for s in sources:
             parts.append(f"<h4>{escape(s.label(self.lang))}（{escape(s.table)}）</h4>" + table(s.rows, na_rep=""))
         if not sources:
@@ -376,13 +377,13 @@ class Explorer:
             return
         self.reason.value, self.amount.value = "", ""
         self.decision_message.value = "<p>{}</p>".format(escape(self._t(
-            "ex.decided", id=d.finding_id, status=d.status.label(self.lang), register=self.register.path)))
+            "ex.decided", id=d.finding_id, status=d.status.label(self.lang), register=shown_path(self.register.path))))
 
     # ---- buttons -----------------------------------------------------------------------------
     def _guard(self, action, key) -> None:
         try:
             path = action()
-            self.message.value = f"<p>{escape(self._t(key, path=path))}</p>"
+            self.message.value = f"<p>{escape(self._t(key, path=shown_path(path)))}</p>"
         except Exception as exc:  # shown to the auditor, never lost in the kernel log
             self.message.value = f"<p style='color:#b91c1c'>{escape(self._t('ex.failed', error=exc))}</p>"
 
@@ -413,6 +414,13 @@ class Explorer:
         tmp.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
         tmp.replace(path)
         return path
+
+
+def _evidence_shown(rule, ev: pd.Series, lang: str) -> pd.DataFrame:
+    """One evidence row for reading: the rule's column labels, code values named in ``lang``."""
+    row = ev.drop(labels=["unit_code"], errors="ignore")
+    return pd.DataFrame([[enum_label(c, v, lang) for c, v in row.items()]],
+                        columns=[rule.label(c, lang) for c in row.index])
 
 
 def _control(rule_id: str, param: Param, value, lang: str):

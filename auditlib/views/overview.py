@@ -21,24 +21,25 @@ from auditlib.rules.engine import inspect, unit_names
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs import verification as vf
-from auditlib.outputs.formats import money, total_amount
+from auditlib.outputs.formats import inspection_label, money, shown_path, total_amount
 from auditlib.review.statuses import Status
 from auditlib.views.html import escape, show, table
 from auditlib.workspace import default_db
 
 register({
-    "ov.title": ("专项检查总览", "Inspection overview"),
+    "ov.title_county": ("全县总览", "County overview"),
+    "ov.title_batch": ("本批次总览", "Overview of this run"),
     "ov.source_run": ("批次 {run_id}（{path}）", "run {run_id} ({path})"),
     "ov.source_db": ("数据库 {path}（即时计算）", "database {path} (computed now)"),
-    "ov.totals": ("合计：{units} 个单位，发现问题 {n} 条，涉及金额 {amount} 元", "Total: {units} units, {n} findings, "
+    "ov.totals": ("合计：{units} 个单位，发现疑点 {n} 条，涉及金额 {amount} 元", "Total: {units} units, {n} leads, "
                   "amount {amount} yuan"),
     "ov.ranking": ("单位排名", "Units ranked"),
     "ov.per_rule": ("各规则合计", "Totals per rule"),
-    "ov.heatmap": ("单位 × 规则 问题条数", "Findings per unit and rule"),
+    "ov.heatmap": ("单位 × 规则 疑点条数", "Leads per unit and rule"),
     "ov.col.rank": ("名次", "Rank"),
     "ov.col.unit": ("单位代码", "Unit"),
     "ov.col.name": ("单位名称", "Name"),
-    "ov.col.n": ("问题条数", "Findings"),
+    "ov.col.n": ("疑点条数", "Leads"),
     "ov.col.high": ("高风险", "High"),
     "ov.col.amount": ("金额(元)", "Amount (yuan)"),
     "ov.col.rule": ("规则", "Rule"),
@@ -77,6 +78,8 @@ class Overview:
     source: str
     #: with a baseline, the run's ``resolved.csv`` (the baseline's findings that are gone); else None
     resolved: pd.DataFrame | None = None
+    #: the units the run covered (from its manifest); None when every unit of the database was inspected
+    ran: frozenset[str] | None = None
 
     @classmethod
     def open(cls, db="", params_file="", lang="", run_dir="") -> "Overview":
@@ -88,14 +91,15 @@ class Overview:
             units = unit_names(con)
         finally:
             con.close()
-        resolved = None
+        resolved = ran = None
         if run_dir:
             run_dir = Path(run_dir)
             from auditlib.outputs.findings_csv import read_findings_csv
 
             f = read_findings_csv(run_dir / "findings.csv")  # unit codes as in the database
             f["amount"] = [Decimal(a) if a else None for a in f["amount"]]
-            source = t("ov.source_run", lang, run_id=run_dir.name, path=run_dir)
+            source = t("ov.source_run", lang, run_id=run_dir.name, path=shown_path(run_dir))
+            ran = _units_run(run_dir)
             if (run_dir / RESOLVED).is_file():
                 resolved = read_findings_csv(run_dir / RESOLVED)
         else:
@@ -103,15 +107,21 @@ class Overview:
             from auditlib.views.report import with_register
 
             f = with_register(db, f)
-            source = t("ov.source_db", lang, path=db)
-        return cls(findings=f, units=units, params=params, lang=lang, source=source, resolved=resolved)
+            source = t("ov.source_db", lang, path=shown_path(db))
+        return cls(findings=f, units=units, params=params, lang=lang, source=source, resolved=resolved,
+                   ran=None if ran is None or set(units) <= ran else frozenset(ran))
 
     def _t(self, key, **kw):
         return t(key, self.lang, **kw)
 
+    @property
+    def title(self) -> str:
+        """全县总览 when every unit of the database was inspected, else 本批次总览."""
+        return self._t("ov.title_county" if self.ran is None else "ov.title_batch")
+
     def header(self) -> None:
-        show(f"<h1>{escape(self._t('ov.title'))}</h1><p>{escape(self.source)}</p>"
-             f"<p>{escape(self.totals_text())}</p>" + self.verification_html())
+        show(f"<h1>{escape(self.title)}</h1><p>{escape(self.source)}</p>"
+             f"<p>{escape(self.totals_text())}</p>" + self.verification_html(), page_title=self.title)
 
     # ---- verification (CONTRACT §6) ---------------------------------------------------------
     @property
@@ -211,8 +221,7 @@ class Overview:
         counted = self.counted
         for rule in all_rules():
             f = counted[counted["rule_id"] == rule.id]
-            zh, en = INSPECTIONS[rule.inspection]
-            rows.append((rule.id, rule.title(self.lang), zh if self.lang == "zh" else en, len(f),
+            rows.append((rule.id, rule.title(self.lang), inspection_label(rule.inspection, self.lang), len(f),
                          f["unit_code"].nunique(), money(total_amount(f))))
         frame = pd.DataFrame(rows, columns=[self._t(k) for k in ("ov.col.rule", "ov.col.title", "ov.col.inspection",
                                                                  "ov.col.n", "ov.col.units", "ov.col.amount")])
@@ -259,6 +268,17 @@ class Overview:
 
         show(f"<h2>{escape(self._t('ov.heatmap'))}</h2>")
         display(Image(data=figure_png(self.heatmap_figure()), format="png", metadata={"alt": self._t("ov.heatmap")}))
+
+
+def _units_run(run_dir: Path) -> set[str] | None:
+    """The units the run's manifest lists tasks for; None when it cannot be read."""
+    import json
+
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        return {str(x["unit_code"]) for x in manifest.get("tasks", []) if x.get("unit_code") is not None}
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 __all__ = ["Overview"]

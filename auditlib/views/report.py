@@ -28,7 +28,8 @@ from auditlib.errors import ParameterError
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs import verification as vf
-from auditlib.outputs.formats import money, total_amount
+from auditlib.outputs.formats import (enum_label, inspection_label, money, param_text, param_value, shown_path,
+                                      total_amount)
 from auditlib.review.statuses import Change, Outcome, Status
 from auditlib.views.html import escape, show, table
 from auditlib.workspace import default_db
@@ -55,16 +56,19 @@ register({
     "rep.basis": ("依据", "Basis"),
     "rep.checks": ("检查内容", "What it checks"),
     "rep.rule_params": ("参数", "Parameters"),
-    "rep.none": ("未发现问题。", "No findings."),
-    "rep.found": ("发现问题 {n} 条，涉及金额 {amount} 元。", "{n} findings, amount {amount} yuan."),
-    "rep.found_noamount": ("发现问题 {n} 条。", "{n} findings."),
+    "rep.page_title": ("{unit_name}（{unit_code}）{inspection}专项检查", "{unit_name} ({unit_code}) {inspection}"),
+    "rep.none": ("未发现疑点。", "No leads."),
+    "rep.too_few": ("样本不足（{n} 笔，少于 {minimum} 笔），不作判断。",
+                    "Too few to judge ({n} amounts, fewer than {minimum}): no judgement made."),
+    "rep.found": ("发现疑点 {n} 条，涉及金额 {amount} 元。", "{n} leads, amount {amount} yuan."),
+    "rep.found_noamount": ("发现疑点 {n} 条。", "{n} leads."),
     "rep.more": ("仅显示前 {shown} 条，共 {n} 条；完整证据见工作底稿（xlsx）。",
                  "Showing {shown} of {n}; the evidence workbook (xlsx) holds them all."),
-    "rep.summary_head": ("{unit_code} {inspection}：发现问题 {n} 条，金额 {amount} 元",
-                         "{unit_code} {inspection}: {n} findings, amount {amount} yuan"),
+    "rep.summary_head": ("{unit_code} {inspection}：发现疑点 {n} 条，涉及金额 {amount} 元",
+                         "{unit_code} {inspection}: {n} leads, amount {amount} yuan"),
     "rep.conclusion": ("检查结论", "Conclusion"),
-    "rep.concl_none": ("本次检查未发现{inspection}方面的问题。",
-                       "This inspection found no {inspection} issues."),
+    "rep.concl_none": ("本次检查未发现{inspection}方面的疑点。",
+                       "This inspection found no {inspection} leads."),
     "rep.concl_some": ("本次检查共发现{inspection}方面疑点 {n} 条，涉及金额 {amount} 元，其中高风险 {high} 条。"
                        "以上为疑点，须经核实并取得被检查单位确认后方可定性。",
                        "This inspection found {n} {inspection} leads, amount {amount} yuan, {high} of high "
@@ -202,8 +206,7 @@ class Report:
 
     @property
     def inspection_label(self) -> str:
-        zh, en = INSPECTIONS[self.inspection]
-        return zh if self.lang == "zh" else en
+        return inspection_label(self.inspection, self.lang)
 
     @property
     def rules(self):
@@ -221,7 +224,7 @@ class Report:
             f"<h1>{escape(self.title())}</h1>"
             f"<h2>{escape(self._t('rep.params'))}</h2>{table(self.settings_frame())}"
             f"<h2>{escape(self._t('rep.coverage'))}</h2>{table(self.coverage_frame())}"
-            + self.verification_html())
+            + self.verification_html(), page_title=self.page_title())
 
     # ---- verification (CONTRACT §6) ---------------------------------------------------------
     @property
@@ -287,6 +290,11 @@ class Report:
                              f"{table(gone)}</details>")
         return "".join(parts)
 
+    def page_title(self) -> str:
+        """The browser tab's title: the unit and the inspection."""
+        return self._t("rep.page_title", inspection=self.inspection_label, unit_name=self.unit_name,
+                       unit_code=self.unit_code)
+
     def title(self) -> str:
         return self._t("rep.title", inspection=self.inspection_label, unit_name=self.unit_name,
                        unit_code=self.unit_code)
@@ -298,12 +306,12 @@ class Report:
                 (self._t("rep.fiscal_year"), str(self.params.fiscal_year))]
         if self.run_id:
             rows.append((self._t("rep.run_id"), self.run_id))
-        rows.append((self._t("rep.db"), str(self.db)))
+        rows.append((self._t("rep.db"), shown_path(self.db)))
         applied = self.params.for_unit(self.unit_code)
         for rule in self.rules:
             for prm in rule.params:
                 label = prm.zh if self.lang == "zh" else prm.en
-                rows.append((f"{rule.id} {label}", str(applied[rule.id][prm.name])))
+                rows.append((f"{rule.id} {label}", param_value(prm, applied[rule.id][prm.name], self.lang)))
         return pd.DataFrame(rows, columns=[self._t("rep.setting"), self._t("rep.value")])
 
     def coverage_frame(self) -> pd.DataFrame:
@@ -332,7 +340,7 @@ class Report:
         leave the counts and a line per status (and the changes against the baseline) follows.
         """
         f = self.counted_findings()
-        lines = [self._t("rep.summary_head", unit_code=self.unit_code, inspection=self.inspection,
+        lines = [self._t("rep.summary_head", unit_code=self.unit_code, inspection=self.inspection_label,
                          n=len(f), amount=money(total_amount(f)))]
         for rule in self.rules:
             mine = f[f["rule_id"] == rule.id]
@@ -364,14 +372,15 @@ class Report:
         rule = get_rule(rule_id)
         f = self.rule_findings(rule_id)
         applied = self.params.for_unit(self.unit_code).get(rule_id, {})
-        prm_text = "；".join(f"{(p.zh if self.lang == 'zh' else p.en)} = {applied.get(p.name)}"
-                            for p in rule.params) or "—"
+        prm_text = param_text(rule, applied, self.lang) or "—"
         parts = [f"<h2>{escape(rule.id)} {escape(rule.title(self.lang))}</h2>",
                  f"<p><b>{escape(self._t('rep.checks'))}：</b>{escape(rule.check(self.lang))}</p>",
                  f"<p><b>{escape(self._t('rep.basis'))}：</b>{escape(rule.basis)}</p>",
                  f"<p><b>{escape(self._t('rep.rule_params'))}：</b>{escape(prm_text)}</p>"]
         if not len(f):
-            parts.append(f"<p>{escape(self._t('rep.none'))}</p>")
+            few = self.too_few(rule)
+            text = self._t("rep.too_few", n=few[0], minimum=few[1]) if few else self._t("rep.none")
+            parts.append(f"<p>{escape(text)}</p>")
         else:
             shown = self.findings_frame(rule_id)
             if self.verified:
@@ -394,6 +403,17 @@ class Report:
         show("".join(parts))
         if chart:
             self.chart(rule_id)
+
+    def too_few(self, rule) -> tuple[int, int] | None:
+        """``(n, minimum)`` when ``rule`` judges the unit's whole sample and it is below the rule's
+        minimum (样本不足，不作判断); None otherwise."""
+        if rule.sample is None:
+            return None
+        con = connect(self.db)
+        try:
+            return rule.too_few(con, self.unit_code, self.params)
+        finally:
+            con.close()
 
     def findings_frame(self, rule_id: str) -> pd.DataFrame:
         """A rule's findings for display (排除 ones aside, see :meth:`dismissed_frame`): finding id,
@@ -431,8 +451,7 @@ class Report:
         columns.update({
             self._t("col.ref"): f["ref"].tolist(),
             self._t("col.amount"): [money(a) for a in f["amount"]],
-            self._t("col.severity"): [self._t(f"rep.sev.{s}") if s in ("high", "medium", "low") else s
-                                      for s in f["severity"]],
+            self._t("col.severity"): [enum_label("severity", s, self.lang) for s in f["severity"]],
             self._t("col.detail"): f["detail"].tolist(),
             self._t("col.source"): src,
         })
