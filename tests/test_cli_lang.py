@@ -161,10 +161,11 @@ def test_unit_keys_are_read_as_text(tmp_path):
 
 
 @pytest.mark.batch
-def test_run_prints_no_kernel_tcp_warning(sample_db, tmp_path):
+@pytest.mark.parametrize("kernels", ["--reuse-kernels", "--fresh-kernels"])
+def test_run_prints_no_kernel_tcp_warning(sample_db, tmp_path, kernels):
     exe = Path(sys.executable).parent / "auditlib"
     proc = subprocess.run([str(exe), "run", "--db", str(sample_db), "--out", str(tmp_path / "out"), "--units", "001,002",
-                           "--inspections", "小金库", "--workers", "1", "--no-progress"],
+                           "--inspections", "小金库", "--workers", "1", "--no-progress", kernels],
                           capture_output=True, text=True, timeout=600, env={**os.environ, "AUDITLIB_LANG": "zh"})
     assert proc.returncode == 0, proc.stderr
     assert "without encryption" not in proc.stderr and "TCP" not in proc.stderr, proc.stderr

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import weakref
 
 ENGINE = "auditlib-warm"
 #: the project's kernel (``make venv`` installs it; the notebooks name it in their metadata)
@@ -64,6 +65,22 @@ def warm_kernel(name: str, start_timeout: int = 120):
         util.Finalize(None, shutdown_kernels, exitpriority=10)
     execute(km, _IMPORTS, start_timeout)
     return km
+
+
+def fresh_kernel_manager_class():
+    """The kernel manager papermill starts a fresh kernel with (``--fresh-kernels``): on IPC
+    sockets in a private folder where the platform has them, like the warm kernels."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IpcKernelManager(AsyncKernelManager):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            if transport() == "ipc":
+                folder = tempfile.mkdtemp(prefix="auditlib-")
+                self.transport, self.ip = "ipc", os.path.join(folder, "k")
+                weakref.finalize(self, shutil.rmtree, folder, True)
+
+    return IpcKernelManager
 
 
 #: the line ipykernel logs at start on TCP (dropped from its stderr where IPC is not available)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 
 from auditlib.batch.handoff import load_task_evidence
-from auditlib.batch.kernels import ENGINE, discard_kernel, reset_kernel, warm_kernel
+from auditlib.batch.kernels import ENGINE, discard_kernel, fresh_kernel_manager_class, reset_kernel, warm_kernel
 from auditlib.batch.options import RunOptions, TaskStatus, apply_environment
 from auditlib.common.files import atomic_path
 from auditlib.errors import RunError
@@ -225,7 +225,8 @@ def _execute_notebook(spec: TaskSpec, final_nb: Path) -> BaseException | None:
                     kernel_name=o.kernel, progress_bar=False, log_output=False, cwd=str(spec.out_dir),
                     request_save_on_cell_execute=False,  # written once at the end (then renamed)
                     start_timeout=o.start_timeout, execution_timeout=o.cell_timeout,
-                    **({"km": km, "engine_name": ENGINE} if km is not None else {}))
+                    **({"km": km, "engine_name": ENGINE} if km is not None
+                       else {"kernel_manager_class": fresh_kernel_manager_class()}))
                 if km is not None:
                     reset_kernel(km)
             except Exception as exc:
