@@ -137,7 +137,8 @@ def test_overview_splits_by_status_and_shows_changes(db, tmp_path, capsys):
     plain.summary()
     out = capsys.readouterr().out
     assert out.startswith(f"合计：1 个单位，发现疑点 {len(f)} 条") and "核实" not in out
-    assert list(plain.ranking_frame().columns) == ["名次", "单位代码", "单位名称", "疑点条数", "高风险", "金额(元)"]
+    assert list(plain.ranking_frame().columns) == ["名次", "单位代码", "单位名称", "风险分值", "主要规则", "疑点条数",
+                                                   "高风险", "金额(元)"]  # issue 14: ranked by risk score
 
     decided = _decide(f, ["confirmed", "dismissed"], reasons=["", FORMULA])
     decided["change"] = "persisting"

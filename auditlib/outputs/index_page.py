@@ -19,6 +19,7 @@ from auditlib.rules.catalogue import INSPECTIONS
 from auditlib.i18n import register, t
 from auditlib.common.files import write_text
 from auditlib.outputs.formats import local_time, money
+from auditlib.outputs.totals import dedup_exposure, interest_total
 from auditlib.review.statuses import Status
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "index.html.j2"
@@ -34,6 +35,11 @@ register({
                   "{n} tasks: {ok} ok, {failed} failed, {other} not done"),
     "idx.total": ("发现疑点合计", "Leads in all"),
     "idx.total_value": ("{n} 条，涉及金额 {amount} 元", "{n}, amount {amount} yuan"),
+    "idx.total_extra": ("；涉及资金（去重） {dedup} 元；逾期利息 {interest} 元（另计，不计入合计）",
+                        "; de-duplicated {dedup} yuan; late-payment interest {interest} yuan (apart, in no total)"),
+    "idx.unit_total": ("单位合计", "Unit total"),
+    "idx.unit_total_value": ("涉及金额 {amount} 元；涉及资金（去重） {dedup} 元",
+                             "amount {amount} yuan; de-duplicated {dedup} yuan"),
     "idx.overview": ("总览", "Overview"),
     "idx.matrix": ("单位 × 检查事项", "Units × inspections"),
     "idx.unit_code": ("单位编码", "Unit code"),
@@ -74,7 +80,15 @@ _CHANGE_KEYS = ("new", "persisting", "resolved", "unrectified")
 #: labels the template shows as they are (``idx.<key>``)
 _LABELS = ("title", "as_of", "started", "finished", "status", "total", "overview", "matrix", "unit_code",
            "unit_name", "inspection", "n_items", "yuan", "report", "workbook", "failures", "error", "inputs",
-           "file", "table", "rows", "software", "verify", "changes", "baseline", "register")
+           "file", "table", "rows", "software", "verify", "changes", "baseline", "register", "unit_total")
+
+
+def _run_findings(run_dir: Path):
+    """The run's ``findings.csv`` (the tasks that are ok), None when it is not there (yet)."""
+    from auditlib.outputs.findings_csv import read_findings_csv
+
+    path = run_dir / "findings.csv"
+    return read_findings_csv(path) if path.is_file() else None
 
 
 def _link(run_dir: Path, rel: str | None) -> str | None:
@@ -131,7 +145,13 @@ def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
             "statuses": _status_counts(x.get("statuses"), lang),
         }
     compared = bool(manifest.get("baseline")) or any(isinstance(x.get("changes"), dict) for x in tasks)
+    found = _run_findings(run_dir)
     for code, row in rows.items():
+        ok_amounts = [Decimal(str(x["amount"])) for x in tasks
+                      if x["unit_code"] == code and x["status"] == "ok" and x.get("amount")]
+        mine = found[found["unit_code"] == code] if found is not None else None
+        row["total"] = (t("idx.unit_total_value", lang, amount=_money(sum(ok_amounts, Decimal(0))),
+                          dedup=_money(dedup_exposure(mine))) if mine is not None else _money(sum(ok_amounts, Decimal(0))))
         row["cells"] = [row["cells"][n] for n in names]
         row["changes"] = _change_counts([x for x in tasks if x["unit_code"] == code], lang) if compared else None
     label = {i["name"]: i["label"] for i in inspections}
@@ -148,6 +168,9 @@ def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
     T = {k: t(f"idx.{k}", lang) for k in _LABELS}
     T["tally"] = t("idx.tally", lang, n=len(tasks), ok=ok, failed=n_failed, other=len(tasks) - ok - n_failed)
     T["total_value"] = t("idx.total_value", lang, n=total_n, amount=_money(total_amount))
+    if found is not None:  # beside the plain total, never added in (CONTRACT §3 "Amounts")
+        T["total_value"] += t("idx.total_extra", lang, dedup=_money(dedup_exposure(found)),
+                              interest=_money(interest_total(found)))
     all_statuses: dict[str, int] = {}
     for x in tasks:
         if x["status"] == "ok" and isinstance(x.get("statuses"), dict):

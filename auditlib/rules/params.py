@@ -22,7 +22,7 @@ from auditlib.errors import ParameterError
 #: ``load_params(default=WORKSPACE_DEFAULTS)``: the workspace's ``params/default.yaml`` (else the
 #: shipped one), found when called (:func:`auditlib.workspace.default_params_file`)
 WORKSPACE_DEFAULTS = "<workspace>"
-TOP_KEYS = ("as_of", "fiscal_year", "lang", "rules", "units", "project")
+TOP_KEYS = ("as_of", "fiscal_year", "lang", "rules", "units", "project", "weights")
 #: the v2 ``project:`` block (CONTRACT §2): text fields, and ``members`` a list of names
 PROJECT_TEXT_KEYS = ("name", "team", "period", "reviewer")
 PROJECT_KEYS = (*PROJECT_TEXT_KEYS, "members")
@@ -40,6 +40,9 @@ class Params:
     sources: tuple[str, ...] = ()
     #: the v2 ``project:`` block (name, team, period, members, reviewer); empty when not given
     project: dict = field(default_factory=dict)
+    #: the v2 ``weights:`` block: rule id → risk weight (a non-negative Decimal) for ranking units;
+    #: every rule has one (1 when no file sets it)
+    weights: dict[str, Decimal] = field(default_factory=dict)
 
     def for_unit(self, unit_code: str) -> dict[str, dict]:
         """Every rule's parameters for one unit, its overrides applied."""
@@ -59,7 +62,13 @@ class Params:
             "rules": {r: {k: plain(v) for k, v in ps.items()} for r, ps in self.rules.items()},
             "units": {u: {"rules": {r: {k: plain(v) for k, v in ps.items()} for r, ps in rs.items()}}
                       for u, rs in self.units.items()},
+            "weights": {r: _number(w) for r, w in self.weights.items()},
         }
+
+
+def _number(value: Decimal) -> int | float:
+    """A weight as a YAML/JSON number (``weights:`` takes numbers, not text)."""
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def load_params(path: str | Path | None = None, default: str | Path | None = WORKSPACE_DEFAULTS) -> Params:
@@ -76,7 +85,8 @@ def load_params(path: str | Path | None = None, default: str | Path | None = WOR
 
         default = default_params_file()
     settings = {"as_of": dt.date(2024, 12, 31), "fiscal_year": 2024, "lang": "zh",
-                "rules": {rule.id: rule.defaults() for rule in all_rules()}, "units": {}}
+                "rules": {rule.id: rule.defaults() for rule in all_rules()}, "units": {},
+                "weights": {rule.id: Decimal("1") for rule in all_rules()}}
     sources = []
     problems = Problems()
     for source in (default, path):
@@ -185,6 +195,7 @@ def _apply(settings: dict, data: dict, problems: _FileProblems) -> None:
             settings["lang"] = data["lang"]
     if "project" in data:
         settings["project"] = {**settings.get("project", {}), **_project(data["project"], problems)}
+    settings["weights"].update(_weights(data.get("weights"), problems))
     for rule_id, values in _mapping(data.get("rules"), problems, "rules").items():
         got = _rule_values(rule_id, values, problems, f"rules.{rule_id}")
         if got is not None:
@@ -215,6 +226,27 @@ def _project(value, problems: _FileProblems) -> dict:
             problems.add(f"project.{key}", f"须为文字（加引号）/ must be text (quoted), got {item!r}")
         else:
             out[key] = item
+    return out
+
+
+def _weights(value, problems: _FileProblems) -> dict[str, Decimal]:
+    """The ``weights:`` block checked: known rule ids, each a finite non-negative number."""
+    out = {}
+    for rule_id, weight in _mapping(value, problems, "weights").items():
+        key = f"weights.{rule_id}"
+        try:
+            get_rule(str(rule_id))
+        except KeyError:
+            problems.add(key, "未知规则 / unknown rule")
+            continue
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+            problems.add(key, f"须为非负数值 / must be a non-negative number, got {weight!r}")
+            continue
+        number = Decimal(str(weight))
+        if not number.is_finite() or number < 0:
+            problems.add(key, f"须为非负有限数值 / must be a finite non-negative number, got {weight!r}")
+            continue
+        out[str(rule_id)] = number
     return out
 
 

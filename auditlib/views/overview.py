@@ -22,8 +22,10 @@ from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs import verification as vf
 from auditlib.outputs.formats import inspection_label, money, shown_path, total_amount
+from auditlib.outputs.totals import dedup_exposure, interest_total
 from auditlib.review.statuses import Status
 from auditlib.views.html import escape, show, table
+from auditlib.views.ranking import RiskScores, unit_bases
 from auditlib.workspace import default_db
 
 register({
@@ -33,6 +35,8 @@ register({
     "ov.source_db": ("数据库 {path}（即时计算）", "database {path} (computed now)"),
     "ov.totals": ("合计：{units} 个单位，发现疑点 {n} 条，涉及金额 {amount} 元", "Total: {units} units, {n} leads, "
                   "amount {amount} yuan"),
+    "ov.totals_extra": ("；涉及资金（去重） {dedup} 元；逾期利息 {interest} 元（另计，不计入合计）",
+                        "; de-duplicated {dedup} yuan; late-payment interest {interest} yuan (apart, in no total)"),
     "ov.ranking": ("单位排名", "Units ranked"),
     "ov.per_rule": ("各规则合计", "Totals per rule"),
     "ov.heatmap": ("单位 × 规则 疑点条数", "Leads per unit and rule"),
@@ -80,6 +84,9 @@ class Overview:
     resolved: pd.DataFrame | None = None
     #: the units the run covered (from its manifest); None when every unit of the database was inspected
     ran: frozenset[str] | None = None
+    #: each unit's base for the risk score (budget, else the year's payments:
+    #: :func:`auditlib.views.ranking.unit_bases`); None: 0 for every unit
+    bases: dict[str, Decimal] | None = None
 
     @classmethod
     def open(cls, db="", params_file="", lang="", run_dir="") -> "Overview":
@@ -89,6 +96,7 @@ class Overview:
         con = connect(db)
         try:
             units = unit_names(con)
+            bases = unit_bases(con, units, params.as_of, params.fiscal_year)
         finally:
             con.close()
         resolved = ran = None
@@ -98,6 +106,7 @@ class Overview:
 
             f = read_findings_csv(run_dir / "findings.csv")  # unit codes as in the database
             f["amount"] = [Decimal(a) if a else None for a in f["amount"]]
+            f = _with_confirmed_amounts(run_dir, f)
             source = t("ov.source_run", lang, run_id=run_dir.name, path=shown_path(run_dir))
             ran = _units_run(run_dir)
             if (run_dir / RESOLVED).is_file():
@@ -109,7 +118,7 @@ class Overview:
             f = with_register(db, f)
             source = t("ov.source_db", lang, path=shown_path(db))
         return cls(findings=f, units=units, params=params, lang=lang, source=source, resolved=resolved,
-                   ran=None if ran is None or set(units) <= ran else frozenset(ran))
+                   ran=None if ran is None or set(units) <= ran else frozenset(ran), bases=bases)
 
     def _t(self, key, **kw):
         return t(key, self.lang, **kw)
@@ -121,7 +130,7 @@ class Overview:
 
     def header(self) -> None:
         show(f"<h1>{escape(self.title)}</h1><p>{escape(self.source)}</p>"
-             f"<p>{escape(self.totals_text())}</p>" + self.verification_html(), page_title=self.title)
+             f"<p class=\"totals\">{escape(self.totals_line())}</p>" + self.verification_html(), page_title=self.title)
 
     # ---- verification (CONTRACT §6) ---------------------------------------------------------
     @property
@@ -172,6 +181,13 @@ class Overview:
         f = self.counted
         return self._t("ov.totals", units=len(self.units), n=len(f), amount=money(total_amount(f)))
 
+    def totals_line(self) -> str:
+        """The header's totals line: :meth:`totals_text` (the nbval-checked summary's first line)
+        with 涉及资金（去重） and 逾期利息 beside it (the interest never added in)."""
+        f = self.counted
+        return self.totals_text() + self._t("ov.totals_extra", dedup=money(dedup_exposure(f)),
+                                            interest=money(interest_total(f)))
+
     def summary(self) -> None:
         """Plain-text totals per rule: the cell nbval checks (as it always read, for a run without
         register and baseline; then a line per status and the changes)."""
@@ -191,18 +207,34 @@ class Overview:
             lines.append(self._t("ov.summary_changes", **self.change_counts()))
         print("\n".join(lines))
 
+    @property
+    def ranked_units(self) -> list[str]:
+        """The units this overview ranks: those the run covered (every unit of the database when
+        it covered all of them, or when computed from the database)."""
+        return [c for c in self.units if self.ran is None or c in self.ran]
+
+    def risk_scores(self) -> RiskScores:
+        """Each ranked unit's risk score and each rule's share of it (:mod:`auditlib.views.ranking`)."""
+        return RiskScores.compute(self.counted, self.ranked_units, self.bases or {}, self.params.weights)
+
     def ranking_frame(self) -> pd.DataFrame:
-        """Units by findings (排除 ones left out); with the register, counts per status, and with
-        a baseline, new / persisting / resolved / not rectified."""
+        """Units by risk score, highest first (排除 findings left out), with the rule that weighs
+        most, counts and amount; with the register, counts per status, and with a baseline,
+        new / persisting / resolved / not rectified."""
+        scores = self.risk_scores()
+        score = scores.scores()
+        codes = scores.order()
+        rules = {r.id: r for r in all_rules()}
         rows = []
-        for code, name in self.units.items():
+        for i, code in enumerate(codes):
             f = self.counted[self.counted["unit_code"] == code]
-            rows.append((code, name or "", len(f), int((f["severity"] == "high").sum()), total_amount(f)))
-        rows.sort(key=lambda r: (-r[2], -r[4], r[0]))
-        frame = pd.DataFrame([(i + 1, c, nm, n, h, money(a)) for i, (c, nm, n, h, a) in enumerate(rows)],
-                             columns=[self._t(k) for k in ("ov.col.rank", "ov.col.unit", "ov.col.name", "ov.col.n",
-                                                           "ov.col.high", "ov.col.amount")])
-        codes = [r[0] for r in rows]
+            top = scores.top_rule(code)
+            rows.append((i + 1, code, self.units.get(code) or "", round(float(score[code]), 2),
+                         f"{top} {rules[top].title(self.lang)}" if top else "—", len(f),
+                         int((f["severity"] == "high").sum()), money(total_amount(f))))
+        frame = pd.DataFrame(rows, columns=[self._t(k) for k in (
+            "ov.col.rank", "ov.col.unit", "ov.col.name", "rank.col.score", "rank.col.top", "ov.col.n",
+            "ov.col.high", "ov.col.amount")])
         if self.verified:
             per_unit = {c: vf.split(self.findings[self.findings["unit_code"] == c]) for c in codes}
             for s in vf.STATUS_ORDER:
@@ -213,8 +245,53 @@ class Overview:
                 frame[self._t(f"ov.col.{k}")] = [per_unit[c][k] for c in codes]
         return frame
 
+    def ranking_heading(self) -> str:
+        """风险排序（本批次 N 个单位） for a run of some units, （全县 N 个单位） when every unit ran."""
+        return self._t("rank.heading_county" if self.ran is None else "rank.heading_batch",
+                       n=len(self.ranked_units))
+
+    def risk_figure(self, top: int = 30):
+        """The top units' scores as stacked horizontal bars, one segment per rule (its share of
+        the score), highest score on top: a matplotlib Figure."""
+        from matplotlib import colormaps
+        from matplotlib.figure import Figure
+
+        from auditlib.outputs.charts import use_cjk_font
+
+        use_cjk_font()
+        scores = self.risk_scores()
+        codes = scores.order()[:top]
+        shares = scores.contributions().reindex(index=codes).fillna(0.0)
+        rules = [r for r in all_rules() if r.id in shares.columns and shares[r.id].sum() > 0]
+        fig = Figure(figsize=(10, max(2.5, 0.35 * len(codes) + 1.5)))
+        ax = fig.subplots()
+        colours = colormaps["tab20"]
+        left = [0.0] * len(codes)
+        for i, rule in enumerate(rules):
+            widths = list(shares[rule.id])
+            ax.barh(range(len(codes)), widths, left=left, color=colours(i % 20),
+                    label=f"{rule.id} {rule.title(self.lang)}"[:18])
+            left = [a + b for a, b in zip(left, widths)]
+        for y, total in enumerate(left):
+            ax.text(total, y, f" {total:.2f}", va="center", fontsize=8)
+        ax.set_yticks(range(len(codes)), [f"{c} {self.units.get(c, '')}"[:16] for c in codes])
+        ax.invert_yaxis()
+        ax.set_title(self._t("rank.chart"))
+        ax.set_xlabel(self._t("rank.axis.score"))
+        if rules:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
+        fig.tight_layout()
+        return fig
+
     def ranking(self, top: int = 30) -> None:
-        show(f"<h2>{escape(self._t('ov.ranking'))}</h2>" + table(self.ranking_frame().head(top)))
+        """The ranking: heading, how the score is computed, the table and the stacked-bar chart."""
+        from IPython.display import Image, display
+
+        from auditlib.outputs.charts import figure_png
+
+        show(f"<h2>{escape(self.ranking_heading())}</h2><p>{escape(self._t('rank.how'))}</p>"
+             + table(self.ranking_frame().head(top)))
+        display(Image(data=figure_png(self.risk_figure(top)), format="png", metadata={"alt": self._t("rank.chart")}))
 
     def per_rule_frame(self) -> pd.DataFrame:
         rows = []
@@ -268,6 +345,30 @@ class Overview:
 
         show(f"<h2>{escape(self._t('ov.heatmap'))}</h2>")
         display(Image(data=figure_png(self.heatmap_figure()), format="png", metadata={"alt": self._t("ov.heatmap")}))
+
+
+def _with_confirmed_amounts(run_dir: Path, findings: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` (a run's ``findings.csv``) with the 认定金额 of its 属实 findings, from the register
+    the run read (its manifest's ``register.path``), so the overview counts them as the index and
+    the reports do; unchanged when the run read no register or it is gone."""
+    import json
+
+    from auditlib.review.register import Register
+
+    try:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        path = (manifest.get("register") or {}).get("path")
+    except (OSError, ValueError, AttributeError):
+        return findings
+    if not path or not Path(path).is_file() or "finding_id" not in findings.columns:
+        return findings
+    latest = Register(path).latest()
+    out = findings.copy()
+    out["confirmed_amount"] = pd.Series(
+        [latest[i].amount if i in latest and vf.status_of(s) is Status.CONFIRMED else None
+         for i, s in zip(out["finding_id"], out["status"] if "status" in out.columns else [""] * len(out))],
+        index=out.index, dtype=object)
+    return out
 
 
 def _units_run(run_dir: Path) -> set[str] | None:

@@ -28,6 +28,7 @@ from auditlib.errors import ParameterError
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs import verification as vf
+from auditlib.outputs.totals import dedup_exposure, interest_total
 from auditlib.outputs.formats import (enum_label, inspection_label, money, param_text, param_value, shown_path,
                                       total_amount)
 from auditlib.review.statuses import Change, Outcome, Status
@@ -67,6 +68,10 @@ register({
     "rep.summary_head": ("{unit_code} {inspection}：发现疑点 {n} 条，涉及金额 {amount} 元",
                          "{unit_code} {inspection}: {n} leads, amount {amount} yuan"),
     "rep.conclusion": ("检查结论", "Conclusion"),
+    "rep.totals": ("合计：发现疑点 {n} 条，涉及金额 {amount} 元；涉及资金（去重） {dedup} 元",
+                   "Total: {n} leads, amount {amount} yuan; de-duplicated {dedup} yuan"),
+    "rep.interest": ("；逾期利息 {interest} 元（另计，不计入合计）",
+                     "; late-payment interest {interest} yuan (apart, in no total)"),
     "rep.concl_none": ("本次检查未发现{inspection}方面的疑点。",
                        "This inspection found no {inspection} leads."),
     "rep.concl_some": ("本次检查共发现{inspection}方面疑点 {n} 条，涉及金额 {amount} 元，其中高风险 {high} 条。"
@@ -222,6 +227,7 @@ class Report:
         says anything, the verification state."""
         show(
             f"<h1>{escape(self.title())}</h1>"
+            f"<p class=\"totals\">{escape(self.totals_line())}</p>"
             f"<h2>{escape(self._t('rep.params'))}</h2>{table(self.settings_frame())}"
             f"<h2>{escape(self._t('rep.coverage'))}</h2>{table(self.coverage_frame())}"
             + self.verification_html(), page_title=self.page_title())
@@ -350,6 +356,15 @@ class Report:
         if self.compared:
             lines.append(self._t("rep.summary_changes", **self.change_counts()))
         return "\n".join(lines)
+
+    def totals_line(self) -> str:
+        """The summary paragraph: count and 涉及金额 of the findings that count (排除 left out, 属实 at
+        its 认定金额), 涉及资金（去重） beside it, and for 支付不及时 the 逾期利息, never added in."""
+        f = self.counted_findings()
+        text = self._t("rep.totals", n=len(f), amount=money(total_amount(f)), dedup=money(dedup_exposure(f)))
+        if self.inspection == "delayed_payments":
+            text += self._t("rep.interest", interest=money(interest_total(f)))
+        return text
 
     def counted_findings(self, rule_id: str | None = None) -> pd.DataFrame:
         """The findings that count (排除 ones left out), of one rule or all."""
