@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from auditlib.common.csvfile import money_text
 from auditlib.batch import compare
 from auditlib.cli import main
 from auditlib.rules.identity import finding_id
@@ -123,5 +124,5 @@ def test_a_folder_without_findings_is_refused_with_exit_2(tmp_path):
 
 
 def test_money_cells_are_numbers_or_inert():
-    assert compare.money_cell("-12.5") == "-12.50" and compare.money_cell("") == ""
-    assert compare.money_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert money_text("-12.5") == "-12.50" and money_text("") == ""
+    assert money_text("=HYPERLINK(1)") == "'=HYPERLINK(1)"

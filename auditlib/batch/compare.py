@@ -11,17 +11,14 @@ inspection the later run did not cover is neither resolved nor persisting; it is
 """
 from __future__ import annotations
 
-import csv
 import json
 import os
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pandas as pd
 
-from auditlib.common.cells import neutralise
-from auditlib.common.files import atomic_write
+from auditlib.common.csvfile import write_csv as write_table
 from auditlib.errors import ParameterError
 from auditlib.i18n import register, t
 from auditlib.review.statuses import Change, Outcome, Status
@@ -176,26 +173,9 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 MONEY_COLUMNS = ("baseline_exposure", "exposure_a", "exposure_b")
 
 
-def money_cell(value) -> str:
-    """A money cell: its exact value with two places; empty for none; anything else made inert."""
-    if value is None or value == "" or (isinstance(value, float) and value != value):
-        return ""
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        return neutralise(value)
-    return f"{d:.2f}" if d.is_finite() else neutralise(value)
-
-
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike, columns: list[str]) -> Path:
-    """``frame``'s ``columns`` as UTF-8 CSV with BOM, text formula-safe, written then renamed."""
-    money = [c in MONEY_COLUMNS for c in columns]
-    with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(columns)
-        for row in frame[columns].itertuples(index=False):
-            writer.writerow([money_cell(v) if m else neutralise(v) for v, m in zip(row, money)])
-    return Path(path)
+    """``frame``'s ``columns`` through the one CSV writer (:func:`auditlib.common.csvfile.write_csv`)."""
+    return write_table(path, columns, frame[columns].itertuples(index=False), money=MONEY_COLUMNS)
 
 
 def write_resolved(frame: pd.DataFrame, run_dir) -> Path:

@@ -8,13 +8,12 @@ rejected (+ rows a mapping profile filtered out).  :class:`IngestReport` holds o
 """
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from auditlib.common.cells import neutralise
+from auditlib.common.csvfile import write_csv
 from auditlib.common.files import atomic_write
 from auditlib.i18n import register, t
 
@@ -178,19 +177,16 @@ class IngestReport:
                 for key in ("rows_read", "rows_loaded", "rows_subtotal", "rows_rejected", "rows_filtered")}
 
 
-def _safe_cell(value) -> str:
-    """A rejects.csv cell: NUL bytes shown as ``\\x00``, formula-like text neutralised."""
-    return neutralise(None if value is None else str(value).replace("\x00", "\\x00"))
+def _shown(value):
+    """A rejects.csv cell: NUL bytes shown as ``\\x00`` (the writer neutralises formula-like text)."""
+    return None if value is None else str(value).replace("\x00", "\\x00")
 
 
 def write_rejects(path: Path, rejects: list[Reject]) -> None:
     """Write ``rejects.csv`` (UTF-8 with BOM), formula-like cells prefixed with ``'``."""
-    with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["file", "line", "column", "value", "reason"])
-        for r in rejects:
-            writer.writerow([_safe_cell(r.file), "" if r.line is None else r.line,
-                             _safe_cell(r.column), _safe_cell(r.value), _safe_cell(r.reason)])
+    write_csv(path, ["file", "line", "column", "value", "reason"],
+              ([_shown(r.file), "" if r.line is None else r.line, _shown(r.column), _shown(r.value), _shown(r.reason)]
+               for r in rejects))
 
 
 def write_report(path: Path, files: list[FileReport]) -> None:

@@ -6,14 +6,13 @@ is empty without a baseline; :mod:`auditlib.outputs.verification` says what an a
 """
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
 import pandas as pd
 
-from auditlib.common.cells import neutralise, unneutralise
-from auditlib.common.files import atomic_write
+from auditlib.common.cells import unneutralise
+from auditlib.common.csvfile import write_csv
 from auditlib.outputs.verification import changes, exposure, interest, statuses
 from auditlib.rules.identity import finding_ids
 
@@ -48,16 +47,9 @@ def write_findings_csv(findings: pd.DataFrame, path: str | os.PathLike, run_id: 
     ordered = findings.sort_values(["inspection", "rule_id", "unit_code", "ref"], kind="stable")
     ids = ordered["finding_id"] if "finding_id" in ordered.columns else finding_ids(ordered)
     extra = zip(ids, exposure(ordered), interest(ordered), statuses(ordered), changes(ordered))
-    with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(CSV_COLUMNS)
-        for row, (fid, exp, intr, status, change) in zip(ordered.itertuples(index=False), extra):
-            writer.writerow([neutralise(run_id), row.inspection, row.rule_id, neutralise(row.unit_code),
-                             neutralise(row.ref), _money(row.amount), row.severity, neutralise(row.title),
-                             neutralise(row.detail), neutralise(fid), _money(exp), _money(intr), status.value,
-                             "" if change is None else change.value])
-    return Path(path)
+    rows = ([run_id, row.inspection, row.rule_id, row.unit_code, row.ref, row.amount, row.severity, row.title,
+             row.detail, fid, exp, intr, status.value, "" if change is None else change.value]
+            for row, (fid, exp, intr, status, change) in zip(ordered.itertuples(index=False), extra))
+    return write_csv(path, CSV_COLUMNS, rows, money=("amount", "exposure", "interest"))
 
 
-def _money(value) -> str:
-    return "" if value is None or pd.isna(value) else f"{value:.2f}"

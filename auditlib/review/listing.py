@@ -2,12 +2,10 @@
 latest decision, or every decision (``--history``); columns as the register's fields."""
 from __future__ import annotations
 
-import csv
 import os
 from pathlib import Path
 
-from auditlib.common.cells import neutralise
-from auditlib.common.files import atomic_write
+from auditlib.common.csvfile import write_csv
 from auditlib.review.register import FIELDS, Decision, Register
 from auditlib.review.statuses import Status
 
@@ -28,10 +26,4 @@ def select(register: Register, status: Status | str | None = None, history: bool
 
 def write_list(decisions: list[Decision], out: str | os.PathLike) -> Path:
     """Write ``decisions`` as UTF-8 CSV with BOM, every text cell formula-safe; atomically."""
-    with atomic_write(out, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(FIELDS)
-        for d in decisions:
-            row = d.to_dict()
-            writer.writerow([neutralise(row[f]) if row[f] is not None else "" for f in FIELDS])
-    return Path(out)
+    return write_csv(out, FIELDS, ([d.to_dict()[f] for f in FIELDS] for d in decisions))
