@@ -79,7 +79,14 @@ class Rule:
     id, inspection : str
         The rule id (``IF01`` ...) and its inspection (a key of ``INSPECTIONS``).
     title_zh, title_en, basis : str
-        Titles and legal basis (依据).
+        Titles and legal basis (依据): law and article, each citation checked against the
+        published text.
+    penalty_basis : str
+        处理依据: the provision under which a confirmed problem is dealt with (e.g. an article of
+        《财政违法行为处罚处分条例》); empty when none applies.
+    advice_zh, advice_en : str
+        处理建议: the suggested handling of a confirmed problem, a template sentence (e.g.
+        收回结余资金、补记入账、支付逾期利息).
     params : tuple of Param
     query : str or callable, optional
         One DuckDB SELECT reading the tables and the parameter relation ``p``, or a
@@ -130,12 +137,19 @@ class Rule:
     exposure: str | Callable | None = None
     interest: str | Callable | None = None
     sample: Callable | None = None
+    penalty_basis: str = ""
+    advice_zh: str = ""
+    advice_en: str = ""
 
     def title(self, lang: str = "zh") -> str:
         return self.title_zh if lang == "zh" else self.title_en
 
     def check(self, lang: str = "zh") -> str:
         return self.check_zh if lang == "zh" else self.check_en
+
+    def advice(self, lang: str = "zh") -> str:
+        """处理建议 in ``lang`` (empty when the rule gives none)."""
+        return self.advice_zh if lang == "zh" else self.advice_en
 
     def param(self, name: str) -> Param:
         for p in self.params:
