@@ -37,13 +37,14 @@ demo: venv
 	$(BIN)/auditlib run --db $(DB) --out outputs --run-id demo-$$stamp --register $(REGISTER) \
 	  $${prev:+--baseline $$prev}
 
-# headless Chromium and a CJK font for the browser tests, LibreOffice Calc for the workbook
-# round-trip test (Debian packages; needs root or sudo)
+# headless Chromium and a CJK font for the browser tests, LibreOffice Calc and Writer for the
+# workbook and county-report render tests (Debian packages; needs root or sudo)
 browser:
-	@if ! command -v chromium >/dev/null || ! command -v soffice >/dev/null || [ -z "$$(fc-list :lang=zh 2>/dev/null)" ]; then \
+	@if ! command -v chromium >/dev/null || ! command -v soffice >/dev/null || [ -z "$$(fc-list :lang=zh 2>/dev/null)" ] \
+	    || ! dpkg -s libreoffice-writer-nogui >/dev/null 2>&1; then \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk libreoffice-calc-nogui >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk libreoffice-calc-nogui libreoffice-writer-nogui >/dev/null; \
 	fi
 	@chromium --version
 

@@ -52,3 +52,28 @@ def offline_page():
         page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
         yield page
         browser.close()
+
+
+@pytest.fixture
+def to_pdf(tmp_path):
+    """``to_pdf(path) -> Path``: the file (xlsx, docx) rendered to PDF by headless LibreOffice.
+
+    Read the result with :mod:`pdfplumber` (text, each character's size, page count).  Skips
+    when LibreOffice is absent (``make browser`` installs Calc and Writer).
+    """
+    import subprocess
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        pytest.skip("LibreOffice (soffice) is not installed: `make browser` installs it")
+
+    def convert(path: Path) -> Path:
+        out = tmp_path / "pdf"
+        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+                        "--convert-to", "pdf", "--outdir", str(out), str(path)],
+                       check=True, capture_output=True, timeout=300)
+        pdf = out / (Path(path).stem + ".pdf")
+        assert pdf.exists(), f"LibreOffice did not render {path}"
+        return pdf
+
+    return convert
