@@ -48,13 +48,24 @@ _HELP = {
     "help.synth.units": ("模拟县的预算单位数。", "Number of budget units in the synthetic county."),
     "help.synth.seed": ("随机种子。", "Random seed."),
     "help.sample": ("同 synth（其旧名）。", "Same as synth (its former name)."),
-    "help.ingest": ("将 DATA_DIR 中的 CSV/XLSX 文件校验后载入数据库 DB。",
-                    "Load and validate the CSV/XLSX files of DATA_DIR into DB."),
+    "help.ingest": ("将 DATA_DIR（文件夹或文件，可多个）中的 CSV/XLSX 文件校验后载入数据库 DB。"
+                    "退出码：0 正常；1 有文件拒收行占比超过 --max-reject-share；2 出错（未载入任何数据）。",
+                    "Load and validate the CSV/XLSX files of DATA_DIR (folders or files, one or more) into DB. "
+                    "Exit 0 when all is well, 1 when a file has more than --max-reject-share of its rows "
+                    "rejected, 2 on errors (nothing loaded)."),
     "help.ingest.db": ("要写入的 DuckDB 数据库文件。", "DuckDB database file to write."),
     "help.ingest.mapping": ("字段映射方案（YAML 文件，或 params/mappings/ 中的方案名），用于其他格式的导出"
                             "（用友、金蝶、公开数据）。",
                             "Mapping profile (YAML file, or the name of one in params/mappings/) for exports "
                             "in another layout (用友, 金蝶, open data)."),
+    "help.ingest.replace": ("重新载入内容或映射配置已改变的文件，以及命令行中直接列出的文件：先删除其旧数据（同一事务内），"
+                            "并记入 audit-log.jsonl。",
+                            "Reload files whose content or mapping profile changed, and files named on the command "
+                            "line: their old rows are deleted first (in the same transaction) and audit-log.jsonl "
+                            "records it."),
+    "help.ingest.max_reject_share": ("任一文件拒收行占比超过此值（0.01 = 1%）时退出码为 1。",
+                                     "Exit 1 when any file has more than this share of its rows rejected "
+                                     "(0.01 = 1%)."),
     "help.rules": ("列出规则目录：参数与法规依据。", "Print the rule catalogue with parameters and legal basis."),
     "help.db": ("DuckDB 数据库文件（由 auditlib ingest 生成）。", "DuckDB database file (made by auditlib ingest)."),
     "help.params": ("参数 YAML 文件，覆盖 params/default.yaml 中的设置。",
@@ -398,17 +409,32 @@ main.add_command(LocalisedCommand("sample", callback=synth.callback, params=synt
 
 
 @main.command(help="help.ingest")
-@click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("data_dir", nargs=-1, required=True, type=click.Path(exists=True))
 @option("--db", required=True, type=click.Path(dir_okay=False), help="help.ingest.db")
 @option("--mapping", default=None, help="help.ingest.mapping")
+@option("--replace/--no-replace", default=False, show_default=True, help="help.ingest.replace")
+@option("--max-reject-share", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+        help="help.ingest.max_reject_share")
 @LANG_OPTION
 @_handle_errors
-def ingest(data_dir: str, db: str, mapping: str | None, lang: str | None) -> None:
-    """Load and validate the CSV/XLSX files of DATA_DIR into DB."""
+def ingest(data_dir: tuple[str, ...], db: str, mapping: str | None, replace: bool, max_reject_share: float,
+           lang: str | None) -> None:
+    """Load and validate the CSV/XLSX files of DATA_DIR (folders or files) into DB.
+
+    Exit 0 when all is well, 1 when a file has more than ``--max-reject-share`` of its rows
+    rejected (the data are loaded; the summary names the file), 2 on errors (nothing loaded).
+    """
     from auditlib.ingest.load import ingest as run_ingest
 
-    report = run_ingest(data_dir, db, mapping=mapping)
-    click.echo(report.describe(lang or default_lang()))
+    lang = lang or default_lang()
+    report = run_ingest(list(data_dir), db, mapping=mapping, replace=replace)
+    click.echo(report.describe(lang))
+    over = report.over_share(max_reject_share)
+    for f in over:
+        click.echo(t("ingest.over_share", lang, file=f.file, share=f"{f.rejected_share:.1%}",
+                     limit=f"{max_reject_share:.1%}"), err=True)
+    if over:
+        sys.exit(1)
 
 
 @main.command(help="help.rules")
@@ -419,6 +445,23 @@ def rules(lang: str | None) -> None:
     from auditlib.rules.catalogue import render_catalogue
 
     click.echo(render_catalogue(lang or default_lang()))
+
+
+def _params_lang(lang: str | None, params_file: str | None) -> str:
+    """The language of a command taking ``--params``: ``--lang``, else ``AUDITLIB_LANG``, else the
+    parameters' ``lang`` (the file given, or the workspace's defaults), else zh."""
+    import os
+
+    if lang:
+        return lang
+    if os.environ.get("AUDITLIB_LANG") in LANGS:
+        return default_lang()
+    try:
+        from auditlib.rules.params import load_params
+
+        return getattr(load_params(params_file), "lang", None) or default_lang()
+    except AuditlibError:  # the command reports bad parameters itself
+        return default_lang()
 
 
 def _csv_list(value: str | None) -> list[str] | None:
@@ -443,7 +486,7 @@ def scan(db, params_file, units, inspections, out, lang) -> None:
 
     result = run_scan(db, params_file=params_file, units=_csv_list(units),
                       inspections=_csv_list(inspections), out=out, lang=lang)
-    click.echo(result.describe(lang or default_lang()))
+    click.echo(result.describe(_params_lang(lang, params_file)))
 
 
 @main.command(help="help.run")
@@ -483,7 +526,7 @@ def run(db, params_file, units, inspections, out, run_id, resume, workers, sched
                        out=out, run_id=run_id, resume=resume, workers=workers, scheduler=scheduler,
                        notebooks=notebooks, kernel=kernel, cell_timeout=cell_timeout, progress=progress,
                        lang=lang, reuse_kernels=reuse_kernels, register=register_file, baseline=baseline)
-    click.echo(result.describe(lang or default_lang()))
+    click.echo(result.describe(_params_lang(lang, params_file)))
     for task in result.failed:
         click.echo(f"  ✗ {task['unit_code']} {task['inspection']}: {task['error']}", err=True)
     sys.exit(result.exit_code)

@@ -239,3 +239,82 @@ def test_oxford_benford_report_names_the_reporting_floor(oxford):
     assert "Reporting floor" in en and "payments over 500" in en and "distorts the leading digits" in en
     assert "报告下限" in zh and "500" in zh and "扭曲了首位数字" in zh
     assert "Reporting floor" in report.describe("en")
+
+
+# ------------------------------------------------------------------ Leeds spending over £500 (issue 16)
+
+LEEDS_MOJIBAKE = ("點", "Ã¼", "\ufffd")  # Büchler read as GBK, UTF-8 read as Latin-1, a replacement
+
+
+@pytest.fixture(scope="module")
+def leeds(tmp_path_factory):
+    data = _dataset("leeds-spending", "2011-12.csv").parent
+    db = tmp_path_factory.mktemp("leeds") / "audit.duckdb"
+    report = ingest(data, db, mapping="leeds-spending")
+    return db, report
+
+
+def test_leeds_loads_whole_with_no_name_mis_decoded(leeds):
+    db, report = leeds
+    files = {f.file: f for f in report.files}
+    assert sorted(files) == ["2011-10.csv", "2011-11.csv", "2011-12.csv", "2012-01.csv", "2012-02.csv", "2012-03.csv"]
+    assert sum(f.rows_read for f in report.files) == 55_427
+    assert sum(f.rows_loaded for f in report.files) == 55_426  # + the unlabelled grand-total line, filtered
+    assert files["2011-12.csv"].rows_filtered == 1 and sum(f.rows_rejected for f in report.files) == 0
+    assert files["2011-11.csv"].encoding == files["2011-12.csv"].encoding == "cp1252"
+    assert _query(db, "SELECT count(*) FROM payments WHERE payee_name = 'Pavel Büchler'")[0][0] == 1
+    for bad in LEEDS_MOJIBAKE:
+        assert _query(db, "SELECT count(*) FROM payments WHERE contains(payee_name, ?) OR contains(unit_code, ?)",
+                      [bad, bad])[0][0] == 0
+    # the three date forms all read; the grand total (78,917,710.50) is not a payment
+    assert _query(db, "SELECT min(paid_on) >= DATE '2011-09-01', max(paid_on) <= DATE '2012-03-31', "
+                      "count(*) FILTER (WHERE paid_on IS NULL) FROM payments")[0] == (True, True, 0)
+    assert _query(db, "SELECT count(*) FROM payments WHERE amount >= 78917710")[0][0] == 0
+    # transaction numbers repeat across months for different payments: both kept
+    assert _query(db, "SELECT count(*) FROM payments WHERE payment_id LIKE '%/1112-00001'")[0][0] == 2
+
+
+def test_leeds_2011_12_alone_without_encoding_is_right_or_exit_2_never_mojibake(tmp_path):
+    """No encoding setting at all: the detector reads the file right, or stops naming the candidates."""
+    import yaml
+    from click.testing import CliRunner
+
+    from auditlib.cli import main
+    from auditlib.ingest.profiles import resolve
+
+    source = _dataset("leeds-spending", "2011-12.csv")
+    spec = yaml.safe_load(resolve("leeds-spending").read_text(encoding="utf-8"))
+    spec.pop("encoding")
+    profile = tmp_path / "leeds-no-encoding.yaml"
+    profile.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    db = tmp_path / "a.duckdb"
+    res = CliRunner().invoke(main, ["ingest", str(source), "--db", str(db), "--mapping", str(profile), "--lang", "en"])
+    if res.exit_code == 2:
+        assert "2011-12.csv" in res.output and "gbk" in res.output and "cp1252" in res.output
+        return
+    assert res.exit_code == 0, res.output
+    assert _query(db, "SELECT count(*) FROM payments WHERE payee_name = 'Pavel Büchler'")[0][0] == 1
+    for bad in LEEDS_MOJIBAKE:
+        assert _query(db, "SELECT count(*) FROM payments WHERE contains(payee_name, ?)", [bad])[0][0] == 0
+    (rec,) = _report(db)
+    assert rec["encoding"] == "cp1252" and rec["encoding_candidates"]["gbk"] < 0.5
+
+
+def test_leeds_one_date_format_rejects_half_and_exits_1(tmp_path):
+    """The trap of the issue: one date format where the files use three -> 27,064 rejected, exit 1."""
+    import yaml
+    from click.testing import CliRunner
+
+    from auditlib.cli import main
+    from auditlib.ingest.profiles import resolve
+
+    data = _dataset("leeds-spending", "2011-12.csv").parent
+    spec = yaml.safe_load(resolve("leeds-spending").read_text(encoding="utf-8"))
+    spec["dates"] = {"format": "%d/%m/%Y"}
+    profile = tmp_path / "leeds-one-format.yaml"
+    profile.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    db = tmp_path / "a.duckdb"
+    res = CliRunner().invoke(main, ["ingest", str(data), "--db", str(db), "--mapping", str(profile), "--lang", "en"])
+    assert res.exit_code == 1, res.output
+    assert sum(r["rows_rejected"] for r in _report(db)) == 27_064
+    assert "2012-01.csv: 8177 row(s) rejected (100.0%), most common reasons: paid_on (Date paid)" in res.output

@@ -204,8 +204,13 @@ def test_missing_column_exits_2_and_names_file_column_found(tmp_path):
 
 def test_cli_prints_summary(county, tmp_path):
     result = CliRunner().invoke(main, ["ingest", str(county), "--db", str(tmp_path / "a.duckdb"), "--lang", "en"])
-    assert result.exit_code == 0, result.output
+    # the county has rejects on purpose (2 of 8 ledger rows): more than the 1% default -> exit 1
+    assert result.exit_code == 1, result.output
     assert "ledger-0012.csv" in result.output and "unbalanced" in result.output
+    assert "ledger-0012.csv: 25.0% of its rows rejected" in result.output
+    again = CliRunner().invoke(main, ["ingest", str(county), "--db", str(tmp_path / "b.duckdb"), "--lang", "en",
+                                      "--max-reject-share", "0.5"])
+    assert again.exit_code == 0, again.output
 
 
 _ALIASES = [(t.name, c.name, alias) for t in schema.TABLES.values() for c in t.columns

@@ -25,7 +25,7 @@ def _shipped_profiles() -> Path:
 
 
 SHIPPED = ("oxford-payments", "nigrini-corporate-payments", "ar-invoices", "yonyou-u8-voucher",
-           "kingdee-k3-voucher")
+           "kingdee-k3-voucher", "yonyou-voucher-aux", "leeds-spending")
 
 
 def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -303,3 +303,108 @@ def test_unit_code_from_a_file_name_that_lacks_it_is_an_error(tmp_path):
     with pytest.raises(MappingError) as err:
         ingest(data, tmp_path / "a.duckdb", mapping="yonyou-u8-voucher")
     assert err.value.key == "fields.unit_code" and "GL_accvouch.csv" in str(err.value)
+
+
+# ------------------------------------------------------------- issue 16: regex, 辅助项, Leeds
+
+AUX_HEADER = "会计期间,制单日期,凭证号,摘要,科目编码,科目名称,借方金额,贷方金额,辅助项\n"
+
+
+def test_yonyou_voucher_aux_profile_takes_the_counterparty_out_of_the_aux_column(tmp_path):
+    data = tmp_path / "data"
+    _write(data / "凭证_0012.csv",
+           AUX_HEADER
+           + "3,2024-03-05,记-0001,付房租,5001,业务活动费用,\"12,000.00\",,【客商：某某物业公司】【部门：办公室】【项目：P001 房租】\n"
+           + "3,2024-03-05,记-0001,付房租,1011,零余额账户用款额度,,12000,【部门：办公室】\n"
+           + "4,2024-04-01,记-0001,借款,1218,其他应收款,500,,[客户:张三]\n"
+           + "4,2024-04-01,记-0001,借款,1002,银行存款,,500,\n", "gbk")
+    db = tmp_path / "a.duckdb"
+    report = ingest(data, db, mapping="yonyou-voucher-aux")
+    assert report.files[0].encoding == "gbk" and report.files[0].rows_loaded == 4
+    rows = _rows(db, "SELECT unit_code, voucher_no, line_no, account_code, debit, credit, counterparty, project_code "
+                     "FROM ledger ORDER BY voucher_no, line_no")
+    assert rows == [
+        ("0012", "3-记-0001", 2, "5001", Decimal("12000.00"), Decimal("0.00"), "某某物业公司", "P001"),
+        ("0012", "3-记-0001", 3, "1011", Decimal("0.00"), Decimal("12000.00"), None, None),
+        ("0012", "4-记-0001", 4, "1218", Decimal("500.00"), Decimal("0.00"), "张三", None),
+        ("0012", "4-记-0001", 5, "1002", Decimal("0.00"), Decimal("500.00"), None, None),
+    ]
+
+
+def test_regex_field_takes_the_value_group_and_leaves_no_match_empty(tmp_path):
+    data = tmp_path / "data"
+    _write(data / "x.csv", "id,who,amt\n1,【客商：甲公司】【部门：办公室】,1\n2,【部门：办公室】,1\n3,客商：乙,1\n")
+    profile = _write(tmp_path / "p.yaml", """
+table: payments
+files: ["x.csv"]
+constants: {unit_code: "U"}
+fields:
+  payment_id: id
+  payee_name: {column: who, regex: '客商：(?P<value>[^】]+)'}
+  amount: amt
+""")
+    db = tmp_path / "a.duckdb"
+    report = ingest(data, db, mapping=profile)
+    assert _rows(db, "SELECT payment_id, payee_name FROM payments ORDER BY 1") == [("1", "甲公司"), ("3", "乙")]
+    assert report.files[0].rows_rejected == 1  # no 客商 in row 2: the required payee is missing
+    assert _rejects(db)[0]["reason"] == "missing required value"
+
+
+@pytest.mark.parametrize("regex, message", [("'客商：[^】]+'", "(?P<value>"), ("'(?P<value>['", "bad regular")])
+def test_regex_needs_a_group_and_must_compile(tmp_path, regex, message):
+    profile = _write(tmp_path / "p.yaml", f"""
+table: payments
+constants: {{unit_code: "U", amount: 1, payment_id: "1"}}
+fields:
+  payee_name: {{column: who, regex: {regex}}}
+""")
+    with pytest.raises(MappingError) as exc:
+        load_profile(profile)
+    assert exc.value.key == "fields.payee_name.regex" and message in str(exc.value)
+
+
+LEEDS_HEADER_2011 = ("Body,Body name,Service label,Service divison label,Expenditure category,"
+                     "Detailed expenditure type,Detailed expenditure code,Date paid,Transaction number,Net amount,"
+                     "Capital or revenue,Supplier name\r\n")
+LEEDS_HEADER_2012 = LEEDS_HEADER_2011.replace("expenditure type", "expenses type").replace(
+    "expenditure code", "expense code").replace("Supplier name", "Supplier name ")
+BODY = "http://statistics.data.gov.uk/doc/local-authority/00DA"
+
+
+def test_leeds_spending_profile_sample(tmp_path):
+    """Built from the Leeds field names: header drift, three date forms, a Windows-1252 name that is
+    valid GBK, padded names, 1,234.56, the same transaction number in two months, a grand total."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "2011-12.csv").write_bytes((
+        LEEDS_HEADER_2011
+        + f"{BODY},Leeds City Council,City Development,Libraries,Supplies,Contributions,271,09/12/2011,1112-06301,"
+          "2000.00,R,Pavel Büchler\r\n"
+        + f"{BODY},East - North East   ,East,Construction,Supplies,Materials,205,16/12/2011,1112-00001,"
+          "\"1,234.56\",R,A Andrews & Sons \r\n"
+        + ",,,,,,,,,3234.56,,\r\n").encode("cp1252"))
+    (data / "2012-01.csv").write_bytes((
+        LEEDS_HEADER_2012
+        + f"{BODY},Leeds City Council,Insurance,Insurance,Supplies,Claims,248,12-Jan-2012,1112-00001,1325.00,R,"
+          "4th Coming Events\r\n").encode("ascii"))
+    (data / "2012-03.csv").write_bytes((
+        LEEDS_HEADER_2012
+        + f"{BODY},Leeds City Council,Childrens,Learning,Third Party,Services,511,21-Mar-12,1203-10322,17316,R,"
+          "4children\r\n").encode("ascii"))
+    db = tmp_path / "a.duckdb"
+    report = ingest(data, db, mapping="leeds-spending")
+    rows = _rows(db, "SELECT payment_id, unit_code, payee_name, amount, paid_on, expense_type FROM payments "
+                     "ORDER BY payment_id")
+    assert rows == [
+        ("2011-12/1112-00001", "East - North East", "A Andrews & Sons", Decimal("1234.56"), dt.date(2011, 12, 16),
+         "Materials"),
+        ("2011-12/1112-06301", "Leeds City Council", "Pavel Büchler", Decimal("2000.00"), dt.date(2011, 12, 9),
+         "Contributions"),
+        ("2012-01/1112-00001", "Leeds City Council", "4th Coming Events", Decimal("1325.00"), dt.date(2012, 1, 12),
+         "Claims"),
+        ("2012-03/1203-10322", "Leeds City Council", "4children", Decimal("17316.00"), dt.date(2012, 3, 21),
+         "Services"),
+    ]
+    rep = {f.file: f for f in report.files}
+    assert rep["2011-12.csv"].encoding == "cp1252" and rep["2011-12.csv"].rows_filtered == 1
+    assert sum(f.rows_rejected for f in report.files) == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from auditlib.errors import ParameterError, RunError
 from auditlib.i18n import register, t
 from auditlib.review.register import Decision, Register
 from auditlib.rules.catalogue import INSPECTIONS
-from auditlib.rules.engine import unit_names
+from auditlib.rules.engine import rule_notes, unit_names
 
 #: parameters every inspection notebook must declare in its ``parameters`` cell
 NOTEBOOK_PARAMETERS = ("db", "unit", "params_file", "lang", "evidence", "run_id")
@@ -57,17 +58,22 @@ _RUN_ID = re.compile(r"[0-9A-Za-z_][0-9A-Za-z_.-]{0,99}")
 
 
 def unit_folder(code: str) -> str:
-    """The folder name of a unit: the code itself when safe everywhere, else ``~`` + its UTF-8 hex.
+    """The folder name of a unit: the code itself when safe everywhere, else a readable slug of
+    it, ``~`` and a short hash of the code (``Leeds City Council`` -> ``Leeds_City_Council~1a2b3c4d``).
 
     Safe means ASCII letters, digits, ``_ . -``, not starting with ``.`` or ``-``, not ending
-    with ``.``, and not a Windows device name.  Raw names never start with ``~``, so an encoded
-    name cannot collide with a raw one.
+    with ``.``, and not a Windows device name.  Raw names never hold ``~``, so an encoded name
+    cannot collide with a raw one; the hash (SHA-256 of the UTF-8 code, 8 hex digits) keeps two
+    codes with the same slug apart.  Runs made before this form (``~`` + the code's UTF-8 hex)
+    stay readable: ``manifest.json`` records each task's folder, and readers follow it.
     """
     code = str(code)
     if (_SAFE_FOLDER.fullmatch(code) and not code.endswith(".")
             and code.split(".")[0].upper() not in _RESERVED):
         return code
-    return "~" + code.encode("utf-8").hex()
+    slug = re.sub(r"[^0-9A-Za-z]+", "_", code).strip("_")[:40].rstrip("_")
+    digest = hashlib.sha256(code.encode("utf-8")).hexdigest()[:8]
+    return f"{slug}~{digest}" if slug else f"unit~{digest}"
 
 
 @dataclass(frozen=True)
@@ -189,8 +195,10 @@ def open_run(plan: Plan, stack: contextlib.ExitStack) -> tuple[Plan, Manifest]:
         tasks = [task_record(u, nm, i, unit_folder(u)) for u, nm in plan.units.items() for i in plan.inspections]
         baseline = ({"path": str(plan.baseline.path), "run_id": plan.baseline.run_id}
                     if plan.baseline is not None else None)
+        notes = {rule_id: note for inspection in plan.inspections
+                 for rule_id, note in rule_notes(plan.options.db, plan.params, inspection).items()}
         manifest = Manifest.new(run_dir, plan.run_id, plan.options, plan.params, plan.inputs, tasks,
-                                register=plan.register, baseline=baseline)
+                                register=plan.register, baseline=baseline, notes=notes)
     manifest.save()
     return plan, manifest
 

@@ -109,6 +109,10 @@ def load_csv_fast(con, path: Path, table: schema.Table, rep: FileReport, rejects
         (n_rows,) = con.execute("SELECT count(*) FROM _fast_stage").fetchone()
         if n_rows != layout["lines"] - header_end:  # a record spanning lines, or a line DuckDB skipped
             return False
+        choice = layout["choice"]
+        rep.encoding_confidence = round(choice.confidence, 3)
+        rep.encoding_evidence = choice.evidence
+        rep.encoding_candidates = {k: round(v, 3) for k, v in choice.candidates.items()}
         return _load_staged(con, name, table, rep, rejects, layout["encoding"], mapped, extra, n, staged)
     finally:
         con.execute("DROP TABLE IF EXISTS _fast_stage")

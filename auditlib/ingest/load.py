@@ -3,8 +3,14 @@
 Every file is accounted for: rows read = rows loaded + subtotal rows dropped +
 rows rejected.  Rejected rows go to ``rejects.csv`` with file, line, column,
 value and reason; a file lacking a required column is an error naming the
-file, the column and the columns found.  A file already loaded (same SHA-256)
-is not loaded again.  Input files are only ever opened for reading.
+file, the column and the columns found.  Input files are only ever opened for reading.
+
+A loaded file's identity is its SHA-256 and the SHA-256 of the mapping profile that read it
+(``_ingested_files``).  A file loaded before with the same content and profile is skipped; the
+same content under a changed profile is an error asking for ``replace``; with ``replace=True``
+a file whose content or profile changed, and any file named directly (not through a folder), has
+its earlier rows (by ``_file``) deleted and is loaded again, all in the one transaction, and the
+audit log records what was replaced.
 
 This module runs the ingest: it opens the database in one transaction and sends
 each file down the fast path (:mod:`auditlib.ingest.fast`, large plain UTF-8 CSV
@@ -25,7 +31,8 @@ from auditlib.common.files import sha256_file
 from auditlib.db import connect
 from auditlib.errors import InputError, MappingError
 from auditlib.ingest import profiles, schema
-from auditlib.ingest.completeness import completeness_warnings, far_date_warnings
+from auditlib.ingest.completeness import (COMPLETENESS_NAME, completeness_issues, count_by_kind, counts_by_file,
+                                         far_date_warnings, write_completeness)
 from auditlib.ingest.fast import load_csv_fast, sql_str
 from auditlib.ingest.report import (REJECTS_NAME, REPORT_NAME, FileReport, FileStatus, IngestReport,
                                     write_rejects, write_report)
@@ -47,6 +54,27 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE IF NOT EXISTS _ingested_files (sha256 VARCHAR PRIMARY KEY, file VARCHAR, "
         "table_name VARCHAR, rows_loaded INTEGER, loaded_at TIMESTAMP)"
     )
+    # since issue 16: the SHA-256 of the mapping profile that loaded the file ('' without one)
+    con.execute("ALTER TABLE _ingested_files ADD COLUMN IF NOT EXISTS profile_sha256 VARCHAR")
+
+
+def _inputs(data_dir) -> tuple[list[Path], set[Path]]:
+    """The files of ``data_dir`` (a folder, a file, or a list of them) and those named directly."""
+    items = list(data_dir) if isinstance(data_dir, (list, tuple)) else [data_dir]
+    files: list[Path] = []
+    named: set[Path] = set()
+    for item in items:
+        path = Path(item)
+        if path.is_file():
+            if path.suffix.lower() not in SUFFIXES:
+                raise InputError(f"{path}: 不支持的文件类型 / unsupported file type {path.suffix}",
+                                 file=str(path), line=None, column=None, reason="unsupported file type")
+            files.append(path)
+            named.add(path.resolve())
+        else:
+            files.extend(_data_files(path))
+    unique = list(dict.fromkeys(files))
+    return unique, named
 
 
 def _data_files(data_dir: Path) -> list[Path]:
@@ -71,8 +99,19 @@ def _open(db: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _load_files(con, files: list[Path], profile, report: IngestReport, digests: dict[str, str]) -> None:
+def _forget(con, table_name: str, file: str, sha: str | None = None) -> int:
+    """Delete the rows a file loaded earlier (by ``_file``) and its ``_ingested_files`` record(s);
+    returns the rows deleted."""
+    n = con.execute(f"SELECT count(*) FROM {table_name} WHERE _file = ?", [file]).fetchone()[0]
+    con.execute(f"DELETE FROM {table_name} WHERE _file = ?", [file])
+    con.execute("DELETE FROM _ingested_files WHERE file = ? OR sha256 = ?", [file, sha or ""])
+    return int(n)
+
+
+def _load_files(con, files: list[Path], profile, report: IngestReport, digests: dict[str, str],
+                replace: bool = False, named: set | None = None, profile_sha: str | None = None) -> None:
     """Load ``files`` (inside the caller's transaction), one :class:`FileReport` each."""
+    named = named or set()
     seen_keys: dict[str, set] = {}
     run_hashes: set[str] = set()
     for path in files:
@@ -85,14 +124,53 @@ def _load_files(con, files: list[Path], profile, report: IngestReport, digests: 
                                            reason="no table matches the file name"))
             logger.info("%s: skipped, no table matches the file name", path.name)
             continue
-        rep = FileReport(path.name, table_name, sha, mapping=profile.name if use_profile else None)
-        done = con.execute("SELECT file FROM _ingested_files WHERE sha256 = ?", [sha]).fetchone()
-        if done is not None or sha in run_hashes:
+        psha = profile_sha if use_profile else None
+        rep = FileReport(path.name, table_name, sha, mapping=profile.name if use_profile else None,
+                         profile_sha256=psha)
+        if sha in run_hashes:
             rep.status = FileStatus.ALREADY_LOADED
-            rep.reason = f"same content as {done[0]}" if done else "duplicate file in this folder"
+            rep.reason = "duplicate file in this folder"
             report.files.append(rep)
-            logger.info("%s: already loaded", path.name)
             continue
+        done = con.execute("SELECT file, table_name, profile_sha256 FROM _ingested_files "
+                           "WHERE sha256 = ?", [sha]).fetchone()
+        same_name = con.execute("SELECT table_name, sha256 FROM _ingested_files WHERE file = ? AND sha256 <> ?",
+                                [path.name, sha]).fetchall()
+        forced = replace and path.resolve() in named
+        why = None
+        if done is not None:
+            # None: loaded before profiles were recorded (an older database): taken as unchanged
+            changed_profile = done[2] is not None and done[2] != (psha or "")
+            if changed_profile and not replace:
+                raise InputError(
+                    f"{path.name}: 该文件已用另一映射配置载入（{done[0]}）；映射配置已修改，请加 --replace 重新载入 / "
+                    f"the file was loaded before ({done[0]}) with another mapping profile; the profile changed: "
+                    f"add --replace to load it again", file=path.name, line=None, column=None,
+                    reason="profile changed")
+            if not changed_profile and not forced:
+                rep.status = FileStatus.ALREADY_LOADED
+                rep.reason = f"same content as {done[0]}"
+                report.files.append(rep)
+                logger.info("%s: already loaded", path.name)
+                continue
+            why = "profile changed" if changed_profile else "named on the command line"
+            deleted = _forget(con, done[1], done[0], sha)
+            rep.replaced = {"why": why, "rows_deleted": deleted, "old_file": done[0], "old_sha256": sha,
+                            "old_profile_sha256": done[2] or None}
+        elif same_name:
+            if replace:
+                deleted = sum(_forget(con, tbl, path.name, old) for tbl, old in dict(same_name).items())
+                rep.replaced = {"why": "content changed", "rows_deleted": deleted, "old_file": path.name,
+                                "old_sha256": same_name[0][1], "old_profile_sha256": None}
+            else:
+                rep.warnings.append(
+                    f"{path.name}: 同名文件曾以不同内容载入，旧数据仍在表中；如要替换，请加 --replace / a file of "
+                    f"this name was loaded before with other content and its rows are still in the table; "
+                    f"add --replace to replace them")
+        if rep.replaced is not None:
+            seen_keys.pop(table_name, None)
+            for tbl in {table_name, *(t for t, _ in same_name)}:
+                seen_keys.pop(tbl, None)
         table = schema.TABLES[table_name]
         if not use_profile and path.suffix.lower() == ".csv" and load_csv_fast(con, path, table, rep,
                                                                                 report.rejects):
@@ -102,9 +180,10 @@ def _load_files(con, files: list[Path], profile, report: IngestReport, digests: 
                 seen_keys[table_name] = existing_keys(con, table)
             load_file(con, path, table, rep, seen_keys[table_name], report.rejects,
                       profile if use_profile else None)
-        con.execute("INSERT INTO _ingested_files VALUES (?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO _ingested_files (sha256, file, table_name, rows_loaded, loaded_at, profile_sha256) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
                     [sha, path.name, table_name, rep.rows_loaded,
-                     _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None)])
+                     _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None), psha or ""])
         run_hashes.add(sha)
         report.files.append(rep)
         logger.info("%s -> %s: read %d, loaded %d, subtotal %d, rejected %d", path.name, table_name,
@@ -118,11 +197,21 @@ def _check_loaded(con, report: IngestReport) -> None:
     for f in loaded:
         if f.rows_read == 0:
             f.warnings.append(f"{f.file}: 只有表头，没有数据行 / header only, no data rows")
-    report.warnings = completeness_warnings(con)
+    report.issues = completeness_issues(con)
+    report.warnings = [i.message for i in report.issues]
+    by_file = counts_by_file(report.issues)
+    for f in report.files:
+        f.completeness = by_file.get(f.file, {})
 
 
-def ingest(data_dir, db, mapping=None) -> IngestReport:
+def ingest(data_dir, db, mapping=None, replace: bool = False) -> IngestReport:
     """Load every ``*.csv`` / ``*.xlsx`` file of ``data_dir`` into the database ``db``.
+
+    ``data_dir`` is a folder, a file, or a list of folders and files; a file given directly is
+    *named*: with ``replace=True`` it is loaded again even when unchanged.  ``replace`` also
+    reloads the files whose content or profile changed since they were loaded (their old rows
+    deleted first, in the same transaction); without it a file loaded before under another
+    profile is an :class:`~auditlib.errors.InputError` (nothing loaded).
 
     Returns the :class:`IngestReport`; writes ``ingest_report.json``,
     ``rejects.csv`` and an audit-log line beside the database.  Raises
@@ -136,8 +225,9 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
     :class:`~auditlib.errors.MappingError` and nothing is loaded.
     """
     profile = profiles.load_profile(mapping) if mapping is not None else None
-    data_dir, db = Path(data_dir), Path(db)
-    files = _data_files(data_dir)
+    profile_sha = sha256_file(profile.path) if profile is not None else None
+    db = Path(db)
+    files, named = _inputs(data_dir)
     if profile is not None and not any(profile.matches(p.name) for p in files):
         raise MappingError(f"{data_dir}: 没有文件符合映射配置 {profile.name} 的 files {list(profile.files)} / "
                            f"no file matches the files of mapping profile {profile.name}",
@@ -148,7 +238,7 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
     try:
         con.execute("BEGIN TRANSACTION")
         _ensure_tables(con)
-        _load_files(con, files, profile, report, digests)
+        _load_files(con, files, profile, report, digests, replace=replace, named=named, profile_sha=profile_sha)
         _check_loaded(con, report)
         con.execute("COMMIT")
     except BaseException:
@@ -160,17 +250,27 @@ def ingest(data_dir, db, mapping=None) -> IngestReport:
     finally:
         con.close()
 
-    for w in [w for f in report.files for w in f.warnings] + report.warnings:
-        logger.warning(w)
     out_dir = db.resolve().parent
     report.report_path = str(out_dir / REPORT_NAME)
     report.rejects_path = str(out_dir / REJECTS_NAME)
+    report.completeness_path = str(out_dir / COMPLETENESS_NAME)
+    for w in [w for f in report.files for w in f.warnings]:
+        logger.warning(w)
+    for kind, n in count_by_kind(report.issues).items():  # one line per kind, never one per row
+        first = next(i for i in report.issues if i.kind == kind)
+        logger.warning("%d completeness warning(s) %s, first at %s: %s (all in %s)", n, kind, first.where,
+                       first.message, report.completeness_path)
     write_report(Path(report.report_path), report.files)
     write_rejects(Path(report.rejects_path), report.rejects)
+    write_completeness(Path(report.completeness_path), report.issues)
     auditlog.append(db, "ingest", files + ([Path(profile.path)] if profile is not None else []), {
         "files": len(report.files),
         **report.totals(),
         "mapping": profile.path if profile is not None else None,
+        "mapping_sha256": profile_sha,
         "warnings": len(report.warnings),
+        "replace": replace,
+        "replaced": [{"file": f.file, "table": f.table, "sha256": f.sha256, **f.replaced}
+                     for f in report.files if f.replaced],
     }, digests=digests)
     return report

@@ -8,7 +8,8 @@ for fields the export lacks, and rows to leave out::
 
     table: payments
     files: ["expenditure-over-500-*.csv"]   # file names this profile reads (default: all)
-    encoding: utf-8                         # CSV encoding (default: detected, UTF-8 or GBK)
+    encoding: utf-8                         # CSV encoding (default: detected, UTF-8, GBK or Western)
+    # encoding: {"2011-1[12].csv": cp1252, "*": utf-8}   # or per file-name pattern, first match wins
     dates: {format: ["%d/%m/%Y"]}           # tried first; unambiguous ISO forms always work
     money: {decimal_comma: false, currency: ["£"]}
     constants: {unit_code: "OCC", payee_is_sme: false}
@@ -21,6 +22,7 @@ for fields the export lacks, and rows to leave out::
       debit: {column: FAmount, when: {FDC: ["1", 借]}}                  # else empty
       unit_code: {from_file: '_(\\w+)$'}                                # from the file name
       payment_id: {join: [VendorNum, InvNum, $line]}                    # $line, $file
+      counterparty: {column: 辅助项, regex: '客商：(?P<value>[^】]+)'}    # part of a cell
     filters:
       - {column: iflag, not_in: ["1"], optional: true, reason: 作废凭证 void voucher}
 
@@ -49,7 +51,8 @@ from auditlib.ingest.values import ValueParseError, is_subtotal, parse_date, par
 from auditlib.workspace import profiles_dirs
 
 TOP_KEYS = ("name", "description", "table", "files", "encoding", "dates", "money", "constants", "fields", "filters")
-FIELD_KEYS = ("column", "optional", "format", "when", "join", "sep", "first_of", "value", "from_file", "map")
+FIELD_KEYS = ("column", "optional", "format", "when", "join", "sep", "first_of", "value", "from_file", "map",
+              "regex")
 FILTER_KEYS = ("column", "in", "not_in", "matches", "optional", "reason")
 #: currency signs stripped from money text besides those a profile lists
 CURRENCY_SIGNS = ("£", "$", "€", "US$", "GBP", "USD", "EUR", "RMB", "CNY")
@@ -101,6 +104,9 @@ class Spec:
     when: tuple[tuple[tuple[str, ...], frozenset], ...] = ()
     regex: re.Pattern | None = None
     translate: dict | None = None
+    #: ``regex:`` of a column: the named group ``value`` (else the first group, else the match)
+    #: taken out of the cell; no match -> empty
+    extract: re.Pattern | None = None
 
 
 def _spec(raw, path, key) -> Spec:
@@ -125,6 +131,14 @@ def _spec(raw, path, key) -> Spec:
             raise _err(path, f"{key}.when", "须为 {列: [值]} / must be {column: [values]}")
         common["when"] = tuple((_names(c, path, f"{key}.when"), frozenset(str(v).strip() for v in _as_list(vals)))
                                for c, vals in raw["when"].items())
+    if "regex" in raw:
+        try:
+            extract = re.compile(str(raw["regex"]))
+        except re.error as exc:
+            raise _err(path, f"{key}.regex", f"正则表达式错误 / bad regular expression: {exc}") from None
+        if "value" not in extract.groupindex and not extract.groups:
+            raise _err(path, f"{key}.regex", "须有命名组 (?P<value>...) / needs a named group (?P<value>...)")
+        common["extract"] = extract
     if "map" in raw:
         if not isinstance(raw["map"], dict):
             raise _err(path, f"{key}.map", "须为 {源值: 值} / must be {source value: value}")
@@ -173,8 +187,22 @@ class Profile:
     decimal_comma: bool = False
     currency: tuple[str, ...] = ()
     filters: tuple[Filter, ...] = field(default=())
-    #: encoding of CSV files; None = detected (UTF-8, GBK, GB18030)
-    encoding: str | None = None
+    #: encoding of CSV files: ``((file-name pattern, encoding), ...)`` in order (``*`` for all);
+    #: a file no pattern matches has its encoding detected
+    encodings: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def encoding(self) -> str | None:
+        """The one encoding of every file (``encoding: cp1252``), else None."""
+        return self.encodings[0][1] if len(self.encodings) == 1 and self.encodings[0][0] == "*" else None
+
+    def encoding_for(self, file_name: str) -> str | None:
+        """The encoding the profile sets for ``file_name`` (first matching pattern), None = detect."""
+        name = file_name.lower()
+        for pattern, encoding in self.encodings:
+            if fnmatch.fnmatch(name, pattern.lower()):
+                return encoding
+        return None
 
     def matches(self, file_name: str) -> bool:
         """Whether this profile reads the file (its ``files`` patterns, case-insensitive)."""
@@ -321,6 +349,7 @@ class _Binder:
         self.labels[name] = self.label(spec)
         conds = [(self.find(names, f"{spec.key}.when", False), allowed) for names, allowed in spec.when]
         translate = spec.translate
+        extract = spec.extract
         if col_type == "date":
             convert = _date_converter(spec.formats or self.profile.date_formats)
         elif col_type == "money":
@@ -333,6 +362,11 @@ class _Binder:
                 if (_text(values[where]) or "") not in allowed:
                     return None
             value = get(values, line)
+            if extract is not None:
+                text = _text(value)
+                m = extract.search(text) if text else None
+                value = (m.group("value") if "value" in extract.groupindex else
+                         m.group(1) if extract.groups else m.group(0)) if m else None
             if translate is not None:
                 text = _text(value)
                 if text in translate:
@@ -420,6 +454,28 @@ def _filter(raw, path, i) -> Filter:
     return Filter(key, names, keep_in, drop_in, matches, bool(raw.get("optional", False)), reason)
 
 
+def _encodings(raw, path) -> tuple[tuple[str, str], ...]:
+    """``encoding:`` as ``((pattern, encoding), ...)``: one name for every file, or a mapping from
+    file-name patterns to encodings (``{"2011-1[12].csv": cp1252, "*": utf-8}``), tried in order."""
+    import codecs
+
+    if raw is None:
+        return ()
+    items = raw.items() if isinstance(raw, dict) else [("*", raw)]
+    if isinstance(raw, dict) and not raw:
+        raise _err(path, "encoding", "须为编码名或 {文件名模式: 编码} / must be an encoding or {file pattern: encoding}")
+    out = []
+    for pattern, name in items:
+        key = "encoding" if not isinstance(raw, dict) else f"encoding.{pattern}"
+        if not isinstance(name, str) or not name:
+            raise _err(path, key, "须为编码名 / must be an encoding name")
+        try:
+            out.append((str(pattern), codecs.lookup(name).name))
+        except LookupError:
+            raise _err(path, key, f"未知编码 / unknown encoding {name!r}") from None
+    return tuple(out)
+
+
 def resolve(mapping) -> Path:
     """The profile file: ``mapping`` as a path, or the name of a profile in
     :func:`auditlib.workspace.profiles_dirs` (the workspace's ``params/mappings/`` first,
@@ -493,18 +549,11 @@ def load_profile(mapping) -> Profile:
     if not isinstance(money.get("decimal_comma", False), bool):
         raise _err(path, "money.decimal_comma", "须为 true/false / must be true or false")
     currency = tuple(str(c) for c in _as_list(money.get("currency", [])))
-    encoding = data.get("encoding")
-    if encoding is not None:
-        import codecs
-
-        try:
-            encoding = codecs.lookup(str(encoding)).name
-        except LookupError:
-            raise _err(path, "encoding", f"未知编码 / unknown encoding {encoding!r}") from None
+    encodings = _encodings(data.get("encoding"), path)
     raw_filters = data.get("filters") or []
     if not isinstance(raw_filters, list):
         raise _err(path, "filters", "须为列表 / must be a list")
     filters = tuple(_filter(f, path, i) for i, f in enumerate(raw_filters))
     return Profile(path=str(path), name=str(data.get("name") or path.stem), table=table_name, files=files,
                    fields=fields, date_formats=date_formats, decimal_comma=bool(money.get("decimal_comma", False)),
-                   currency=currency, filters=filters, encoding=encoding)
+                   currency=currency, filters=filters, encodings=encodings)

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Iterator, NamedTuple
 
 from auditlib.errors import InputError
+from auditlib.ingest.encoding import EncodingChoice, choose_encoding
 
 logger = logging.getLogger("auditlib")
 
 #: encodings a CSV file may be in, as reported
-CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gbk", "gb18030")
+CSV_ENCODINGS = ("utf-8-sig", "utf-8", "gbk", "gb18030", "cp1252", "latin-1")
 
 
 class RawFile(NamedTuple):
@@ -30,7 +31,8 @@ class RawFile(NamedTuple):
     cells: the texts joined, then the bottom text), else None; ``header`` then holds the texts
     joined with ``/``;
     ``cut_line`` is the line of a last record that the file ends in without a line break (CSV);
-    ``notes`` are remarks on how the file was read (e.g. an ``.xlsx`` that is really a CSV).
+    ``notes`` are remarks on how the file was read (e.g. an ``.xlsx`` that is really a CSV);
+    ``encoding_choice`` how a CSV file's encoding was chosen (detected, or set by a profile).
     """
 
     header: list
@@ -40,55 +42,18 @@ class RawFile(NamedTuple):
     header_alts: list | None = None
     cut_line: int | None = None
     notes: tuple = ()
+    #: how the encoding of a CSV file was chosen (None for XLSX)
+    encoding_choice: EncodingChoice | None = None
 
 
 def detect_encoding(data: bytes, name: str = "") -> str:
-    """The encoding of CSV bytes: ``utf-8-sig``, ``utf-8``, ``gbk`` or ``gb18030``.
+    """The encoding of CSV bytes (see :func:`auditlib.ingest.encoding.choose_encoding`, which also
+    says how sure it is): ``utf-8-sig``, ``utf-8``, ``gbk``, ``gb18030``, ``cp1252`` or ``latin-1``.
 
-    UTF-8 (with or without BOM) is decoded strictly first; otherwise the bytes
-    must decode strictly as GBK or GB18030, cross-checked with charset_normalizer
-    restricted to those two encodings.  Anything else is an :class:`InputError`.
+    Raises :class:`InputError` when several encodings read the bytes differently and none is
+    clearly the plausible one.
     """
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            data.decode("utf-8-sig")
-            return "utf-8-sig"
-        except UnicodeDecodeError:
-            pass
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        if text is not None:
-            # short GBK text can also be valid UTF-8 (摘要 -> 'ժҪ'): prefer GBK only
-            # when it reads as more plausible Chinese than the UTF-8 reading
-            try:
-                gbk_text = data.decode("gbk")
-            except UnicodeDecodeError:
-                return "utf-8"
-            if plausibility(*plausible_count(gbk_text)) > plausibility(*plausible_count(text)):
-                return "gbk"
-            return "utf-8"
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data, cp_isolation=["gb18030", "gbk"]).best()
-        guessed = best.encoding if best is not None else None
-    except Exception:  # pragma: no cover - detector failure falls back to strict decoding
-        guessed = None
-    for enc in ("gbk", "gb18030"):
-        try:
-            data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-        if guessed is not None and guessed.replace("_", "").lower() not in ("gbk", "gb18030", "gb2312"):
-            logger.warning("%s: charset_normalizer guessed %s, using %s", name, guessed, enc)
-        return enc
-    raise InputError(
-        f"{name}: 无法识别文件编码 / cannot detect the encoding (not UTF-8, GBK or GB18030)",
-        file=name, line=None, column=None, reason="unknown encoding",
-    )
+    return choose_encoding(data, name).encoding
 
 
 #: Chinese characters and punctuation: what the non-ASCII text of a Chinese export is made of
@@ -142,7 +107,10 @@ def read_csv(path: str | Path, encoding: str | None = None, delimiter: str = ","
         data = fh.read()
     _check_not_binary(data, path.name)
     if encoding is None:
-        encoding = detect_encoding(data, path.name)
+        choice = choose_encoding(data, path.name)
+        encoding = choice.encoding
+    else:
+        choice = EncodingChoice(encoding, 1.0, "set by the mapping profile", {encoding: 1.0})
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -189,7 +157,8 @@ def read_csv(path: str | Path, encoding: str | None = None, delimiter: str = ","
                     file=path.name, line=last_start, column=col, reason="unterminated quote") from None
         if not last_lines[-1].endswith(("\n", "\r")):
             cut_line = last_start
-    return RawFile(header or [], iter(rows), encoding, header_line=header_line, cut_line=cut_line)
+    return RawFile(header or [], iter(rows), encoding, header_line=header_line, cut_line=cut_line,
+                   encoding_choice=choice)
 
 
 #: first bytes of an OLE2 compound file (an encrypted OOXML workbook, or an old .xls)

@@ -9,6 +9,8 @@ rejected (+ rows a mapping profile filtered out).  :class:`IngestReport` holds o
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -39,6 +41,15 @@ register({
     "ingest.mapped": ("映射配置 {profile}", "profile {profile}"),
     "ingest.filtered_total": ("读取的行中有 {n} 行被映射配置的过滤条件排除",
                               "of the rows read, {n} were left out by the mapping profile's filters"),
+    "ingest.share": ("拒收率", "rejected %"),
+    "ingest.top_reasons": ("{file}：拒收 {n} 行（{share}），最常见原因：{reasons}",
+                           "{file}: {n} row(s) rejected ({share}), most common reasons: {reasons}"),
+    "ingest.over_share": ("{file} 拒收 {share} 的行，超过 --max-reject-share {limit}；请检查映射配置（日期格式等）"
+                          "和 rejects.csv",
+                          "{file}: {share} of its rows rejected, more than --max-reject-share {limit}; check the "
+                          "mapping profile (date formats ...) and rejects.csv"),
+    "ingest.replaced": ("{file}：已替换，删除旧数据 {n} 行（{why}）", "{file}: replaced, {n} old row(s) deleted ({why})"),
+    "ingest.completeness_file": ("完整性警告全部列于 {path}", "every completeness warning is listed in {path}"),
     "ingest.total": ("合计：读取 {read}，载入 {loaded}，合计行 {subtotal}，拒收 {rejected}",
                      "total: read {read}, loaded {loaded}, subtotal {subtotal}, rejected {rejected}"),
 })
@@ -97,6 +108,12 @@ class FileReport:
     table: str | None
     sha256: str
     encoding: str | None = None
+    #: how sure the encoding choice is (1.0: only one reading; see auditlib.ingest.encoding)
+    encoding_confidence: float | None = None
+    #: how the encoding was chosen (byte-order mark, strict UTF-8, plausibility, set by the profile ...)
+    encoding_evidence: str | None = None
+    #: each encoding that decoded the file -> the plausible share of its reading
+    encoding_candidates: dict = field(default_factory=dict)
     rows_read: int = 0
     rows_loaded: int = 0
     rows_subtotal: int = 0
@@ -110,6 +127,26 @@ class FileReport:
     reason: str | None = None
     #: remarks on this file: title rows skipped, another delimiter, dates far outside the fiscal year ...
     warnings: list = field(default_factory=list)
+    #: completeness warnings about this file's rows, counted by kind (the list: completeness.csv)
+    completeness: dict = field(default_factory=dict)
+    #: SHA-256 of the mapping profile that read the file (None without a profile)
+    profile_sha256: str | None = None
+    #: when this load replaced an earlier one (``ingest --replace``): why, and the rows deleted
+    replaced: dict | None = None
+
+    @property
+    def rejected_share(self) -> float:
+        """Rejected rows / rows read (0 for a file without rows)."""
+        return self.rows_rejected / self.rows_read if self.rows_read else 0.0
+
+    def set_encoding(self, raw) -> None:
+        """The encoding of ``raw`` (a :class:`~auditlib.ingest.readers.RawFile`) and how it was chosen."""
+        self.encoding = raw.encoding
+        choice = getattr(raw, "encoding_choice", None)
+        if choice is not None:
+            self.encoding_confidence = round(choice.confidence, 3)
+            self.encoding_evidence = choice.evidence
+            self.encoding_candidates = {k: round(v, 3) for k, v in choice.candidates.items()}
 
     def check(self) -> None:
         assert self.rows_read == (self.rows_loaded + self.rows_subtotal + self.rows_rejected
@@ -120,18 +157,41 @@ _STATUS_KEYS = {FileStatus.LOADED: "ingest.status.loaded", FileStatus.ALREADY_LO
                 FileStatus.SKIPPED: "ingest.status.skipped"}
 
 
+def _reason_kind(r: Reject) -> str:
+    """A reject's column and reason with the quoted values left out, so rejects of one kind count
+    together (``Date paid: not a date in the format %d/%m/%Y: '…'``)."""
+    return f"{r.column}: " + re.sub(r"'[^']*'", "'…'", r.reason)
+
+
+def top_reasons(rejects: list[Reject], file: str, n: int = 3) -> list[tuple[str, int]]:
+    """The ``n`` most common reject reasons (by :func:`_reason_kind`) of one file."""
+    return Counter(_reason_kind(r) for r in rejects if r.file == file).most_common(n)
+
+
+def _pct(share: float) -> str:
+    return f"{share:.1%}" if share else "0%"
+
+
 @dataclass
 class IngestReport:
     files: list[FileReport] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    #: every completeness warning's message
     warnings: list[str] = field(default_factory=list)
+    #: the same warnings as :class:`~auditlib.ingest.completeness.Issue` objects (kind, file, line)
+    issues: list = field(default_factory=list)
     rejects_path: str | None = None
     report_path: str | None = None
+    completeness_path: str | None = None
+
+    def over_share(self, limit: float) -> list[FileReport]:
+        """The files with more than ``limit`` (a share, 0.01 = 1%) of their rows rejected."""
+        return [f for f in self.files if f.rejected_share > limit]
 
     def describe(self, lang: str = "zh") -> str:
         """A per-file summary table, then totals and warnings, in ``lang``."""
         head = [t(k, lang) for k in ("ingest.file", "ingest.table", "ingest.status", "ingest.read",
-                                      "ingest.loaded", "ingest.subtotal", "ingest.rejected")]
+                                      "ingest.loaded", "ingest.subtotal", "ingest.rejected", "ingest.share")]
         body = []
         for f in self.files:
             status = t(_STATUS_KEYS.get(f.status, f.status), lang)
@@ -141,7 +201,8 @@ class IngestReport:
                 status += " (" + (t("ingest.filtered", lang, profile=f.mapping, n=f.rows_filtered) if f.rows_filtered
                                   else t("ingest.mapped", lang, profile=f.mapping)) + ")"
             body.append([f.file, f.table or "-", status, str(f.rows_read), str(f.rows_loaded),
-                         str(f.rows_subtotal), str(f.rows_rejected)])
+                         str(f.rows_subtotal), str(f.rows_rejected),
+                         _pct(f.rejected_share) if f.status == FileStatus.LOADED else "-"])
 
         def width(s: str) -> int:  # CJK characters take two columns in a terminal
             return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
@@ -160,6 +221,15 @@ class IngestReport:
         filtered = sum(f.rows_filtered for f in self.files)
         if filtered:
             lines.append(t("ingest.filtered_total", lang, n=filtered))
+        for f in self.files:
+            if f.replaced:
+                lines.append(t("ingest.replaced", lang, file=f.file, n=f.replaced.get("rows_deleted", 0),
+                               why=f.replaced.get("why", "")))
+        for f in self.files:
+            if f.rows_rejected:
+                reasons = "; ".join(f"{why} ×{n}" for why, n in top_reasons(self.rejects, f.file))
+                lines.append(t("ingest.top_reasons", lang, file=f.file, n=f.rows_rejected,
+                               share=_pct(f.rejected_share), reasons=reasons))
         if self.rejects and self.rejects_path:
             lines.append(t("ingest.rejects", lang, path=self.rejects_path))
         file_warnings = [w for f in self.files for w in f.warnings]
@@ -167,8 +237,15 @@ class IngestReport:
             lines.append(t("ingest.file_warnings", lang, n=len(file_warnings)))
             lines.extend(f"  {w}" for w in file_warnings)
         if self.warnings:
+            from auditlib.ingest.completeness import summary_lines
+
             lines.append(t("ingest.warnings", lang, n=len(self.warnings)))
-            lines.extend(f"  {w}" for w in self.warnings)
+            if self.issues:
+                lines.extend(f"  {w}" for w in summary_lines(self.issues, lang, self.completeness_path))
+            else:
+                lines.extend(f"  {w}" for w in self.warnings[:5])
+            if self.completeness_path:
+                lines.append("  " + t("ingest.completeness_file", lang, path=self.completeness_path))
         return "\n".join(lines)
 
     def totals(self) -> dict:
@@ -191,6 +268,6 @@ def write_rejects(path: Path, rejects: list[Reject]) -> None:
 
 def write_report(path: Path, files: list[FileReport]) -> None:
     """Write ``ingest_report.json``: one record per file."""
-    records = [asdict(f) for f in files]
+    records = [{**asdict(f), "rejected_share": round(f.rejected_share, 6)} for f in files]
     with atomic_write(path, "w", encoding="utf-8") as fh:
         json.dump(records, fh, ensure_ascii=False, indent=2)

@@ -95,14 +95,14 @@ def load_file(con, path: Path, table: schema.Table, rep: FileReport, seen: set,
     """
     labels: dict[str, str] = {}
     if profile is not None:  # the profile turns source rows into the table's cells
-        raw = read_file(path, profile.encoding)
+        raw = read_file(path, profile.encoding_for(path.name))
         check_not_empty(raw, path.name)
-        rep.encoding = raw.encoding
+        rep.set_encoding(raw)
         raw, labels = profile.apply(raw, path.name)
         mapped, extra = map_header(table, raw.header, path.name)
     else:
         raw, mapped, extra, notes = read_with_header(path, table)
-        rep.encoding = raw.encoding
+        rep.set_encoding(raw)
         rep.warnings.extend(raw.notes)
         rep.warnings.extend(notes)
     # a CSV row with fewer cells than the header is rejected (a line cut off, a broken line)

@@ -13,25 +13,25 @@ import csv
 import io
 from pathlib import Path
 
-from auditlib.ingest.readers import is_blank, plausibility, plausible_count
+from auditlib.errors import InputError
+from auditlib.ingest.encoding import EncodingSniffer
+from auditlib.ingest.readers import is_blank
 
 
 def csv_layout(path: str | Path, chunk_size: int = 1 << 24) -> dict | None:
     """What the fast ingest path needs to know about a CSV file, read in chunks (bounded memory).
 
-    Returns ``{"encoding", "lines", "simple"}`` when :func:`detect_encoding` would call the whole
-    file ``utf-8`` or ``utf-8-sig`` (the same decision, reached chunk by chunk), else ``None``.
-    ``lines`` is the number of physical lines; ``simple`` is False when the file holds an empty
-    line or a carriage return that is not part of CRLF (then records and lines may not pair up).
+    Returns ``{"encoding", "choice", "lines", "simple"}`` when the encoding sniffer
+    (:class:`~auditlib.ingest.encoding.EncodingSniffer`, the decision
+    :func:`~auditlib.ingest.readers.detect_encoding` makes, reached chunk by chunk) calls the whole
+    file ``utf-8`` or ``utf-8-sig``, else ``None``.  ``choice`` is its
+    :class:`~auditlib.ingest.encoding.EncodingChoice`; ``lines`` the number of physical lines;
+    ``simple`` is False when the file holds an empty line or a carriage return that is not part
+    of CRLF (then records and lines may not pair up).
     """
     path = Path(path)
+    sniffer = EncodingSniffer(path.name)
     with open(path, "rb") as fh:
-        head = fh.read(3)
-        bom = head == b"\xef\xbb\xbf"
-        fh.seek(0)
-        utf8 = codecs.getincrementaldecoder("utf-8-sig" if bom else "utf-8")("strict")
-        gbk = None if bom else codecs.getincrementaldecoder("gbk")("strict")
-        counts = [0, 0, 0, 0]  # utf-8 wide, utf-8 plausible, gbk wide, gbk plausible
         lines = 0
         simple = True
         last = b""
@@ -39,22 +39,9 @@ def csv_layout(path: str | Path, chunk_size: int = 1 << 24) -> dict | None:
         while True:
             chunk = fh.read(chunk_size)
             final = not chunk
-            try:
-                text = utf8.decode(chunk, final)
-            except UnicodeDecodeError:
+            sniffer.feed(chunk, final)
+            if "utf-8" not in sniffer.decoders:
                 return None
-            if gbk is not None:
-                try:
-                    gtext = gbk.decode(chunk, final)
-                    w, p = plausible_count(gtext)
-                    counts[2] += w
-                    counts[3] += p
-                except UnicodeDecodeError:
-                    gbk = None
-                if gbk is not None:
-                    w, p = plausible_count(text)
-                    counts[0] += w
-                    counts[1] += p
             if final:
                 break
             size += len(chunk)
@@ -68,10 +55,13 @@ def csv_layout(path: str | Path, chunk_size: int = 1 << 24) -> dict | None:
         lines += 1
     if last.endswith(b"\r"):
         simple = False
-    if gbk is not None:  # valid as UTF-8 and as GBK: the more plausible Chinese reading wins
-        if plausibility(counts[2], counts[3]) > plausibility(counts[0], counts[1]):
-            return None
-    return {"encoding": "utf-8-sig" if bom else "utf-8", "lines": lines, "simple": simple}
+    try:
+        choice = sniffer.choice()
+    except InputError:  # pragma: no cover - valid UTF-8 is never ambiguous
+        return None
+    if choice.encoding not in ("utf-8", "utf-8-sig"):
+        return None
+    return {"encoding": choice.encoding, "choice": choice, "lines": lines, "simple": simple}
 
 
 def csv_header(path: str | Path, encoding: str, limit: int = 1 << 20) -> tuple[list, int] | None:
