@@ -69,7 +69,10 @@ def generate(out_dir, ledger_lines: int, seed: int = 7, threads: int | None = No
     write("payments", f"""
         WITH base AS (
             SELECT i, i % {n_units} AS u, {R('i', 10)} % 3000 AS payee,
-                   DATE '2024-01-01' + ({R('i', 11)} % 366)::INTEGER AS paid,
+                   -- paid on weekdays, as treasuries pay (SF12 finds the holidays among them)
+                   DATE '2024-01-01' + ({R('i', 11)} % 366)::INTEGER
+                       - CASE isodow(DATE '2024-01-01' + ({R('i', 11)} % 366)::INTEGER) WHEN 6 THEN 1 WHEN 7 THEN 2
+                              ELSE 0 END AS paid,
                    1000 + {R('i', 12)} % 9000000 AS cents
             FROM range({n_pay}) t(i))
         SELECT 'U' || lpad(u::VARCHAR, 5, '0') AS unit_code, 'ZF' || lpad(i::VARCHAR, 10, '0') AS payment_id,
@@ -135,7 +138,9 @@ def generate(out_dir, ledger_lines: int, seed: int = 7, threads: int | None = No
         SELECT 'U' || lpad(u::VARCHAR, 5, '0') AS unit_code,
                CASE WHEN v % 1000 = 11 THEN strftime(d, '%Y/%-m/%-d') WHEN v = 123457 THEN 'N/A'
                     ELSE strftime(d, '%Y-%m-%d') END AS voucher_date,
-               '记-' || lpad(v::VARCHAR, 9, '0') AS voucher_no, line_no, acct AS account_code,
+               -- numbered per unit and year in date order, as books are (SF14 finds gaps in it)
+               '记-' || year(d) || '-' || lpad(dense_rank() OVER (PARTITION BY u, year(d) ORDER BY d, v)::VARCHAR, 6, '0')
+                   AS voucher_no, line_no, acct AS account_code,
                CASE acct WHEN '1002' THEN '银行存款' WHEN '1011' THEN '零余额账户用款额度' WHEN '1218' THEN '其他应收款'
                          WHEN '2307' THEN '其他应付款' WHEN '4001' THEN '财政拨款收入' ELSE '事业支出' END AS account_name,
                CASE WHEN booked THEN CASE WHEN is_in THEN '资金划入' ELSE '支付货款' END

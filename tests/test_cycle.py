@@ -24,11 +24,11 @@ from auditlib.synth.county import generate
 pytestmark = pytest.mark.batch
 
 UNITS, INSPECTIONS = "001,006", "slush_funds"
-SF04 = ("SF04", "001", "bank_txns:LS202404120000011")   # confirmed at 45000, rectified next year
-SF02 = ("SF02", "006", "bank_txns:LS202406030000128")   # confirmed, rectified next year
-SF06 = ("SF06", "001", "payments:ZF20240000012")        # dismissed, still found next year
+SF04 = ("SF04", "001", "bank_txns:LS202404120000006")   # confirmed at 45000, rectified next year
+SF02 = ("SF02", "006", "bank_txns:LS202406030000132")   # confirmed, rectified next year
+SF06 = ("SF06", "001", "payments:ZF20240000019")        # dismissed, still found next year
 #: the bank lines whose removal is "next year's" rectification
-FIXED_LINES = ("LS202404120000011", "LS202406030000128")
+FIXED_LINES = ("LS202404120000006", "LS202406030000132")
 
 
 def rows_of(path):

@@ -16,8 +16,9 @@ D = dt.date
 AS_OF = D(2024, 12, 31)
 
 
-def make_db(path, **tables):
-    con = duckdb.connect(str(path))
+def fill(con, **tables):
+    """The six tables (CONTRACT §1) created in ``con`` and holding ``tables``' rows (dicts; missing
+    columns NULL; each row from ``fixture.csv``, line 2 on)."""
     for table in schema.TABLES.values():
         con.execute(schema.ddl(table))
     for name, rows in tables.items():
@@ -25,7 +26,12 @@ def make_db(path, **tables):
         for i, row in enumerate(rows, start=2):
             values = [row.get(c) for c in cols] + ["fixture.csv", i, None]
             con.execute(f"INSERT INTO {name} VALUES ({', '.join('?' * len(values))})", values)
-    con.close()
+    return con
+
+
+def make_db(path, **tables):
+    """A database file at ``path`` holding ``tables`` (see :func:`fill`)."""
+    fill(duckdb.connect(str(path)), **tables).close()
     return path
 
 

@@ -20,7 +20,9 @@ PREFIX = {"IF01": "budget", "IF02": "accounts", "IF03": "payments", "IF04": "bal
           "SF01": "accounts", "SF02": "bank_txns", "SF03": "ledger", "SF04": "bank_txns",
           "SF05": "payments", "SF06": "payments", "SF07": "payments", "SF08": "units",
           "SF09": "payments", "DP01": "payments", "DP02": "payments", "DP03": "budget",
-          "DP04": "payments", "DP05": "units"}
+          "DP04": "payments", "DP05": "units",
+          "IF05": "accounts", "IF06": "projects", "IF07": "ledger", "DP06": "payments", "DP07": "budget",
+          "SF10": "bank_txns", "SF11": "ledger", "SF12": "payments", "SF13": "payments", "SF14": "vouchers"}
 
 
 def _digests(folder):
@@ -53,7 +55,9 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path, county):
 def test_truth_covers_every_rule_with_table_refs(county):
     folder, summary = county
     truth = pd.read_csv(folder / "truth.csv", dtype=str, keep_default_na=False)
-    assert list(truth.columns) == ["rule_id", "unit_code", "ref"]
+    assert list(truth.columns) == ["rule_id", "unit_code", "ref", "exposure", "interest"]
+    assert truth["exposure"].str.match(r"^-?\d+\.\d\d$").all()  # exact yuan, every case
+    assert truth["interest"].str.match(r"^(\d+\.\d\d)?$").all()
     assert summary.planted == len(truth)
     counts = truth["rule_id"].value_counts()
     for rule in RULES:

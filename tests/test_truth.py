@@ -19,28 +19,41 @@ from auditlib.synth.county import generate
 RULES = all_rules()
 
 
+def _truth(data):
+    """truth.csv as {(rule, unit, ref): (exposure, interest)}, exact Decimal yuan (interest None
+    when the rule gives none)."""
+    with open(data / "truth.csv", encoding="utf-8-sig", newline="") as fh:
+        return {(r["rule_id"], r["unit_code"], r["ref"]):
+                (Decimal(r["exposure"]), Decimal(r["interest"]) if r["interest"] else None)
+                for r in csv.DictReader(fh)}
+
+
 def _county(tmp_path, units, seed):
     data, db = tmp_path / "county", tmp_path / "audit.duckdb"
     generate(data, units=units, seed=seed)
     ingest(data, db)
-    with open(data / "truth.csv", encoding="utf-8-sig", newline="") as fh:
-        truth = {(r["rule_id"], r["unit_code"], r["ref"]) for r in csv.DictReader(fh)}
-    return db, truth
+    return db, set(_truth(data)), _truth(data)
 
 
 @pytest.mark.parametrize("units, seed", [(8, 2024), (8, 7), (20, 99), (200, 5)])
 def test_rules_return_exactly_truth(tmp_path, units, seed):
-    db, truth = _county(tmp_path, units, seed)
+    db, truth, amounts = _county(tmp_path, units, seed)
     f = inspect(db).findings
     found = set(zip(f["rule_id"], f["unit_code"], f["ref"]))
     missed, extra = sorted(truth - found), sorted(found - truth)
     assert not missed and not extra, f"missed {missed[:10]} extra {extra[:10]}"
     assert {r.id for r in RULES} <= {rule for rule, _, _ in truth}
+    # exposure and interest exactly as planted (CONTRACT §3 "Amounts"), to the fen
+    got = {(r, u, ref): (e, i) for r, u, ref, e, i in
+           zip(f["rule_id"], f["unit_code"], f["ref"], f["exposure"], f["interest"])}
+    wrong = sorted((key, amounts[key], got[key]) for key in truth if got[key] != amounts[key])
+    assert not wrong, f"{len(wrong)} wrong exposure/interest (key, planted, found): {wrong[:10]}"
+    assert all(isinstance(e, Decimal) and e == e.quantize(Decimal("0.01")) for e, _ in got.values())
 
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):
-    return _county(tmp_path_factory.mktemp("county"), 8, 11)
+    return _county(tmp_path_factory.mktemp("county"), 8, 11)[:2]
 
 
 def _keys(findings):

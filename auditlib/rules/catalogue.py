@@ -72,16 +72,46 @@ def temporary_rules(*extra: Rule) -> Iterator[tuple[Rule, ...]]:
         _installed = before
 
 
+#: the catalogue's labels (zh, en): 依据, 处理依据, 处理建议, and what an empty one says
+_LABELS = {
+    "basis": ("依据", "basis"),
+    "penalty": ("处理依据", "penalty basis"),
+    "advice": ("处理建议", "advice"),
+    "none": ("（无）", "(none)"),
+    "version": ("{since} 起适用", "from {since}"),
+    "uses": ("使用 {rule} 的参数 {name}", "uses {rule}'s parameter {name}"),
+}
+
+
 def render_catalogue(lang: str = "zh") -> str:
-    """The catalogue as text: per inspection, each rule with its basis and parameters."""
+    """The catalogue as text: per inspection, each rule with its basis (依据), the provision a
+    confirmed problem is dealt with under (处理依据), the suggested handling (处理建议) and its
+    parameters."""
+    def word(key: str) -> str:
+        zh_word, en_word = _LABELS[key]
+        return zh_word if lang == "zh" else en_word
+
     lines = []
     for name, (zh, en) in INSPECTIONS.items():
         lines.append(f"== {name} {zh if lang == 'zh' else en} ==")
         for rule in rules_for(name):
             lines.append(f"{rule.id}  {rule.title(lang)}")
-            lines.append(f"      {'依据' if lang == 'zh' else 'basis'}: {rule.basis}")
+            lines.append(f"      {word('basis')}: {rule.basis or word('none')}")
+            lines.append(f"      {word('penalty')}: {rule.penalty_basis or word('none')}")
+            for version in rule.basis_versions:  # a basis by law version: every version, dated
+                since = word("version").format(since=version.since.isoformat())
+                sep = "；" if lang == "zh" else "; "
+                lines.append(f"        {since} {word('basis')}: {version.basis}{sep}"
+                             f"{word('penalty')}: {version.penalty_basis or word('none')}")
+            lines.append(f"      {word('advice')}: {rule.advice(lang) or word('none')}")
             for p in rule.params:
                 label = p.zh if lang == "zh" else p.en
-                lines.append(f"      {p.name} = {p.default}  ({label}; {p.min}–{p.max})")
+                if p.type == "words":  # a word list: its words, and how many it may hold
+                    shown = "、".join(p.default) or "—"
+                    lines.append(f"      {p.name} = [{shown}]  ({label}; {p.min}–{p.max})")
+                else:
+                    lines.append(f"      {p.name} = {p.default}  ({label}; {p.min}–{p.max})")
+            for other, name in rule.uses:  # another rule's parameter, set there (one place)
+                lines.append(f"      {name}: " + word("uses").format(rule=other, name=name))
         lines.append("")
     return "\n".join(lines)

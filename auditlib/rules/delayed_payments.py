@@ -1,8 +1,13 @@
-"""Delayed payments (支付不及时): the rules DP01–DP05, each with its query, labels, chart, drill-down and exposure.
+"""Delayed payments (支付不及时): the rules DP01–DP07, each with its query, labels, chart, drill-down and exposure.
 
-Exposure (CONTRACT §3 "Amounts"): DP01, DP02, DP04 the payment's amount; DP03 time progress ×
+Exposure (CONTRACT §3 "Amounts"): DP01, DP02, DP04, DP06 the payment's amount; DP03 time progress ×
 amount − paid and DP05 December's payments − ``max_share`` × the year's payments, both rounded
-half up to the fen in the query.  DP01 and DP02 also give ``interest`` (逾期利息), rounded half up.
+half up to the fen in the query; DP07 the line's November and December payments.  DP01 and DP02
+also give ``interest`` (逾期利息), rounded half up.
+
+DP01, DP02, DP04 and DP06 cite 《保障中小企业款项支付条例》 by the version in force on each
+finding's evidence date (``basis_versions``, :mod:`auditlib.rules.laws`).  DP06 reads DP01's
+``max_term_days`` (``uses``), so one setting governs both.
 """
 from __future__ import annotations
 
@@ -13,8 +18,9 @@ import pandas as pd
 
 from auditlib.db import query
 from auditlib.i18n import register
+from auditlib.rules.laws import SME_LATE, SME_PROCESSING, SME_TERM
 from auditlib.rules.model import EXPOSURE_LABEL, Rule, days, money, ratio
-from auditlib.rules.plotting import figure, label
+from auditlib.rules.plotting import figure, label, legend_outside, percent_axis
 from auditlib.rules.sources import SourceRows, fetch
 
 if TYPE_CHECKING:
@@ -28,7 +34,7 @@ register({
     "chart.days.title": ("中小企业款项验收至支付天数", "Days from acceptance to payment (SMEs)"),
     "chart.days.x": ("天数", "days"),
     "chart.days.y": ("笔数", "payments"),
-    "chart.days.line": ("{d} 天", "{d} days"),
+    "chart.days.line": ("付款期限 {d} 天（{n} 笔）", "term {d} days ({n} payments)"),
 })
 
 #: the payment terms DP01 and DP02 share
@@ -39,24 +45,41 @@ DP_TERMS = (
 )
 
 
-# ---- DP01's chart: days to pay SMEs with the 30/60-day lines ---------------------------------------
+# ---- DP01's chart: days to pay SMEs, by the payment term that applies -------------------------------
+#: line styles of the terms' reference lines, in order
+_TERM_STYLES = ("--", ":", "-.", (0, (5, 1)), (0, (1, 3)))
+
+
 def days_to_pay(con, unit_code: str, params, lang: str) -> Figure | None:
-    """Histogram of days from acceptance to payment for SME payments, with the statutory lines."""
+    """Histogram of days from acceptance to payment for SME payments, stacked by the term that
+    applies to each (its contract's term up to ``max_term_days``, else ``term_days_default``, as
+    DP01 judges it), with one reference line per term present."""
     p = params.for_unit(unit_code)["DP01"]
     taken = query(con, """
-        SELECT paid_on - accepted_on AS days FROM payments
+        SELECT paid_on - accepted_on AS days,
+               CASE WHEN term_days > 0 THEN LEAST(term_days, ?) ELSE ? END AS limit_days
+        FROM payments
         WHERE unit_code = ? AND payee_is_sme AND accepted_on IS NOT NULL AND paid_on IS NOT NULL
-          AND paid_on <= ?::DATE""", [unit_code, params.as_of])["days"]
+          AND paid_on <= ?::DATE""", [int(p["max_term_days"]), int(p["term_days_default"]), unit_code, params.as_of])
     if taken.empty:
         return None
+    from matplotlib import colormaps
+
+    terms = sorted({int(d) for d in taken["limit_days"]})
+    colours = [colormaps["tab10"](i % 10) for i in range(len(terms))]
+    groups = [[int(x) for x in taken.loc[taken["limit_days"] == d, "days"]] for d in terms]
     fig, ax = figure()
-    ax.hist(list(taken), bins=min(40, max(5, len(taken) // 3)), color="#4f81bd")
-    for d, style in ((p["term_days_default"], "--"), (p["max_term_days"], ":")):
-        ax.axvline(d, color="#c0504d", linestyle=style, label=label("chart.days.line", lang, d=d))
+    low, high = min(0, int(taken["days"].min())), max(int(taken["days"].max()), max(terms)) + 1
+    width = 5 * max(1, -(-(high - low) // 200))  # 5-day bins, wider for a long span (≤ 40 bins)
+    ax.hist(groups, bins=range(low, high + width, width), stacked=True, color=colours, alpha=0.85)
+    for i, (d, group) in enumerate(zip(terms, groups)):
+        ax.axvline(d, color=colours[i], linewidth=1.6, linestyle=_TERM_STYLES[i % len(_TERM_STYLES)],
+                   label=label("chart.days.line", lang, d=d, n=len(group)))
     ax.set_title(label("chart.days.title", lang))
     ax.set_xlabel(label("chart.days.x", lang))
     ax.set_ylabel(label("chart.days.y", lang))
-    ax.legend()
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    legend_outside(ax)
     return fig
 
 
@@ -84,10 +107,10 @@ def progress(con, unit_code: str, params, lang: str) -> Figure | None:
     ax.invert_yaxis()
     ax.axvline(time_share, color="#333333", linestyle="--", label=label("chart.progress.time", lang, p=time_share))
     ax.axvline(floor, color="#c0504d", linestyle=":", label=label("chart.progress.floor", lang, p=floor))
-    ax.set_xlim(0, max(1.0, max(df["share"]) * 1.05))
+    percent_axis(ax.xaxis, 0.0, max(1.0, max(df["share"]) * 1.05))  # 0–100 % (more when overpaid)
     ax.set_title(label("chart.progress.title", lang))
     ax.set_xlabel(label("chart.progress.x", lang))
-    ax.legend(fontsize=8)
+    legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -105,7 +128,7 @@ def december_payments(con, unit_code: str, ref: str, evidence: pd.Series | None 
 
 RULES: tuple[Rule, ...] = (
     Rule("DP01", "delayed_payments", "中小企业款项超过付款期限支付", "SME paid after its payment term",
-         "《保障中小企业款项支付条例》第八条、第十五条", DP_TERMS,
+         "《保障中小企业款项支付条例》第九条、第十条、第十七条（2025年6月1日起施行的修订版；此前适用2020年版第八条、第九条、第十五条）", DP_TERMS,
          query="""
         WITH t AS (
             SELECT y.*, p.daily_rate,
@@ -124,14 +147,17 @@ RULES: tuple[Rule, ...] = (
         FROM t WHERE paid_on - accepted_on - limit_days > 0""",
          check_zh='向中小企业支付的款项自验收之日起超过约定期限（默认 30 天，合同约定最长 60 天）才支付；按日利率计算逾期利息。',
          check_en='An SME paid after the term from acceptance (30 days by default, at most 60 by contract); interest at the daily rate.',
+         penalty_basis="《保障中小企业款项支付条例》第三十一条第（一）项（2025年6月1日起施行的修订版；此前适用2020年版第二十五条第（一）项）",
+         advice_zh="按约定利率（未约定的按每日万分之五）向中小企业支付逾期利息；规范验收和付款流程，自交付或验收合格之日起在法定期限内付款。",
+         advice_en="Pay the SME late-payment interest at the agreed rate (0.05% a day where none was agreed); tighten acceptance and payment so that payment falls within the legal term from delivery or acceptance.",
          columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
                   "contract_id": ("合同编号", "Contract"), "accepted_on": ("验收日期", "Accepted on"),
                   "paid_on": ("支付日期", "Paid on"), "term_days": ("合同付款期限(天)", "Contract term (days)"),
                   "limit_days": ("适用付款期限(天)", "Term applied (days)"), "days_late": ("逾期天数", "Days late"),
                   "interest": ("逾期利息(元)", "Interest (yuan)")},
-         chart=days_to_pay, exposure="amount", interest="interest"),
+         chart=days_to_pay, exposure="amount", interest="interest", basis_versions=SME_LATE),
     Rule("DP02", "delayed_payments", "中小企业款项超过付款期限未付", "SME payment unpaid past its term",
-         "《保障中小企业款项支付条例》第八条、第十五条", DP_TERMS,
+         "《保障中小企业款项支付条例》第九条、第十条、第十七条（2025年6月1日起施行的修订版；此前适用2020年版第八条、第九条、第十五条）", DP_TERMS,
          query="""
         WITH t AS (
             SELECT y.*, p.daily_rate, p.as_of,
@@ -150,14 +176,17 @@ RULES: tuple[Rule, ...] = (
         FROM t WHERE as_of - accepted_on > limit_days""",
          check_zh='中小企业款项已验收、截止日仍未支付且已超过付款期限；利息计至截止日。',
          check_en='An SME payment accepted, unpaid at the cut-off and past its term; interest to the cut-off.',
+         penalty_basis="《保障中小企业款项支付条例》第三十一条第（一）项（2025年6月1日起施行的修订版；此前适用2020年版第二十五条第（一）项）",
+         advice_zh="立即向中小企业支付逾期款项，并按约定利率（未约定的按每日万分之五）支付逾期利息。",
+         advice_en="Pay the SME the overdue amount at once, with late-payment interest at the agreed rate (0.05% a day where none was agreed).",
          columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
                   "contract_id": ("合同编号", "Contract"), "accepted_on": ("验收日期", "Accepted on"),
                   "term_days": ("合同付款期限(天)", "Contract term (days)"),
                   "limit_days": ("适用付款期限(天)", "Term applied (days)"), "days_late": ("逾期天数", "Days late"),
                   "interest": ("逾期利息(元)", "Interest (yuan)")},
-         exposure="amount", interest="interest"),
+         exposure="amount", interest="interest", basis_versions=SME_LATE),
     Rule("DP03", "delayed_payments", "支出进度低于序时进度", "Paid share behind time progress",
-         "《预算法》；财政部关于加快预算执行进度的要求",
+         "《预算法实施条例》第六十条",
          (money("min_amount", 50000, "指标金额下限(元)", "minimum budget amount (yuan)"),
           ratio("gap", "0.20", "允许滞后幅度", "allowed gap")),
          query="""
@@ -181,13 +210,16 @@ RULES: tuple[Rule, ...] = (
         FROM b WHERE paid * year_days < amount * (elapsed - gap * year_days)""",
          check_zh='本年度指标金额 ≥ 下限，截止日已支付比例低于序时进度减去允许差距。',
          check_en='A budget line of the year, at least the minimum, whose paid share is below time progress minus the allowed gap.',
+         penalty_basis="",
+         advice_zh="排查支出进度滞后的原因，加快项目实施和资金支付；确实无法执行的按规定调整预算或交回财政统筹使用。",
+         advice_en="Find out why spending lags and speed up the project and its payments; amounts that truly cannot be spent are re-budgeted or returned to the finance bureau as the rules provide.",
          columns={"budget_id": ("指标编号", "Budget line"), "project_name": ("项目名称", "Project"),
                   "budget_amount": ("指标金额(元)", "Budget amount (yuan)"), "paid": ("已支付(元)", "Paid (yuan)"),
                   "paid_share": ("支出进度", "Paid share"), "time_progress": ("序时进度", "Time progress"),
                   "exposure": EXPOSURE_LABEL},
          percent=("paid_share", "time_progress"), chart=progress, exposure="exposure"),
     Rule("DP04", "delayed_payments", "支付办理天数超过上限", "Payment processed over the day limit",
-         "《国库集中支付管理办法》",
+         "《保障中小企业款项支付条例》第十四条（收款人为中小企业时；2025年6月1日起施行的修订版；此前适用2020年版第十三条）",
          (days("max_days", 10, "办理天数上限", "longest processing time (days)", 365),),
          query="""
         SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'low' AS severity,
@@ -198,12 +230,15 @@ RULES: tuple[Rule, ...] = (
         WHERE y.paid_on <= p.as_of AND y.paid_on - y.requested_on > p.max_days""",
          check_zh='从申请支付到实际支付超过规定天数。',
          check_en='More than the allowed days from payment request to payment.',
+         penalty_basis="《保障中小企业款项支付条例》第三十一条第（六）项（2025年6月1日起施行的修订版；此前适用2020年版第二十五条第（六）项）",
+         advice_zh="梳理支付审批环节，压缩内部流转时间；不得以履行内部付款流程为由迟延支付中小企业款项。",
+         advice_en="Review the approval steps and shorten internal handling; internal payment procedures are no reason to pay an SME late.",
          columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
                   "requested_on": ("申请日期", "Requested on"), "paid_on": ("支付日期", "Paid on"),
                   "processing_days": ("办理天数", "Processing days")},
-         exposure="amount"),
+         exposure="amount", basis_versions=SME_PROCESSING),
     Rule("DP05", "delayed_payments", "12月支出占全年比例超过上限", "December share of the year's payments above the limit",
-         "《党政机关厉行节约反对浪费条例》；《预算法》",
+         "《预算法实施条例》第六十条",
          (ratio("max_share", "0.30", "12月支出占比上限", "largest December share"),),
          query="""
         WITH y AS (
@@ -223,7 +258,68 @@ RULES: tuple[Rule, ...] = (
         FROM s WHERE total > 0 AND december > max_share * total""",
          check_zh='已结束年度中 12 月份支付金额占全年比例超过上限。',
          check_en="December's share of the year's payments above the limit, once the year has ended.",
+         penalty_basis="",
+         advice_zh="分析12月集中支付的项目和原因，核实是否存在突击花钱、提前支付或虚列支出；均衡安排全年支出进度。",
+         advice_en="Analyse which projects were paid in December and why, and check for year-end rush spending, early payment or fictitious spending; spread spending evenly across the year.",
          columns={"year_total": ("全年支出(元)", "Year total (yuan)"), "december": ("12月支出(元)", "December (yuan)"),
                   "december_share": ("12月占比", "December share"), "exposure": EXPOSURE_LABEL},
          percent=("december_share",), drilldown=december_payments, exposure="exposure"),
+    Rule("DP06", "delayed_payments", "中小企业合同约定付款期限超过法定上限",
+         "SME contract term longer than the legal maximum",
+         "《保障中小企业款项支付条例》第七条第一款、第九条第一款（2025年6月1日起施行的修订版；此前适用2020年版第六条第一款、第八条第一款）",
+         query="""
+        SELECT y.unit_code, 'payments:' || y.payment_id AS ref, y.amount, 'medium' AS severity,
+               printf('合同约定付款期限 %d 天，超过上限 %d 天', y.term_days, p.max_term_days) AS detail,
+               y.payment_id, y.payee_name, y.contract_id, y.accepted_on, y.paid_on, y.term_days,
+               p.max_term_days AS max_term_days, y.term_days - p.max_term_days AS excess_days,
+               y.amount AS payment_amount, y._file, y._line
+        FROM payments y JOIN p USING (unit_code)
+        WHERE y.payee_is_sme AND y.term_days > p.max_term_days
+          AND (y.paid_on <= p.as_of OR ((y.paid_on IS NULL OR y.paid_on > p.as_of) AND y.accepted_on <= p.as_of))""",
+         check_zh='向中小企业付款的合同约定付款期限超过合同可约定的最长期限（支付不及时 DP01 的参数，默认 60 天）；截止日前已支付，或截止日前已验收尚未支付的款项。',
+         check_en="A payment to an SME whose contract sets a payment term longer than a contract may set (DP01's parameter, 60 days by default); payments made by the cut-off, or accepted by then and still unpaid.",
+         penalty_basis="",
+         advice_zh="与中小企业协商修改合同付款条款，将付款期限调整至法定上限以内；规范合同文本审核，不得要求中小企业接受不合理的付款期限。",
+         advice_en="Agree with the SME to amend the contract so that the payment term is within the legal maximum; review contract templates so that SMEs are not asked to accept unreasonable payment terms.",
+         columns={"payment_id": ("支付单号", "Payment id"), "payee_name": ("收款人", "Payee"),
+                  "contract_id": ("合同编号", "Contract"), "accepted_on": ("验收日期", "Accepted on"),
+                  "paid_on": ("支付日期", "Paid on"), "term_days": ("合同付款期限(天)", "Contract term (days)"),
+                  "max_term_days": ("法定上限(天)", "Legal maximum (days)"),
+                  "excess_days": ("超过天数", "Days over the maximum"),
+                  "payment_amount": ("支付金额(元)", "Payment amount (yuan)")},
+         exposure="payment_amount", uses=(("DP01", "max_term_days"),), basis_versions=SME_TERM),
+    Rule("DP07", "delayed_payments", "指标11—12月支付占全年比例超过上限",
+         "November–December share of a budget line's payments above the limit",
+         "《预算法实施条例》第六十条",
+         (money("min_amount", 100000, "指标金额下限(元)", "minimum budget amount (yuan)"),
+          ratio("max_share", "0.5", "11—12月支付占比上限", "largest November–December share")),
+         query="""
+        WITH pay AS (
+            SELECT y.unit_code, y.budget_id, SUM(y.amount) AS year_paid,
+                   SUM(CASE WHEN month(y.paid_on) >= 11 THEN y.amount ELSE 0 END) AS late_paid
+            FROM payments y JOIN p USING (unit_code)
+            WHERE year(y.paid_on) = p.fiscal_year AND y.paid_on <= p.as_of
+            GROUP BY ALL)
+        SELECT b.unit_code, 'budget:' || b.budget_id AS ref, b.amount, 'medium' AS severity,
+               printf('11—12月支付 %s 元，占本指标全年支付 %.1f%%', y.late_paid::VARCHAR,
+                      100.0 * y.late_paid / y.year_paid) AS detail,
+               b.budget_id, b.project_name, b.issued_on, b.amount AS budget_amount, y.year_paid,
+               y.late_paid, round(y.late_paid / y.year_paid, 4)::DOUBLE AS late_share, b._file, b._line
+        FROM budget b JOIN p USING (unit_code)
+        JOIN pay y ON y.unit_code = b.unit_code AND y.budget_id = b.budget_id
+        WHERE b.fiscal_year = p.fiscal_year AND b.amount >= p.min_amount
+          AND (b.issued_on IS NULL OR b.issued_on <= p.as_of)
+          AND p.as_of >= make_date(p.fiscal_year, 12, 31)
+          AND y.year_paid > 0 AND y.late_paid > p.max_share * y.year_paid""",
+         check_zh='已结束年度的本年度指标，金额 ≥ 下限，11月和12月以该指标支付的金额超过该指标全年支付金额乘以占比上限。',
+         check_en="A budget line of the year, at least the minimum, once the year has ended, whose November and December payments exceed the largest share of its payments in the year.",
+         penalty_basis="",
+         advice_zh="核实该项目年底集中支付的原因，检查是否存在提前支付、以拨代支或虚列支出；督促按项目实施进度均衡支付。",
+         advice_en="Establish why the project's payments were bunched at year end and check for early payment, transfers booked as spending or fictitious spending; pay in step with the project's progress.",
+         columns={"budget_id": ("指标编号", "Budget line"), "project_name": ("项目名称", "Project"),
+                  "issued_on": ("下达日期", "Issued on"), "budget_amount": ("指标金额(元)", "Budget amount (yuan)"),
+                  "year_paid": ("全年支付(元)", "Paid in the year (yuan)"),
+                  "late_paid": ("11—12月支付(元)", "Paid in Nov–Dec (yuan)"),
+                  "late_share": ("11—12月占比", "Nov–Dec share")},
+         percent=("late_share",), exposure="late_paid"),
 )

@@ -14,10 +14,11 @@ from decimal import Decimal
 import duckdb
 import pandas as pd
 
-from auditlib.rules.catalogue import all_rules
+from auditlib.rules.catalogue import all_rules, get_rule
 from auditlib.db import connect, frame
 from auditlib.rules.exposure import FEN_QUOTIENT_MACRO
 from auditlib.rules.identity import finding_ids
+from auditlib.rules.laws import with_cited_basis
 from auditlib.rules.model import Rule
 from auditlib.rules.params import Params, load_params
 
@@ -43,7 +44,8 @@ _HALF = "".join(chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)) + " "
 
 def _install_macros(con) -> None:
     """``norm_name(x)``: names compared after full-width to half-width and without spaces;
-    ``fen_quotient(n, d)``: an exact quotient rounded half up to the fen (:mod:`auditlib.rules.exposure`)."""
+    ``fen_quotient(n, d)``: an exact quotient rounded half up to the fen (:mod:`auditlib.rules.exposure`);
+    ``holds_word(x, words)``: ``x`` contains one of the literal ``words``."""
     full, half = _FULL.replace("'", "''"), _HALF.replace("'", "''")
     # most names hold neither white space nor full-width forms: those are returned as they are
     # without the (slow) translate, the same result as translating them
@@ -52,6 +54,10 @@ def _install_macros(con) -> None:
                 f"THEN COALESCE(x, '') "
                 f"ELSE regexp_replace(translate(COALESCE(x, ''), '{full}', '{half}'), '\\s+', '', 'g') END")
     con.execute(FEN_QUOTIENT_MACRO)
+    # ``holds_word(text, words)``: the text contains one of the literal words of a ``words``
+    # parameter (CONTRACT §2); false for an empty list or a missing text
+    con.execute("CREATE OR REPLACE TEMP MACRO holds_word(x, words) AS "
+                "COALESCE(list_bool_or(list_transform(words, lambda w: contains(COALESCE(x, ''), w))), false)")
 
 
 def implemented_rules(inspection: str | None = None) -> list[Rule]:
@@ -61,24 +67,40 @@ def implemented_rules(inspection: str | None = None) -> list[Rule]:
 
 def _param_relation(rule: Rule, params: Params, units: list[str]) -> str:
     """SQL text of the ``p`` relation: one row per unit with its resolved parameters."""
-    names = [prm.name for prm in rule.params]
+    own = list(rule.params)
+    borrowed = [(other, get_rule(other).param(name)) for other, name in rule.uses]  # Rule.uses
+    names = [prm.name for prm in own] + [prm.name for _, prm in borrowed]
     cols = ["unit_code", *names, "as_of", "fiscal_year"]
     rows = []
     for unit in units:
         # a rule the parameters do not know (one installed after they were loaded) runs on its defaults
-        values = params.for_unit(unit).get(rule.id) or rule.defaults()
+        resolved = params.for_unit(unit)
+        values = resolved.get(rule.id) or rule.defaults()
         cells = [_literal(unit)]
-        for prm in rule.params:
-            v = values[prm.name]
-            cells.append(f"CAST('{v}' AS DECIMAL(18,6))" if isinstance(v, Decimal) else str(int(v)))
+        for prm in own:  # a value the parameters lack (a hand-made Params) is the rule's default
+            cells.append(_cell(values.get(prm.name, prm.default)))
+        for other, prm in borrowed:
+            cells.append(_cell((resolved.get(other) or {}).get(prm.name, prm.default)))
         cells += [f"DATE '{params.as_of.isoformat()}'", str(params.fiscal_year)]
         rows.append(f"({', '.join(cells)})")
     if not rows:  # no unit: one typed row of NULLs (untyped ones leave e.g. dayofyear(as_of) ambiguous)
-        types = ["VARCHAR", *("DECIMAL(18,6)" if isinstance(prm.default, Decimal) else "INTEGER"
-                              for prm in rule.params), "DATE", "INTEGER"]
+        types = ["VARCHAR", *("DECIMAL(18,6)" if isinstance(prm.default, Decimal) else
+                              "VARCHAR[]" if prm.type == "words" else "INTEGER"
+                              for prm in [*own, *(prm for _, prm in borrowed)]),
+                 "DATE", "INTEGER"]
         rows = ["(" + ", ".join(f"CAST(NULL AS {t})" for t in types) + ")"]
     quoted = ", ".join(f'"{c}"' for c in cols)
     return f"(SELECT * FROM (VALUES {', '.join(rows)}) AS v({quoted}) WHERE unit_code IS NOT NULL)"
+
+
+def _cell(value) -> str:
+    """One parameter value as SQL: money and ratios exact decimals, a word list a ``VARCHAR[]``
+    of literal words (matched with ``holds_word``), days and counts integers."""
+    if isinstance(value, Decimal):
+        return f"CAST('{value}' AS DECIMAL(18,6))"
+    if isinstance(value, (tuple, list)):
+        return "CAST([" + ", ".join(_literal(w) for w in value) + "] AS VARCHAR[])"
+    return str(int(value))
 
 
 def _literal(text: str) -> str:
@@ -101,8 +123,27 @@ def unit_names(con) -> dict[str, str]:
         "WHERE c.unit_code IS NOT NULL GROUP BY c.unit_code ORDER BY c.unit_code").fetchall())
 
 
+def rule_notes(db, params: Params | None = None, inspection: str | None = None) -> dict[str, tuple[str, str]]:
+    """The run-level remarks of the rules (``Rule.note``), rule id → (zh, en), only rules with one:
+    e.g. SF12's years outside its holiday calendar, judged on Saturdays and Sundays only.  The
+    manifest records them and reports show them beside the rule's findings."""
+    params = params or load_params()
+    own = not isinstance(db, duckdb.DuckDBPyConnection)
+    con = connect(db) if own else db
+    try:
+        out = {}
+        for rule in implemented_rules(inspection):
+            note = rule.note(con, params) if rule.note is not None else None
+            if note:
+                out[rule.id] = tuple(note)
+        return out
+    finally:
+        if own:
+            con.close()
+
+
 def inspect(db, inspection: str | None = None, unit: str | None = None,
-            params: Params | None = None) -> Inspection:
+            params: Params | None = None, rule_ids=None) -> Inspection:
     """Run the rules of ``inspection`` (all when None) for every unit or one.
 
     Parameters
@@ -114,6 +155,8 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
         One unit code; the same findings as an all-units run, filtered.
     params : Params, optional
         Resolved parameters; ``params/default.yaml`` when omitted.
+    rule_ids : iterable of str, optional
+        Only these rules (of ``inspection``); every rule when omitted.
     """
     params = params or load_params()
     own = not isinstance(db, duckdb.DuckDBPyConnection)
@@ -124,7 +167,10 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
         if unit is not None:
             units = [u for u in units if u == str(unit)]
         frames, evidence = [], {}
+        wanted = None if rule_ids is None else set(rule_ids)
         for rule in implemented_rules(inspection):
+            if wanted is not None and rule.id not in wanted:
+                continue
             p_rel = f"p AS {_param_relation(rule, params, units)}"
             query = rule.query
             if callable(query):
@@ -136,6 +182,7 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
                 else:
                     sql = f"WITH {p_rel} {query} ORDER BY 1, 2"
                 ev = frame(con.sql(sql))
+            ev = with_cited_basis(rule, ev)  # the basis version in force on each finding's date
             evidence[rule.id] = ev
             if len(ev):
                 f = ev[["unit_code", "ref", "amount", "severity", "detail"]].copy()

@@ -19,8 +19,9 @@ import pandas as pd
 
 from auditlib.rules.exposure import money_series
 
-#: parameter types: money (yuan, Decimal), days (int), count (int), ratio (Decimal)
-PARAM_TYPES = ("money", "days", "count", "ratio")
+#: parameter types: money (yuan, Decimal), days (int), count (int), ratio (Decimal), words (a
+#: tuple of literal words, CONTRACT §2; ``min``/``max`` bound the number of words)
+PARAM_TYPES = ("money", "days", "count", "ratio", "words")
 
 #: labels (zh, en) of the columns every rule's evidence has; a rule labels the others itself
 COMMON_COLUMNS: Mapping[str, tuple[str, str]] = {
@@ -31,6 +32,9 @@ COMMON_COLUMNS: Mapping[str, tuple[str, str]] = {
     "detail": ("情况说明", "Detail"),
     "_file": ("来源文件", "Source file"),
     "_line": ("来源行号", "Source line"),
+    # the basis in force on the finding's evidence date, for a rule whose basis has versions
+    "basis": ("依据", "Basis"),
+    "penalty_basis": ("处理依据", "Penalty basis"),
 }
 
 #: the label of an ``exposure`` column a rule's evidence carries (what the finding puts at stake)
@@ -39,11 +43,14 @@ EXPOSURE_LABEL = ("涉及金额(元)", "Exposure (yuan)")
 
 @dataclass(frozen=True)
 class Param:
-    """One rule parameter: its type (one of :data:`PARAM_TYPES`), default, range and labels."""
+    """One rule parameter: its type (one of :data:`PARAM_TYPES`), default, range and labels.
+
+    For a ``words`` parameter the default is a tuple of literal words and ``min``/``max`` bound how
+    many words it holds (``min`` 0 only for the exclusion lists of CONTRACT §3)."""
 
     name: str
     type: str
-    default: Decimal | int
+    default: Decimal | int | tuple[str, ...]
     min: Decimal | int
     max: Decimal | int
     zh: str
@@ -70,6 +77,14 @@ def count(name, default, zh, en, lo=1, hi=10**9) -> Param:
     return Param(name, "count", default, lo, hi, zh, en)
 
 
+def words(name, default, zh, en, empty=False, hi=500) -> Param:
+    """A list of literal words (CONTRACT §2 ``words``): a text holds the list when it contains one of
+    them.  At least one word unless ``empty`` (the exclusion lists of CONTRACT §3), at most ``hi``.
+    Words are literal: a regex metacharacter in a parameter file must be escaped with a backslash
+    (:func:`auditlib.rules.params.parse_word`)."""
+    return Param(name, "words", tuple(default), 0 if empty else 1, hi, zh, en)
+
+
 @dataclass(frozen=True, eq=False)
 class Rule:
     """One rule and everything about it.
@@ -87,6 +102,12 @@ class Rule:
     advice_zh, advice_en : str
         处理建议: the suggested handling of a confirmed problem, a template sentence (e.g.
         收回结余资金、补记入账、支付逾期利息).
+    basis_versions : tuple of BasisVersion
+        For a rule whose law was revised with new article numbers: its basis and penalty basis
+        per law version, oldest first (:class:`auditlib.rules.laws.BasisVersion`).  A finding
+        cites the version in force on its evidence date (:meth:`basis_for`; the engine adds
+        ``basis`` and ``penalty_basis`` to the evidence); ``basis`` and ``penalty_basis`` above
+        then summarise every version for the catalogue.
     params : tuple of Param
     query : str or callable, optional
         One DuckDB SELECT reading the tables and the parameter relation ``p``, or a
@@ -115,6 +136,14 @@ class Rule:
     interest : str or callable, optional
         The late-payment interest (逾期利息) of each finding, declared like ``exposure``
         (DP01, DP02); shown beside the exposure, never added to it.  None: no interest.
+    uses : tuple of (rule id, parameter name)
+        Parameters of another rule this rule's query reads, resolved per unit like its own and
+        put in ``p`` under the parameter's name (SF10 reads SF04's cash ``words``; a county that
+        tunes SF04's words tunes both).
+    note : callable, optional
+        ``f(con, params) -> (zh, en) | None``: a remark about the whole run of the rule that
+        reports and the manifest show beside its findings (SF12: years its holiday calendar
+        does not cover, judged on Saturdays and Sundays only); None when there is nothing to say.
     sample : callable, optional
         For an indicator judged on a unit's whole sample (SF08): ``f(con, unit_code, params) ->
         (n, minimum)``, the unit's sample size and the least it judges.  Below the minimum the
@@ -137,9 +166,12 @@ class Rule:
     exposure: str | Callable | None = None
     interest: str | Callable | None = None
     sample: Callable | None = None
+    uses: tuple[tuple[str, str], ...] = ()
+    note: Callable | None = None
     penalty_basis: str = ""
     advice_zh: str = ""
     advice_en: str = ""
+    basis_versions: tuple = ()
 
     def title(self, lang: str = "zh") -> str:
         return self.title_zh if lang == "zh" else self.title_en
@@ -150,6 +182,17 @@ class Rule:
     def advice(self, lang: str = "zh") -> str:
         """处理建议 in ``lang`` (empty when the rule gives none)."""
         return self.advice_zh if lang == "zh" else self.advice_en
+
+    def basis_for(self, day=None) -> tuple[str, str]:
+        """``(basis, penalty_basis)`` for a finding whose evidence is dated ``day`` (CONTRACT §3):
+        the version of :attr:`basis_versions` in force that day (the latest for None, the earliest
+        before them all); the rule's own ``basis`` and ``penalty_basis`` when it lists no versions."""
+        if not self.basis_versions:
+            return self.basis, self.penalty_basis
+        from auditlib.rules.laws import version_on
+
+        version = version_on(self.basis_versions, day)
+        return version.basis, version.penalty_basis
 
     def param(self, name: str) -> Param:
         for p in self.params:

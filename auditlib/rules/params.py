@@ -54,6 +54,8 @@ class Params:
     def to_dict(self) -> dict:
         """Plain data (YAML/JSON friendly): dates as ISO text, money and ratios as text."""
         def plain(v):
+            if isinstance(v, tuple):  # words, escaped as a parameter file writes them
+                return [escape_word(w) for w in v]
             return str(v) if isinstance(v, Decimal) else v
         return {
             "as_of": self.as_of.isoformat(),
@@ -63,6 +65,7 @@ class Params:
             "units": {u: {"rules": {r: {k: plain(v) for k, v in ps.items()} for r, ps in rs.items()}}
                       for u, rs in self.units.items()},
             "weights": {r: _number(w) for r, w in self.weights.items()},
+            "project": {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in self.project.items()},
         }
 
 
@@ -281,8 +284,66 @@ def _rule_values(rule_id, values, problems: _FileProblems, key) -> dict | None:
     return out
 
 
+#: characters that mean something in a regular expression: in a ``words`` parameter they are
+#: literal only when escaped with a backslash (``维修\(护\)费``), so that a pattern such as
+#: ``租金|房租`` written in the hope of a regex is refused instead of matching nothing
+REGEX_METACHARACTERS = frozenset(".*+?[](){}|^$\\")
+
+
+def parse_word(text: str) -> tuple[str, str | None]:
+    """One word of a ``words`` parameter as written → ``(literal word, problem)``.
+
+    Words are literal (CONTRACT §2): a backslash escapes the regex metacharacter after it (``\\(``
+    is ``(``); an unescaped metacharacter, a backslash before anything else and an empty word are
+    problems (``problem`` names which; None when the word is valid).
+    """
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\":
+            nxt = text[i + 1] if i + 1 < len(text) else ""
+            if nxt not in REGEX_METACHARACTERS:
+                return "", (f"“{text}”: 反斜杠只能用于转义 {''.join(sorted(REGEX_METACHARACTERS))} / a backslash "
+                            f"may only escape one of {''.join(sorted(REGEX_METACHARACTERS))}")
+            out.append(nxt)
+            i += 2
+            continue
+        if ch in REGEX_METACHARACTERS:
+            return "", (f"“{text}”: 含正则元字符 {ch!r}；词语按字面匹配，如需匹配该字符请写作 \\{ch} / holds the "
+                        f"regex metacharacter {ch!r}; words are literal, write \\{ch} to match it")
+        out.append(ch)
+        i += 1
+    word = "".join(out)
+    if not word.strip():
+        return "", "空词语 / an empty word"
+    return word.strip(), None
+
+
+def escape_word(word: str) -> str:
+    """A literal word as a parameter file writes it: its metacharacters escaped (the inverse of
+    :func:`parse_word`, so resolved parameters written out read back the same)."""
+    return "".join("\\" + ch if ch in REGEX_METACHARACTERS else ch for ch in word)
+
+
+def _words_problem(param: Param, value) -> str | None:
+    """Why ``value`` is not a valid word list for ``param``; None when it is."""
+    if not isinstance(value, (list, tuple)):
+        return f"须为词语列表，如 [租金, 房租] / must be a list of words such as [rent, fee], got {value!r}"
+    bad = [f"{item!r}: 须为文字 / must be text" for item in value if not isinstance(item, str)]
+    bad += [problem for item in value if isinstance(item, str) for problem in [parse_word(item)[1]] if problem]
+    if bad:
+        return "；".join(bad)
+    if not param.min <= len(value) <= param.max:
+        if not value:
+            return "词语列表不能为空 / the word list must not be empty"
+        return f"词语个数须为 {param.min}–{param.max} / must hold {param.min}–{param.max} words, got {len(value)}"
+    return None
+
+
 def _value_problem(param: Param, value) -> str | None:
     """Why ``value`` is not a valid value of ``param``; None when it is."""
+    if param.type == "words":
+        return _words_problem(param, value)
     if isinstance(value, bool):
         return f"类型错误 / wrong type: {value!r}"
     if param.type in ("days", "count"):
@@ -303,7 +364,10 @@ def _value_problem(param: Param, value) -> str | None:
 
 
 def _parse(param: Param, value):
-    """A valid value as its type: an int for days and counts, else an exact Decimal."""
+    """A valid value as its type: an int for days and counts, a tuple of literal words (each once,
+    in the order written) for words, else an exact Decimal."""
+    if param.type == "words":
+        return tuple(dict.fromkeys(parse_word(item)[0] for item in value))
     return value if param.type in ("days", "count") else Decimal(str(value))
 
 

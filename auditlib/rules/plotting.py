@@ -1,4 +1,5 @@
-"""Helpers shared by the rules' charts: a figure, amounts in 万元, labels.
+"""Helpers shared by the rules' charts: a figure, amounts in 万元, labels, a legend clear of the
+data and percent axes.
 
 matplotlib is imported inside the functions, so importing the rules (the CLI does at
 start-up) never loads it.  Figures are :class:`matplotlib.figure.Figure`, never
@@ -29,3 +30,23 @@ def wan(series) -> list[float]:
 def label(key: str, lang: str, **kw) -> str:
     """A chart's text (registered with :func:`auditlib.i18n.register` by the rule's module)."""
     return t(key, lang, **kw)
+
+
+def legend_outside(ax, fontsize: int = 8):
+    """The axes' legend to the right of the plot, clear of the data (a saved chart's tight
+    bounding box takes it in)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return None
+    return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+                     fontsize=fontsize, frameon=True, framealpha=0.9)
+
+
+def percent_axis(axis, lo: float = 0.0, hi: float = 1.0) -> None:
+    """A share axis (``ax.xaxis`` or ``ax.yaxis``) shown in percent: ``0.25`` reads ``25%``; its
+    limits ``lo``..``hi`` are shares (0–100 % by default)."""
+    from matplotlib.ticker import PercentFormatter
+
+    axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    setter = axis.axes.set_xlim if axis is axis.axes.xaxis else axis.axes.set_ylim
+    setter(lo, hi)

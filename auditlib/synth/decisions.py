@@ -26,16 +26,16 @@ DEMO_BY = "演示审计员"
 
 #: (rule_id, unit_code, ref, status, 核实说明, 认定金额 or None)
 EXAMPLES = (
-    ("SF04", "001", "bank_txns:LS202404120000011", Status.CONFIRMED,
+    ("SF04", "001", "bank_txns:LS202404120000006", Status.CONFIRMED,
      "提取现金 50000 元用于发放劳务费，无发放签收单", Decimal("50000.00")),
-    ("SF02", "006", "bank_txns:LS202406030000128", Status.CONFIRMED,
+    ("SF02", "006", "bank_txns:LS202406030000132", Status.CONFIRMED,
      "收入 8765.43 元未入账，系账外收取的场地租金", None),
-    ("SF06", "001", "payments:ZF20240000012", Status.CONFIRMED,
+    ("SF06", "001", "payments:ZF20240000019", Status.CONFIRMED,
      "同一发票重复支付，认定重复部分", Decimal("36800.00")),
-    ("DP01", "001", "payments:ZF20240000034", Status.CONFIRMED, "验收后 31 天支付，超过 30 日约定", None),
+    ("DP01", "001", "payments:ZF20240000043", Status.CONFIRMED, "验收后 31 天支付，超过 30 日约定", None),
     ("SF08", "002", "units:002", Status.DISMISSED,
      "首位数字偏离系单位支付集中于定额补助所致，抽查凭证未见异常", None),
-    ("IF03", "006", "payments:ZF20240001647", Status.DISMISSED,
+    ("IF03", "006", "payments:ZF20240001691", Status.DISMISSED,
      "资金划入本单位基本户系按文件规定归垫前期垫付款，附批复", None),
     ("IF04", "001", "balances:1218/同创印刷有限公司", Status.RECTIFIED,
      "往来款已于检查期间清理，附收款凭证", None),
