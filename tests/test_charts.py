@@ -78,9 +78,16 @@ def test_days_to_pay_counts_every_paid_sme_payment_and_draws_the_legal_lines(con
               [params.as_of])["n"][0]
     assert n > 0
     assert sum(p.get_height() for p in ax.patches) == n
-    lines = sorted(line.get_xdata()[0] for line in ax.get_lines())
+    # issue 14: one line per payment term that applies (the contract's, capped; else the default)
     dp01 = params.for_unit("001")["DP01"]
-    assert lines == [dp01["term_days_default"], dp01["max_term_days"]]
+    terms = query(con, """SELECT CASE WHEN term_days > 0 THEN LEAST(term_days, ?) ELSE ? END AS d, count(*) AS n
+                          FROM payments WHERE unit_code = '001' AND payee_is_sme AND accepted_on IS NOT NULL
+                          AND paid_on IS NOT NULL AND paid_on <= ?::DATE GROUP BY 1 ORDER BY 1""",
+                  [dp01["max_term_days"], dp01["term_days_default"], params.as_of])
+    lines = [line.get_xdata()[0] for line in ax.get_lines()]
+    assert lines == list(terms["d"]) and len(lines) >= 2  # the sample has 30-day and contract terms
+    legend = [x.get_text() for x in ax.get_legend().get_texts()]
+    assert legend == [f"付款期限 {d} 天（{n} 笔）" for d, n in zip(terms["d"], terms["n"])]
 
 
 def test_days_to_pay_is_none_for_a_unit_without_sme_payments(con, params):
@@ -134,3 +141,68 @@ def test_progress_marks_lines_below_the_floor_red(con, params):
     red = sum(1 for p in fig.axes[0].patches if p.get_facecolor()[:3] == pytest.approx((0.7529, 0.3137, 0.3020), abs=1e-3))
     found = inspect(con, "delayed_payments", "001", params).findings
     assert red == (found["rule_id"] == "DP03").sum()
+
+
+def _legend_clear_of_the_plot(ax) -> bool:
+    """Whether the axes' legend lies wholly outside the plotting area (so it hides no data)."""
+    fig = ax.figure
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    plot = ax.get_window_extent()
+    return box.x0 >= plot.x1 or box.x1 <= plot.x0 or box.y0 >= plot.y1 or box.y1 <= plot.y0
+
+
+@pytest.mark.parametrize("rule_id", sorted(r.id for r in all_rules() if r.chart is not None))
+def test_every_legend_is_clear_of_the_data(con, params, rule_id):
+    fig = charts.draw(con, rule_id, "001", params, "zh")
+    for ax in fig.axes:
+        if ax.get_legend() is not None:
+            assert _legend_clear_of_the_plot(ax), rule_id
+
+
+def test_share_axes_read_in_percent(con, params):
+    """DP03's paid share runs 0–100 % (not 0–1), SF08's shares are percent too."""
+    ax = progress(con, "001", params, "zh").axes[0]
+    ax.figure.canvas.draw()
+    assert ax.get_xlim()[0] == 0 and ax.get_xlim()[1] >= 1.0
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "0%" in labels and "100%" in labels, labels
+    ax = benford_chart(con, "001", params, "zh").axes[0]
+    ax.figure.canvas.draw()
+    assert all(t.get_text().endswith("%") for t in ax.get_yticklabels() if t.get_text())
+
+
+def test_benford_chart_marks_too_few_inside_the_plot(con, params):
+    ax = benford_chart(con, "001", params, "zh").axes[0]
+    assert "样本不足，不作判断" in [t.get_text() for t in ax.texts]
+
+
+def test_text_colour_follows_the_cell():
+    assert charts.text_colour("#67000d") == "white"  # the darkest red of the heat map
+    assert charts.text_colour("#fff5f0") == "black"
+    assert charts.text_colour("black") == "white" and charts.text_colour("white") == "black"
+    assert charts.luminance("white") == pytest.approx(1.0) and charts.luminance("black") == pytest.approx(0.0)
+
+
+def test_heat_map_is_readable(sample_db):
+    """Issue 14: each count reads on its cell (white on dark, black on light) and the colour bar
+    shows whole numbers only (no 0.5, 1.5)."""
+    from auditlib.views.overview import Overview
+
+    ov = Overview.open(str(sample_db))
+    fig = ov.heatmap_figure()
+    ax, bar = fig.axes[0], fig.axes[1]
+    fig.canvas.draw()
+    image = ax.get_images()[0]
+    values = image.get_array()
+    assert values.max() >= 2
+    for text in ax.texts:
+        x, y = text.get_position()
+        v = values[int(round(y)), int(round(x))]
+        assert text.get_text() == str(int(v))
+        assert text.get_color() == charts.text_colour(image.cmap(image.norm(v)))
+    colours = {t.get_color() for t in ax.texts}
+    assert colours == {"black", "white"}  # the largest count sits on the darkest cell
+    ticks = [t.get_text() for t in bar.get_yticklabels() if t.get_text()]
+    assert ticks and all(t.isdigit() for t in ticks), ticks
+    assert all(float(v).is_integer() for v in bar.get_yticks())

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 import yaml
 
-from auditlib.rules.catalogue import all_rules
+from auditlib.rules.catalogue import all_rules, get_rule
 from auditlib.rules.engine import inspect
 from auditlib.views.explore import ALL, Explorer
 from auditlib.rules.params import load_params
@@ -34,6 +34,9 @@ def test_one_control_per_rule_parameter_from_its_type_and_range(ex):
         assert list(ex.controls[rule.id]) == [p.name for p in rule.params]
         for p in rule.params:
             c = ex.controls[rule.id][p.name]
+            if p.type == "words":  # a tag list, one tag per literal word
+                assert isinstance(c, w.TagsInput) and tuple(c.value) == p.default, (rule.id, p.name)
+                continue
             kind = {"days": w.IntSlider, "count": w.BoundedIntText}.get(p.type, w.BoundedFloatText)
             assert isinstance(c, kind), (rule.id, p.name)
             assert (c.min, c.max) == (float(p.min) if kind is w.BoundedFloatText else int(p.min),
@@ -47,8 +50,24 @@ def test_rule_picker_shows_that_rules_controls_and_findings(ex):
     ex.inspection.value = "slush_funds"
     assert [v for _, v in ex.rule.options] == [ALL] + [r.id for r in RULES if r.inspection == "slush_funds"]
     ex.rule.value = "SF04"
-    assert ex.param_box.children == (ex.controls["SF04"]["min_amount"],)
+    assert ex.param_box.children == (ex.controls["SF04"]["min_amount"], ex.controls["SF04"]["words"])
     assert set(ex.findings["rule_id"]) <= {"SF04"}
+
+
+def test_word_tags_recount_and_save_as_escaped_words(ex, tmp_path):
+    ex.unit.value = "001"
+    ex.inspection.value = "slush_funds"
+    ex.rule.value = "SF04"
+    before = len(ex.findings)
+    assert before >= 1
+    ex.controls["SF04"]["words"].value = ["工程款(预付)"]  # a tag is a literal word, brackets and all
+    assert ex.params().rules["SF04"]["words"] == ("工程款(预付)",)
+    assert len(ex.findings) == 0
+    saved = load_params(ex.save_params(tmp_path / "p.yaml"))
+    assert saved.rules["SF04"]["words"] == ("工程款(预付)",)
+    ex.controls["SF04"]["words"].value = []  # a list that must hold a word keeps its default
+    assert ex.params().rules["SF04"]["words"] == get_rule("SF04").param("words").default
+    assert len(ex.findings) == before
 
 
 def test_findings_recount_as_a_control_moves(ex, sample_db):

@@ -188,14 +188,16 @@ def test_hostile_unit_codes_stay_inside_the_run_folder(county, hostile_run):
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert {x["unit_code"] for x in manifest["tasks"]} == set(CODES.values())
     for task in manifest["tasks"]:
-        assert task["folder"] == unit_folder(task["unit_code"]) and task["folder"].startswith("~")
+        # unsafe codes: a readable slug, "~" and a short hash (never the raw code, never ".." or "/")
+        assert task["folder"] == unit_folder(task["unit_code"]) and "~" in task["folder"]
+        assert "/" not in task["folder"] and not task["folder"].startswith(".")
         for kind in ("notebook", "html", "xlsx"):
             path = (run_dir / task[kind]).resolve()
             assert path.is_file() and path.parent.parent == run_dir, task[kind]
     # nothing outside the run folder but the county's own files
     outside = {p.relative_to(base).as_posix() for p in base.rglob("*")
                if p.is_file() and run_dir not in p.parents}
-    assert outside == {"audit.duckdb", "ingest_report.json", "rejects.csv", "audit-log.jsonl",
+    assert outside == {"audit.duckdb", "ingest_report.json", "rejects.csv", "audit-log.jsonl", "completeness.csv",
                        *(f"data/{p.name}" for p in (base / "data").iterdir())}
     assert {p.name for p in run_dir.iterdir() if p.is_dir()} == {unit_folder(c) for c in CODES.values()}
 
@@ -222,7 +224,8 @@ def test_hostile_findings_csv_is_neutralised_and_equals_scan(county, hostile_run
     for code in CODES.values():
         assert counted[code] == sum(r["unit_code"] == neutralise(code) for r in rows), code
     ov = nbformat.read(run_dir / "overview.ipynb", as_version=4)
-    text = "".join(o.get("text", "") for c in ov.cells for o in c.get("outputs", []))
+    text = "".join(o.get("text", "") + (o.get("data") or {}).get("text/plain", "")  # printed or displayed
+                   for c in ov.cells for o in c.get("outputs", []))
     assert f"发现疑点 {len(rows)} 条" in text
 
 
@@ -235,7 +238,8 @@ def _hostile_cells(ws):
 
 def test_hostile_text_is_text_in_every_workbook(hostile_run):
     books = sorted(hostile_run.run_dir.rglob("*.xlsx"))
-    assert len(books) == len(CODES)
+    # one workbook per unit, and the county list of findings (问题清单) beside them
+    assert sorted(p.parent.name == hostile_run.run_dir.name for p in books) == [False] * len(CODES) + [True]
     seen = set()
     for path in books:
         wb = openpyxl.load_workbook(path)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -94,3 +95,125 @@ def test_index_context_counts_tasks(tmp_path):
     assert [i["label"] for i in ctx["inspections"]] == ["Idle funds", "Slush funds"]
     assert "2 tasks: 1 ok, 1 failed, 0 not done" == ctx["T"]["tally"]
     assert json.dumps(ctx, default=str)
+
+
+# ---- issue 14: the look of the pages ---------------------------------------------------------------
+def _cells(markup: str):
+    """Each table cell of ``markup`` as (tag, text, its inline text-align)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(markup, "html.parser")
+    return [(c.name, c.get_text(), c.get("style", "").replace(" ", "")) for c in soup.find_all(["th", "td"])]
+
+
+def test_table_aligns_text_left_and_numbers_right():
+    import pandas as pd
+
+    from auditlib.views.html import table
+
+    df = pd.DataFrame({"单位代码": ["001", "0011"], "单位名称": ["县教育局", "<b>乡</b>"], "条数": [3, 12],
+                       "金额(元)": ["1,234.50", "—"], "占比": ["12.5%", "0%"], "分值": [0.5, 1.23],
+                       "日期": ["2024-12-31", ""]})
+    markup = table(df)
+    align = {}
+    for tag, text, style in _cells(markup):
+        align.setdefault(text, set()).add(style)
+    for text in ("单位代码", "001", "0011", "单位名称", "县教育局", "<b>乡</b>", "日期", "2024-12-31"):
+        assert align[text] == {"text-align:left"}, text  # codes and dates are text, whatever their digits
+    for text in ("条数", "3", "12", "金额(元)", "1,234.50", "占比", "12.5%", "分值", "0.50", "1.23"):
+        assert align[text] == {"text-align:right"}, text
+    assert "<b>" not in markup and "&lt;b&gt;" in markup  # values are escaped
+    assert 'class="num"' in markup and 'class="text"' in markup
+    assert "<thead>" in markup and "NaN" not in table(pd.DataFrame({"a": [None, 1.5]}))
+
+
+def test_table_column_kinds_can_be_forced():
+    import pandas as pd
+
+    from auditlib.views.html import column_kind, table
+
+    assert column_kind(["1,000.00", "", None, "12.00"]) == "num"
+    assert column_kind(["甲", "001"]) == "text" and column_kind(["", None]) == "text"
+    assert column_kind(["1,000.00", "甲"]) == "mixed"
+    mixed = _cells(table(pd.DataFrame({"取值": ["001 县教育局", "50,000.00", "20%"]})))
+    assert mixed == [("th", "取值", "text-align:left"), ("td", "001 县教育局", "text-align:left"),
+                     ("td", "50,000.00", "text-align:right"), ("td", "20%", "text-align:right")]
+    assert column_kind([True, False]) == "text"
+    markup = table(pd.DataFrame({"编号": [1, 2]}), text=["编号"])
+    assert {s for _, _, s in _cells(markup)} == {"text-align:left"}
+
+
+def test_display_shows_html_and_prints_its_text(capsys):
+    from auditlib.views.html import Display, show
+
+    d = Display("<p>合计</p>", "合计 3 条")
+    assert d._repr_html_() == "<p>合计</p>" and repr(d) == "合计 3 条"
+    show("<p>合计</p>", text="合计 3 条")  # outside a notebook: the plain text, never the markup
+    assert capsys.readouterr().out.strip() == "合计 3 条"
+
+
+def test_report_summary_is_a_table_with_its_text_beside(sample_db, monkeypatch):
+    from auditlib.views import report as report_module
+
+    calls = []
+    monkeypatch.setattr(report_module, "show", lambda markup, **kw: calls.append((markup, kw)))
+    rep = report_module.Report.open(str(sample_db), "001", "slush_funds")
+    rep.summary()
+    markup, kw = calls[-1]
+    assert kw["text"] == rep.summary_text()
+    assert "<pre" not in markup and "<table" in markup and '<tr class="total">' in markup
+    rows = _cells(markup)
+    assert ("td", "SF02", "text-align:left") in rows
+    amounts = [(text, style) for tag, text, style in rows if tag == "td" and text.endswith(".00")]
+    assert amounts and all(style == "text-align:right" for _, style in amounts)
+
+
+def test_back_link_only_under_a_run(sample_db, tmp_path, monkeypatch):
+    """A report of a run links to ../index.html, the overview to index.html; explored outside a
+    run there is no index, so no link."""
+    from auditlib.views import overview as overview_module
+    from auditlib.views import report as report_module
+
+    calls = []
+    monkeypatch.setattr(report_module, "show", lambda markup, **kw: calls.append(markup))
+    monkeypatch.setattr(overview_module, "show", lambda markup, **kw: calls.append(markup))
+    monkeypatch.setattr(report_module.Report, "verification_html", lambda self: "")
+    report_module.Report.open(str(sample_db), "001", "idle_funds").header()
+    assert "index.html" not in calls[-1] and "<nav" not in calls[-1]
+    report_module.Report.open(str(sample_db), "001", "idle_funds", run_id="r1").header()
+    assert '<nav class="auditlib-back"><a href="../index.html">← 返回批次索引</a></nav>' in calls[-1]
+    ov = overview_module.Overview.open(str(sample_db))
+    ov.header()
+    assert "index.html" not in calls[-1]
+    import dataclasses
+
+    dataclasses.replace(ov, in_run=True).header()
+    assert '<a href="index.html">' in calls[-1]
+
+
+def test_report_template_prints_without_a_blank_first_page_and_a_rule_per_page(tmp_path):
+    """The print rules the report template carries (checked in a browser by test_browser)."""
+    out = export_html(_notebook(), tmp_path / "r.html", lang="zh", title="报告")
+    text = out.read_text(encoding="utf-8")
+    css = "".join(re.findall(r"<style[^>]*>(.*?)</style>", text, flags=re.S))
+    assert "@media print" in css and "break-before: page" in css and "table-header-group" in css
+    assert "td.num" in css and "text-align: right" in css
+
+
+def test_source_column_names_the_rows_behind_a_finding_about_several(sample_db):
+    """Issue 14: 来源 was empty for SF01 (an account), IF04 (a balance), DP05 (a year): it now names
+    the source rows the drill-down finds, with their file and line numbers."""
+    from auditlib.views.report import Report
+
+    seen = set()
+    for inspection, rule_id in (("slush_funds", "SF01"), ("idle_funds", "IF04"), ("delayed_payments", "DP05")):
+        for unit in ("001", "0011", "002", "003", "004", "005", "006", "0021"):
+            rep = Report.open(str(sample_db), unit, inspection)
+            frame = rep.findings_frame(rule_id)
+            if not len(frame):
+                continue
+            sources = list(frame["来源"])
+            assert all(re.search(r" \d+ 行：\S+\.(csv|xlsx):\d+", s) for s in sources), (rule_id, sources)
+            seen.add(rule_id)
+            break
+    assert seen == {"SF01", "IF04", "DP05"}

@@ -27,6 +27,8 @@ ENGLISH_VALUES = {
     "high", "medium", "low", "close", "acceptable", "marginal", "nonconformity",
     "open", "confirmed", "dismissed", "rectified", "idle_funds", "slush_funds", "delayed_payments", "overview",
 }
+#: the database's tables, which a page's 数据来源 names in Chinese (checked on the HTML pages)
+TABLE_NAMES = {"units", "accounts", "budget", "payments", "ledger", "bank_txns"}
 _WORD = re.compile(r"(?<![A-Za-z0-9_./:-])(" + "|".join(sorted(ENGLISH_VALUES, key=len, reverse=True))
                    + r")(?![A-Za-z0-9_./:-])")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -34,11 +36,12 @@ SIX_DECIMALS = re.compile(r"\d\.\d{6}\b")
 ABSOLUTE = ("/home/", "/tmp/", "/work/")
 
 
-def offences(text: str, run_dir: Path) -> list[str]:
-    """What is wrong with one piece of page text (a cell, a text node or a title)."""
+def offences(text: str, run_dir: Path, names=frozenset()) -> list[str]:
+    """What is wrong with one piece of page text (a cell, a text node or a title); ``names``: more
+    English names that may not stand as a whole text."""
     found = []
     s = text.strip()
-    if s in ENGLISH_VALUES or (_CJK.search(s) and _WORD.search(s)):
+    if s in ENGLISH_VALUES or s in names or (_CJK.search(s) and _WORD.search(s)):
         found.append("English code value")
     if SIX_DECIMALS.search(s):
         found.append("six decimals")
@@ -102,12 +105,13 @@ def run_dir(tmp_path_factory):
 def test_no_english_code_value_six_decimals_or_path_on_a_page(run_dir):
     pages = sorted(run_dir.rglob("*.html"))
     books = sorted(run_dir.rglob("*.xlsx"))
-    assert len(pages) >= 8 and len(books) == 6  # index, overview, 2 units × 3 reports; 2 × 3 workbooks
+    # index, overview, 2 units × 3 reports; 2 × 3 workbooks (and the county's, at the run's root)
+    assert len(pages) >= 8 and len([b for b in books if b.parent != run_dir]) == 6
     bad = []
     for page in pages:
         rel = page.relative_to(run_dir)
         for text in html_texts(page):
-            for what in offences(text, run_dir):
+            for what in offences(text, run_dir, TABLE_NAMES):
                 bad.append(f"{rel}: {what}: {text.strip()[:120]!r}")
         for path in html_markup_paths(page, run_dir):
             bad.append(f"{rel}: absolute path in the markup: {path!r}")
@@ -141,3 +145,53 @@ def test_tab_titles_are_chinese(run_dir):
     assert ">本批次总览</a>" in index
     assert not re.search(r"<dd>\d{4}-\d\d-\d\dT", index)  # local time with the zone, not UTC ISO
     assert re.search(r"<dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC[+-]\d\d:\d\d</dd>", index)
+
+
+# ---- issue 14 "the look": formatted HTML, aligned tables, a way back to the index ----------------------
+_MONEY = re.compile(r"^-?\d{1,3}(,\d{3})*\.\d\d$")
+
+
+def _reports_and_overview(run_dir: Path) -> list[Path]:
+    return [p for p in sorted(run_dir.rglob("*.html")) if p.name != "index.html"]
+
+
+def test_no_print_dump_on_a_report_or_the_overview(run_dir):
+    """Everything is displayed as formatted HTML: no ``<pre>`` output block (a print, a warning)."""
+    pages = _reports_and_overview(run_dir)
+    assert len(pages) >= 7  # the overview and 2 units × 3 reports
+    dumps = [str(p.relative_to(run_dir)) for p in pages if "<pre" in p.read_text(encoding="utf-8").lower()]
+    assert not dumps, dumps
+    overview = (run_dir / "overview.html").read_text(encoding="utf-8")
+    assert overview.count("涉及资金（去重）") == 1  # the summary is shown once
+
+
+def test_every_table_aligns_text_left_and_numbers_right(run_dir):
+    from bs4 import BeautifulSoup
+
+    checked = {"left": 0, "right": 0}
+    bad = []
+    for page in _reports_and_overview(run_dir):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for td in soup.select("table td"):
+            text = td.get_text(strip=True)
+            style = td.get("style", "").replace(" ", "")
+            want = "right" if _MONEY.match(text) else "left" if _CJK.search(text) else None
+            if want is None:
+                continue
+            checked[want] += 1
+            if f"text-align:{want}" not in style:
+                bad.append(f"{page.relative_to(run_dir)}: {text!r} is not {want}-aligned ({style!r})")
+    assert checked["left"] > 50 and checked["right"] > 20, checked
+    assert not bad, "\n".join(bad[:20])
+
+
+def test_each_report_and_the_overview_link_back_to_the_index(run_dir):
+    from bs4 import BeautifulSoup
+
+    for page in _reports_and_overview(run_dir):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        links = soup.select("nav.auditlib-back a")
+        assert len(links) == 1, page
+        href = links[0]["href"]
+        assert not href.startswith(("/", "file:", "http")), href  # relative: works wherever the run is copied
+        assert (page.parent / href).resolve() == (run_dir / "index.html").resolve(), (page, href)

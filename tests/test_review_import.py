@@ -286,10 +286,13 @@ def _swap_string(path: Path, old: str, new: str) -> None:
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             data[info.filename] = zf.read(info)
-    holders = [k for k, v in data.items() if k.startswith("xl/") and old.encode() in v]
+    # openpyxl writes non-ASCII text as UTF-8, or as character references (&#21344;) when it
+    # serialises with lxml; look for either
+    forms = (old.encode(), old.encode("ascii", "xmlcharrefreplace"))
+    holders = [(k, f) for k, v in data.items() if k.startswith("xl/") for f in forms if f in v]
     assert holders
-    for key in holders:
-        data[key] = data[key].replace(old.encode(), new.encode())
+    for key, form in holders:
+        data[key] = data[key].replace(form, new.encode())
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, content in data.items():
             zf.writestr(name, content)

@@ -148,8 +148,9 @@ def test_toy_rule_in_the_evidence_workbook(db, tmp_path, toy):
                               findings=ins.findings, evidence=ins.evidence, params=ins.params, run_id="toy",
                               sources=[], lang=lang)
         wb = openpyxl.load_workbook(path)
-        assert TOY_ID in wb.sheetnames
-        values = {c.value for row in wb[TOY_ID].iter_rows() for c in row}
+        assert TOY_ID in wb.sheetnames  # the rule sheet, and its own columns on the detail sheet beside it
+        values = {c.value for name in wb.sheetnames if name.startswith(TOY_ID)
+                  for row in wb[name].iter_rows() for c in row}
         assert {label, payee} <= values
         assert not {"toy_largest", "toy_payee"} & values
         summary = {c.value for row in wb.worksheets[1].iter_rows() for c in row}
@@ -177,7 +178,8 @@ def test_toy_rule_in_the_explore_panel(db, tmp_path, toy):
     assert ex.findings.empty
     ex.controls[TOY_ID]["min_amount"].value = 1000
     wb = openpyxl.load_workbook(ex.export_workbook())
-    assert TOY_LABEL[0] in {c.value for row in wb[TOY_ID].iter_rows() for c in row}
+    assert TOY_LABEL[0] in {c.value for name in wb.sheetnames if name.startswith(TOY_ID)
+                            for row in wb[name].iter_rows() for c in row}
 
 
 def test_a_rule_without_a_chart_draws_nothing(db):

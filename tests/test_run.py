@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import re
 import socket
 import subprocess
 import sys
@@ -116,10 +117,10 @@ def test_run_leaves_every_artifact(county, local_run):
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected and '"001"' in injected[0].source and str(db) in injected[0].source
     assert not [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    # the summary printed in the notebook agrees with the manifest
+    # the summary shown in the notebook (a table, with its plain text beside) agrees with the manifest
     summary = next(c for c in nb.cells if c.source.startswith("# NBVAL_CHECK_OUTPUT"))
     task = next(x for x in manifest["tasks"] if x["unit_code"] == "001" and x["inspection"] == "slush_funds")
-    assert f"发现疑点 {task['findings']} 条" in summary.outputs[0]["text"]
+    assert f"发现疑点 {task['findings']} 条" in summary.outputs[0]["data"]["text/plain"]
 
 
 def test_finished_run_is_never_overwritten(county, local_run):
@@ -205,8 +206,13 @@ def test_unsafe_unit_codes_get_encoded_folders():
     assert unit_folder("0012") == "0012"
     for code in ("../../x", "a/b", "CON", "con.txt", "has space", "单位1", ".hidden", "-x", "x.", ""):
         folder = unit_folder(code)
-        assert folder.startswith("~") and "/" not in folder and "\\" not in folder, code
-        assert bytes.fromhex(folder[1:]).decode("utf-8") == code
+        # a readable slug, "~", 8 hex digits of the code's SHA-256 (issue 16; raw safe codes never hold "~")
+        slug, _, digest = folder.partition("~")
+        assert re.fullmatch(r"[0-9a-f]{8}", digest) and re.fullmatch(r"[0-9A-Za-z_]*", slug), code
+        assert "/" not in folder and "\\" not in folder and not folder.startswith((".", "-")), code
+    codes = ("../../x", "a/b", "CON", "con.txt", "has space", "单位1", ".hidden", "-x", "x.", "", "has/space")
+    assert len({unit_folder(c) for c in codes}) == len(codes)
+    assert unit_folder("has space") == "has_space~" + __import__("hashlib").sha256(b"has space").hexdigest()[:8]
 
 
 def _free_port() -> int:
@@ -325,8 +331,8 @@ def _decide(register_path, rows):
                  by="测试员", source="cli") for r, u, ref, s, why, a in rows])
 
 
-SF04_001 = ("SF04", "001", "bank_txns:LS202404120000011")
-SF06_001 = ("SF06", "001", "payments:ZF20240000012")
+SF04_001 = ("SF04", "001", "bank_txns:LS202404120000006")
+SF06_001 = ("SF06", "001", "payments:ZF20240000019")
 
 
 def test_run_with_register_shows_statuses_everywhere_and_records_it(county, tmp_path):

@@ -7,6 +7,7 @@ import zipfile
 from decimal import Decimal
 
 import openpyxl
+from openpyxl.cell.cell import MergedCell
 import pandas as pd
 import pytest
 
@@ -51,6 +52,16 @@ def _write(path, ins, sources, unit="0011", findings=None, evidence=None, **kw):
     return write_workbook(path, **args)
 
 
+def _sheets(evidence, last="疑点核实清单", detail="{}-明细", cover=("封面", "汇总")):
+    """The sheet names a workbook has: cover, summary, each rule and, with findings, its detail."""
+    names = list(cover)
+    for rid in SF_RULES:
+        names.append(rid)
+        if len(evidence.get(rid, [])):
+            names.append(detail.format(rid))
+    return names + ([last] if last else [])
+
+
 def _header(ws):
     """(header row number, {label: column index}) of a rule sheet's table."""
     for row in ws.iter_rows(min_row=1, max_row=12):
@@ -72,7 +83,7 @@ def test_sheets_cover_and_atomic_write(tmp_path, sample):
     assert _write(path, ins, sources) == path
     assert sorted(p.name for p in path.parent.iterdir()) == ["slush_funds.xlsx"]  # no .part left
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["封面", "汇总", *SF_RULES, "疑点核实清单"]  # nothing confirmed: no 取证单
+    assert wb.sheetnames == _sheets(_slice(ins, "0011")[1])  # nothing confirmed: no 取证单
     cover = {(c.row, c.column): c for _, c in _cells(wb) if _.title == "封面"}
     values = [c.value for c in cover.values()]
     code = [c for c in cover.values() if c.value == "0011"]
@@ -123,24 +134,36 @@ def test_rule_sheets_typed_cells_and_frozen_header(tmp_path, sample):
             assert any(c.value == "未发现疑点。" for row in ws.iter_rows() for c in row)
     ev = evidence["SF05"]
     assert len(ev) >= 2
+    # the rule sheet: the form and the key columns, at most ten of them
     ws = wb["SF05"]
     head, cols = _header(ws)
-    assert {"疑点编号", "核实结论", "核实说明", "认定金额", "证据行", "支付日期", "收款人"} <= set(cols)
+    assert {"疑点编号", "核实结论", "核实说明", "认定金额", "证据行", "金额(元)", "情况说明", "来源"} <= set(cols)
+    assert len(cols) <= 10 and "收款人" not in cols
     assert ws.freeze_panes == f"C{head + 1}"
     for i, rec in enumerate(ev.itertuples(index=False)):
         row = head + 1 + i
         money = ws.cell(row, cols["金额(元)"])
         assert money.data_type == "n" and "0.00" in money.number_format
         assert Decimal(repr(money.value)).quantize(Decimal("0.01")) == rec.amount
+        assert ws.cell(row, cols["证据行"]).value == rec.ref
+        assert ws.cell(row, cols["来源"]).value == f"{ev['_file'].iloc[i]} 第 {ev['_line'].iloc[i]} 行"
+        assert ws.cell(row, cols["核实结论"]).value is None  # no register: nothing decided
+        assert ws.cell(row, cols["疑点编号"]).value == finding_id("SF05", "0011", rec.ref)
+    # every evidence column, typed, on the rule's detail sheet
+    ws = wb["SF05-明细"]
+    assert not str(ws.cell(1, 1).value).split()[0] in SF_RULES  # the importer does not take it for a rule sheet
+    head, cols = _header(ws)
+    assert {"证据行", "支付日期", "收款人", "支付单号", "来源"} <= set(cols)
+    assert "核实结论" not in cols
+    for i, rec in enumerate(ev.itertuples(index=False)):
+        row = head + 1 + i
+        assert ws.cell(row, cols["证据行"]).value == rec.ref  # the same row as on the rule sheet
         day = ws.cell(row, cols["支付日期"])
         assert isinstance(day.value, dt.datetime) and day.value.date() == rec.paid_on
         assert day.number_format == "yyyy-mm-dd"
-        assert ws.cell(row, cols["证据行"]).value == rec.ref
-        assert ws.cell(row, cols["来源行号"]).data_type == "n"
-        assert ws.cell(row, cols["核实结论"]).value is None  # no register: nothing decided
-        assert ws.cell(row, cols["疑点编号"]).value == finding_id("SF05", "0011", rec.ref)
+        assert ws.cell(row, cols["收款人"]).value == rec.payee_name
     # account numbers stay text (no float rounding of 19 digits)
-    ws = wb["SF04"]
+    ws = wb["SF04-明细"]
     head, cols = _header(ws)
     acct = ws.cell(head + 1, cols["银行账号"])
     assert acct.data_type == "s" and acct.value == evidence["SF04"]["account_no"].iloc[0]
@@ -151,14 +174,17 @@ def test_certificate_lists_every_finding(tmp_path, sample):
     findings, _ = _slice(ins, "0011")
     confirmed = findings.assign(status="confirmed")  # every finding verified 属实
     wb = openpyxl.load_workbook(_write(tmp_path / "w.xlsx", ins, sources, findings=confirmed))
-    ws = wb["取证单"]
-    values = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
-    for ref in findings["ref"]:
-        assert ref in values
-    for label in ("被检查单位意见：", "被检查单位负责人（签名）：", "审计人员（签名）：",
-                  "被检查单位：县教育局（0011）"):
-        assert label in values
-    assert ws.freeze_panes
+    rules = list(dict.fromkeys(findings["rule_id"]))
+    assert [n for n in wb.sheetnames if n.startswith("取证单")] == [f"取证单-{r}" for r in SF_RULES if r in rules]
+    for rid in rules:
+        ws = wb[f"取证单-{rid}"]
+        text = "\n".join(str(c.value) for row in ws.iter_rows() for c in row if c.value is not None)
+        for fid in findings.loc[findings["rule_id"] == rid, "finding_id"]:
+            assert fid in text
+        for label in ("被检查单位意见：", "被检查单位负责人（签名）：", "检查人员（签名）：", "复核人（签名）：",
+                      "被检查单位（盖章）：", "证据提供单位", "附件页数", "县教育局（0011）", "审计（检查）取证单"):
+            assert label in text, (rid, label)
+    assert "疑点核实清单" not in wb.sheetnames
 
 
 def test_hostile_text_is_stored_as_plain_strings(tmp_path, sample):
@@ -186,7 +212,7 @@ def test_hostile_text_is_stored_as_plain_strings(tmp_path, sample):
     assert seen == set(HOSTILE)
     for ws in wb.worksheets:
         assert not ws._hyperlinks, ws.title
-    ws = wb["SF09"]
+    ws = wb["SF09-明细"]
     head, cols = _header(ws)
     cell = ws.cell(head + 1, cols["收款人"])
     assert cell.value == HOSTILE[0] and cell.quotePrefix  # Excel shows it as text even when retyped
@@ -203,14 +229,14 @@ def test_hostile_text_is_stored_as_plain_strings(tmp_path, sample):
 def test_english_labels(tmp_path, sample):
     ins, sources = sample
     wb = openpyxl.load_workbook(_write(tmp_path / "en.xlsx", ins, sources, lang="en"))
-    assert wb.sheetnames == ["Cover", "Summary", *SF_RULES, "Findings to verify"]
+    assert wb.sheetnames == _sheets(_slice(ins, "0011")[1], "Findings to verify", "{}-detail", ("Cover", "Summary"))
     values = {c.value for _, c in _cells(wb)}
     assert {"Unit code", "Cut-off date", "Prepared by", "Verified by", "Reviewed by", "No.", "Finding id",
             "Conclusion", "Explanation", "Confirmed amount", "Amount (yuan)", "high"} <= values
     assert not any(isinstance(v, str) and v in ("核实结论", "封面", "编制人") for v in values)
     confirmed = _slice(ins, "0011")[0].assign(status="confirmed")
     wb = openpyxl.load_workbook(_write(tmp_path / "en2.xlsx", ins, sources, lang="en", findings=confirmed))
-    assert wb.sheetnames[-1] == "Certificate"
+    assert wb.sheetnames[-1].startswith("Certificate-")
     assert "Opinion of the inspected unit:" in {c.value for _, c in _cells(wb)}
 
 
@@ -224,7 +250,7 @@ def test_empty_inspection_and_unit_override(tmp_path, sample):
                           run_id="r", sources=[])
     wb = openpyxl.load_workbook(path)
     rules = [r.id for r in RULES if r.inspection == "idle_funds"]
-    assert wb.sheetnames == ["封面", "汇总", *rules, "疑点核实清单"]
+    assert wb.sheetnames == ["封面", "汇总", *rules, "疑点核实清单"]  # no findings: no detail sheets
     for rid in rules:
         assert any(c.value == "未发现疑点。" for row in wb[rid].iter_rows() for c in row)
     code = [c for row in wb["封面"].iter_rows() for c in row if c.value == "0012"]
@@ -288,7 +314,8 @@ def test_form_cells_are_the_only_unlocked_ones_and_every_sheet_is_protected(tmp_
         p = ws.protection
         assert p.sheet and not p.password, ws.title  # protected, without a password
         assert p.autoFilter is False and p.sort is False and p.formatColumns is False  # still allowed
-        unlocked = [c for row in ws.iter_rows() for c in row if c.protection.locked is False]
+        unlocked = [c for row in ws.iter_rows() for c in row if c.protection.locked is False
+                    and not isinstance(c, MergedCell)]  # a merged range is its top-left cell
         assert all(c.fill.fgColor.rgb == FILL for c in unlocked), ws.title
         if ws.title in SF_RULES and not len(evidence[ws.title]):
             assert not unlocked, ws.title  # 未发现问题: nothing to fill in
@@ -305,8 +332,9 @@ def test_form_cells_are_the_only_unlocked_ones_and_every_sheet_is_protected(tmp_
             assert ws.cell(1, 1).value.startswith(ws.title)  # the importer finds the rule here
         elif ws.title == "封面":
             labels = {ws.cell(c.row, 1).value for c in unlocked}
-            assert labels == {"编制人", form.COVER_VERIFIER[0], form.COVER_REVIEWER[0]}
-            assert {c.column for c in unlocked} == {2, 4}  # the name and the date beside each label
+            assert labels == {"编制人", form.COVER_VERIFIER[0], form.COVER_REVIEWER[0], "审核意见"}
+            names = [c for c in unlocked if ws.cell(c.row, 1).value != "审核意见"]
+            assert {c.column for c in names} == {2, 4}  # the name and the date beside each label
         else:
             assert not unlocked, ws.title
     ws = wb["SF05"]
@@ -342,15 +370,19 @@ def test_certificate_holds_only_confirmed_and_rectified_findings(tmp_path, sampl
     findings, _ = _slice(ins, "0011")
     decided = _decided(findings)
     wb = openpyxl.load_workbook(_write(tmp_path / "c.xlsx", ins, sources, findings=decided))
-    assert "取证单" in wb.sheetnames and "疑点核实清单" not in wb.sheetnames
-    values = [c.value for row in wb["取证单"].iter_rows() for c in row if c.value is not None]
+    assert "疑点核实清单" not in wb.sheetnames
+    papers = [n for n in wb.sheetnames if n.startswith("取证单-")]
+    matters = {r for r, s in zip(decided["rule_id"], decided["status"]) if s in ("confirmed", "rectified")}
+    assert papers == [f"取证单-{r}" for r in SF_RULES if r in matters]  # one per confirmed matter
+    text = "\n".join(str(c.value) for n in papers for row in wb[n].iter_rows() for c in row if c.value is not None)
     for rec in decided.itertuples(index=False):
-        listed = rec.ref in values
-        assert listed == (rec.status in ("confirmed", "rectified")), (rec.ref, rec.status)
-    assert "属实" in values and "已整改" in values and "经核实属实" in values
-    assert "排除" not in values and "待核实" not in values
-    n = int(decided["status"].isin(["confirmed", "rectified"]).sum())
-    assert f"合计 {n} 条" in values
+        assert (rec.finding_id in text) == (rec.status in ("confirmed", "rectified")), (rec.ref, rec.status)
+    assert "核实结论：属实" in text and "核实结论：已整改" in text and "经核实属实" in text
+    assert "核实结论：排除" not in text and "核实结论：待核实" not in text
+    for rid in matters:
+        n = int(((decided["rule_id"] == rid) & decided["status"].isin(["confirmed", "rectified"])).sum())
+        paper = "\n".join(str(c.value) for row in wb[f"取证单-{rid}"].iter_rows() for c in row if c.value)
+        assert f"共 {n} 笔" in paper
 
 
 def test_without_confirmed_findings_a_checklist_replaces_the_certificate(tmp_path, sample):

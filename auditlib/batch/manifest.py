@@ -28,7 +28,8 @@ def software() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"auditlib": __version__, "python": platform.python_version()}
-    for name in ("duckdb", "pandas", "papermill", "nbconvert", "xlsxwriter", "matplotlib", "distributed"):
+    for name in ("duckdb", "pandas", "papermill", "nbconvert", "xlsxwriter", "matplotlib", "distributed",
+                 "chinese-calendar"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -53,11 +54,14 @@ class Manifest:
 
     @classmethod
     def new(cls, run_dir: Path, run_id: str, options: RunOptions, params, inputs: list[dict],
-            tasks: list[dict], register: dict | None = None, baseline: dict | None = None) -> "Manifest":
+            tasks: list[dict], register: dict | None = None, baseline: dict | None = None,
+            notes: dict | None = None) -> "Manifest":
         """The manifest of a fresh run (``options`` resolved: ``lang`` set).
 
         ``register`` is the fingerprint ``{path, sha256, decisions}`` of the findings register
-        the run read (None without one); ``baseline`` ``{path, run_id}`` of the run compared with.
+        the run read (None without one); ``baseline`` ``{path, run_id}`` of the run compared with;
+        ``notes`` the rules' run-level remarks, rule id → (zh, en) (SF12: years outside its holiday
+        calendar), stored as ``rule_notes`` ``{rule id: {"zh": …, "en": …}}``.
         """
         data = {
             "run_id": str(run_id), "started": now(), "finished": None, "status": RunStatus.RUNNING.value,
@@ -66,6 +70,7 @@ class Manifest:
             "workspace": options.workspace, "default_params": options.default_params,
             "params": params.to_dict(), "inputs": inputs, "software": software(),
             "register": register, "baseline": baseline,
+            "rule_notes": {r: {"zh": zh, "en": en} for r, (zh, en) in (notes or {}).items()},
             "tasks": tasks, "overview": None,
         }
         return cls(Path(run_dir) / NAME, data)

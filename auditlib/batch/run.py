@@ -51,6 +51,7 @@ class RunResult:
     findings: int
     index: Path
     overview_ok: bool = True
+    county_ok: bool = True  # county-findings.xlsx and county-report.docx written (CONTRACT §4)
 
     @property
     def failed(self) -> list[dict]:
@@ -58,7 +59,7 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return 0 if not self.failed and self.overview_ok else 1
+        return 0 if not self.failed and self.overview_ok and self.county_ok else 1
 
     def describe(self, lang: str = "zh") -> str:
         ok = sum(1 for x in self.tasks if x["status"] == TaskStatus.OK)
@@ -173,6 +174,7 @@ def _execute(plan: Plan, manifest: Manifest) -> RunResult:
     manifest.finish(overview.overview_entry())
     from auditlib.outputs.index_page import write_index
 
+    county = _write_county(plan, manifest)  # before the index, which links them
     index = write_index(run_dir, manifest.data, plan.lang)
     shutil.rmtree(work, ignore_errors=True)
     all_ok = all(x["status"] == TaskStatus.OK for x in manifest.tasks)
@@ -181,7 +183,19 @@ def _execute(plan: Plan, manifest: Manifest) -> RunResult:
                      "findings": int(len(findings)), "out": str(run_dir)},
                     digests={x["file"]: x["sha256"] for x in plan.inputs})
     return RunResult(run_id=plan.run_id, run_dir=run_dir, tasks=manifest.tasks, findings=int(len(findings)),
-                     index=index, overview_ok=overview.status == TaskStatus.OK)
+                     index=index, overview_ok=overview.status == TaskStatus.OK, county_ok=not county["errors"])
+
+
+def _write_county(plan: Plan, manifest: Manifest) -> dict:
+    """The county deliverables, from findings.csv and the manifest once both are final; a failure
+    is logged and recorded in the manifest (``county.errors``) and makes the exit code 1, and
+    loses no other output."""
+    from auditlib.outputs.county import write_county
+
+    county = write_county(plan.run_dir, params=plan.params, decisions=plan.decisions or {}, lang=plan.lang)
+    manifest.data["county"] = county
+    manifest.save()
+    return county
 
 
 def _hand_off(plan: Plan, work: Path, manifest: Manifest) -> list[pd.DataFrame]:

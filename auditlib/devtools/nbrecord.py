@@ -40,7 +40,9 @@ def record(db: str | os.PathLike, names: list[str] | None = None, kernel: str = 
                 checked = cell.source.startswith(CHECK)
                 # nbval skips a reference cell that has outputs but no execution count
                 cell.execution_count = done.execution_count if checked else None
-                cell.outputs = [o for o in done.outputs if o.get("output_type") == "stream"] if checked else []
+                # the summary: its printed or displayed output (text/plain and text/html, both compared)
+                cell.outputs = [o for o in done.outputs
+                                if o.get("output_type") in ("stream", "display_data")] if checked else []
             nbformat.write(nb, path)
     finally:
         if old is None:

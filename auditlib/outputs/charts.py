@@ -63,6 +63,23 @@ def figure_png(fig: Figure, dpi: int = 100) -> bytes:
     return buf.getvalue()
 
 
+def luminance(rgba) -> float:
+    """The relative luminance (WCAG) of a matplotlib colour, 0 black … 1 white."""
+    from matplotlib.colors import to_rgb
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in to_rgb(rgba))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def text_colour(background) -> str:
+    """Black or white, whichever reads better on ``background`` (higher WCAG contrast)."""
+    lum = luminance(background)
+    return "black" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "white"
+
+
 def draw(db, rule_id: str, unit_code: str, params, lang: str) -> Figure | None:
     """The chart of ``rule_id`` for one unit, read from ``db`` (a path or an open connection);
     None when the rule has no chart or the unit nothing to draw.  Reports and the explore panel

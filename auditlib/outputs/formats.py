@@ -29,7 +29,8 @@ ENUM_LABELS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def _missing(value) -> bool:
+def is_missing(value) -> bool:
+    """None, NaN, NaT or pandas' NA: no value to show."""
     if value is None:
         return True
     try:
@@ -53,7 +54,7 @@ def _decimal(value) -> Decimal:
 def plain(value) -> str:
     """A number as written, without trailing zeros or an exponent: ``Decimal('0.015000')`` ->
     ``0.015``, ``1000.000000`` -> ``1000``."""
-    if _missing(value):
+    if is_missing(value):
         return ""
     try:
         d = _decimal(value)
@@ -67,23 +68,24 @@ def plain(value) -> str:
 
 def percent(value) -> str:
     """A share as a percentage: ``0.015`` -> ``1.5%``, ``0.2`` -> ``20%``; empty for None."""
-    if _missing(value):
+    if is_missing(value):
         return ""
     return f"{plain(_decimal(value) * 100)}%"
 
 
 def whole(value) -> str:
     """A whole number as one: ``Decimal('1000.000000')`` -> ``1000``."""
-    if _missing(value):
+    if is_missing(value):
         return ""
     return str(int(_decimal(value)))
 
 
 def param_value(param, value, lang: str = "zh") -> str:
     """A rule parameter's value by its type (:data:`auditlib.rules.model.PARAM_TYPES`): money
-    ``10,000.00``, a ratio ``1.5%``, days and counts whole; ``param`` may be None (unknown)."""
+    ``10,000.00``, a ratio ``1.5%``, days and counts whole, words ``现金、取现``; ``param`` may be
+    None (unknown)."""
     kind = getattr(param, "type", None)
-    if _missing(value):
+    if is_missing(value):
         return ""
     if kind == "money":
         return money(_decimal(value))
@@ -91,6 +93,8 @@ def param_value(param, value, lang: str = "zh") -> str:
         return percent(value)
     if kind in ("days", "count"):
         return whole(value)
+    if kind == "words" or isinstance(value, (list, tuple)):  # a word list: 现金、取现（empty: —）
+        return ("、" if lang == "zh" else ", ").join(map(str, value)) or "—"
     return plain(value) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else str(value)
 
 
@@ -111,6 +115,19 @@ def enum_label(column: str, value, lang: str = "zh"):
         zh, en = names[value]
         return zh if lang == "zh" else en
     return value
+
+
+#: the database tables as a reader names them
+TABLE_LABELS: dict[str, tuple[str, str]] = {
+    "units": ("单位", "units"), "accounts": ("银行账户", "bank accounts"), "budget": ("预算指标", "budget lines"),
+    "payments": ("支付", "payments"), "ledger": ("凭证分录", "ledger lines"), "bank_txns": ("银行流水", "bank lines"),
+}
+
+
+def table_label(table, lang: str = "zh") -> str:
+    """A database table's name in ``lang`` (payments -> 支付); an unknown one as it is."""
+    zh, en = TABLE_LABELS.get(str(table), (str(table or ""),) * 2)
+    return zh if lang == "zh" else en
 
 
 def inspection_label(name: str, lang: str = "zh") -> str:
@@ -145,7 +162,7 @@ def shown_path(path, *bases) -> str:
 def local_time(value) -> str:
     """A timestamp (ISO text or datetime) in local time with the zone: ``2024-12-31 20:05:01
     UTC+08:00``; empty for None, the text unchanged when it is not a timestamp."""
-    if _missing(value) or value == "":
+    if is_missing(value) or value == "":
         return ""
     try:
         d = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))

@@ -18,7 +18,8 @@ from urllib.parse import quote
 from auditlib.rules.catalogue import INSPECTIONS
 from auditlib.i18n import register, t
 from auditlib.common.files import write_text
-from auditlib.outputs.formats import local_time, money
+from auditlib.outputs.county_data import FINDINGS_XLSX, REPORT_DOCX
+from auditlib.outputs.formats import local_time, money, table_label
 from auditlib.outputs.totals import dedup_exposure, interest_total
 from auditlib.review.statuses import Status
 
@@ -41,6 +42,8 @@ register({
     "idx.unit_total_value": ("涉及金额 {amount} 元；涉及资金（去重） {dedup} 元",
                              "amount {amount} yuan; de-duplicated {dedup} yuan"),
     "idx.overview": ("总览", "Overview"),
+    "idx.county_report": ("检查情况报告（草稿）", "Inspection report (draft)"),
+    "idx.county_findings": ("问题清单", "List of findings"),
     "idx.matrix": ("单位 × 检查事项", "Units × inspections"),
     "idx.unit_code": ("单位编码", "Unit code"),
     "idx.unit_name": ("单位名称", "Unit"),
@@ -78,7 +81,7 @@ _CHANGE_KEYS = ("new", "persisting", "resolved", "unrectified")
 
 
 #: labels the template shows as they are (``idx.<key>``)
-_LABELS = ("title", "as_of", "started", "finished", "status", "total", "overview", "matrix", "unit_code",
+_LABELS = ("title", "county_report", "county_findings", "as_of", "started", "finished", "status", "total", "overview", "matrix", "unit_code",
            "unit_name", "inspection", "n_items", "yuan", "report", "workbook", "failures", "error", "inputs",
            "file", "table", "rows", "software", "verify", "changes", "baseline", "register", "unit_total")
 
@@ -186,11 +189,13 @@ def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
     if overview.get("html"):
         T["overview"] = _page_title(run_dir / overview["html"]) or T["overview"]
     times = {k: local_time(manifest.get(k)) for k in ("started", "finished")}
-    return {"m": manifest, "T": T, "times": times, "page_lang": PAGE_LANG.get(lang, "zh-CN"), "inspections": inspections,
+    inputs = [{**x, "table_label": table_label(x.get("table"), lang)} for x in manifest.get("inputs") or []]
+    return {"m": manifest, "T": T, "times": times, "inputs": inputs, "page_lang": PAGE_LANG.get(lang, "zh-CN"), "inspections": inspections,
             "rows": list(rows.values()), "failures": failures, "n_failed": n_failed,
             "overview_link": _link(run_dir, overview.get("html")), "software": manifest.get("software") or {},
             "statuses": _status_counts(all_statuses, lang), "compared": compared, "baseline": baseline_text,
-            "register": register_info, "resolved_link": _link(run_dir, "resolved.csv")}
+            "register": register_info, "resolved_link": _link(run_dir, "resolved.csv"),
+            "county_report_link": _link(run_dir, REPORT_DOCX), "county_findings_link": _link(run_dir, FINDINGS_XLSX)}
 
 
 def _page_title(page: Path) -> str | None:

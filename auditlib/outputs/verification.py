@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 import pandas as pd
 
@@ -179,4 +180,35 @@ def change_counts(findings: pd.DataFrame) -> dict[str, int]:
 
 __all__ = ["STATUS_ORDER", "PROBLEMS", "Tally", "as_money", "exposure", "interest", "statuses", "status_of",
            "has_status", "reasons", "confirmed_amounts", "changes", "has_baseline", "counted", "split",
-           "counted_total", "change_counts"]
+           "counted_total", "change_counts", "with_decisions", "run_decisions"]
+
+
+# ---- the decisions a run read ------------------------------------------------------------------
+
+def with_decisions(findings: pd.DataFrame, decisions: dict | None) -> pd.DataFrame:
+    """``findings`` with each decided finding's 核实说明 and each 属实 one's 认定金额, from the
+    decisions the run read (its status stays what ``findings.csv`` says)."""
+    out = findings.copy()
+    if not decisions or "finding_id" not in out.columns:
+        return out
+    got = [decisions.get(i) for i in out["finding_id"]]
+    states = statuses(out)
+    out["status_reason"] = [d.reason if d is not None and s is not Status.OPEN else "" for d, s in zip(got, states)]
+    out["confirmed_amount"] = pd.Series(
+        [d.amount if d is not None and s is Status.CONFIRMED else None for d, s in zip(got, states)],
+        index=out.index, dtype=object)
+    return out
+
+
+def run_decisions(manifest: dict) -> dict | None:
+    """The decisions the run read: the first ``decisions`` lines of its register (later ones are
+    not the run's); None when the run read none or the register is gone."""
+    from auditlib.review.register import Register
+
+    info = manifest.get("register")
+    if not isinstance(info, dict) or not info.get("path") or not Path(info["path"]).is_file():
+        return None
+    read = Register(info["path"]).decisions()
+    n = info.get("decisions")
+    read = read[:n] if isinstance(n, int) else read
+    return {d.finding_id: d for d in read}

@@ -436,6 +436,9 @@ def _control(rule_id: str, param: Param, value, lang: str):
     if param.type == "count":
         return w.BoundedIntText(value=int(value), min=int(param.min), max=int(param.max), step=1,
                                 description=label, style=style, layout=layout)
+    if param.type == "words":  # a tag list: one tag per literal word (CONTRACT §2 words)
+        return w.TagsInput(value=list(value), allow_duplicates=False, description=label, style=style,
+                           layout=layout)
     if param.type == "ratio":
         return w.BoundedFloatText(value=float(value), min=float(param.min), max=float(param.max), step=0.001,
                                   description=label, style=style, layout=layout)
@@ -444,9 +447,13 @@ def _control(rule_id: str, param: Param, value, lang: str):
 
 
 def _value(param: Param, raw):
-    """A control's value as the catalogue's type: int, or an exact Decimal (money to the fen)."""
+    """A control's value as the catalogue's type: int, an exact Decimal (money to the fen), or a
+    tuple of literal words."""
     if param.type in ("days", "count"):
         return int(raw)
+    if param.type == "words":  # the tags, each once; a list that must not be empty keeps its default
+        words = tuple(dict.fromkeys(str(x).strip() for x in raw if str(x).strip()))
+        return words if len(words) >= param.min else tuple(param.default)
     d = Decimal(repr(float(raw)))
     return d.quantize(Decimal("0.01")) if param.type == "money" else d.normalize()
 

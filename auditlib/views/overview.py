@@ -24,14 +24,19 @@ from auditlib.outputs import verification as vf
 from auditlib.outputs.formats import inspection_label, money, shown_path, total_amount
 from auditlib.outputs.totals import dedup_exposure, interest_total
 from auditlib.review.statuses import Status
-from auditlib.views.html import escape, show, table
+from auditlib.views.html import back_link, escape, show, table
 from auditlib.views.ranking import RiskScores, unit_bases
 from auditlib.workspace import default_db
 
+#: the overview's link to its run's index: both sit in the run's folder
+INDEX_FROM_OVERVIEW = "index.html"
+
 register({
+    "ov.back": ("返回批次索引", "Back to the run index"),
     "ov.title_county": ("全县总览", "County overview"),
     "ov.title_batch": ("本批次总览", "Overview of this run"),
     "ov.source_run": ("批次 {run_id}（{path}）", "run {run_id} ({path})"),
+    "ov.source_run_id": ("批次 {run_id}", "run {run_id}"),
     "ov.source_db": ("数据库 {path}（即时计算）", "database {path} (computed now)"),
     "ov.totals": ("合计：{units} 个单位，发现疑点 {n} 条，涉及金额 {amount} 元", "Total: {units} units, {n} leads, "
                   "amount {amount} yuan"),
@@ -87,6 +92,8 @@ class Overview:
     #: each unit's base for the risk score (budget, else the year's payments:
     #: :func:`auditlib.views.ranking.unit_bases`); None: 0 for every unit
     bases: dict[str, Decimal] | None = None
+    #: whether the overview belongs to a run (its page sits beside the run's ``index.html``)
+    in_run: bool = False
 
     @classmethod
     def open(cls, db="", params_file="", lang="", run_dir="") -> "Overview":
@@ -107,7 +114,9 @@ class Overview:
             f = read_findings_csv(run_dir / "findings.csv")  # unit codes as in the database
             f["amount"] = [Decimal(a) if a else None for a in f["amount"]]
             f = _with_confirmed_amounts(run_dir, f)
-            source = t("ov.source_run", lang, run_id=run_dir.name, path=shown_path(run_dir))
+            shown = shown_path(run_dir)  # e.g. outputs/demo-…; just the run id outside the workspace
+            source = (t("ov.source_run", lang, run_id=run_dir.name, path=shown) if shown != run_dir.name
+                      else t("ov.source_run_id", lang, run_id=run_dir.name))
             ran = _units_run(run_dir)
             if (run_dir / RESOLVED).is_file():
                 resolved = read_findings_csv(run_dir / RESOLVED)
@@ -118,7 +127,8 @@ class Overview:
             f = with_register(db, f)
             source = t("ov.source_db", lang, path=shown_path(db))
         return cls(findings=f, units=units, params=params, lang=lang, source=source, resolved=resolved,
-                   ran=None if ran is None or set(units) <= ran else frozenset(ran), bases=bases)
+                   ran=None if ran is None or set(units) <= ran else frozenset(ran), bases=bases,
+                   in_run=bool(run_dir))
 
     def _t(self, key, **kw):
         return t(key, self.lang, **kw)
@@ -129,8 +139,10 @@ class Overview:
         return self._t("ov.title_county" if self.ran is None else "ov.title_batch")
 
     def header(self) -> None:
-        show(f"<h1>{escape(self.title)}</h1><p>{escape(self.source)}</p>"
-             f"<p class=\"totals\">{escape(self.totals_line())}</p>" + self.verification_html(), page_title=self.title)
+        """The link back to the run's index (under a run), the title and where the numbers come
+        from; the totals follow in :meth:`summary`."""
+        back = back_link(INDEX_FROM_OVERVIEW, self._t("ov.back")) if self.in_run else ""
+        show(f"{back}<h1>{escape(self.title)}</h1><p class=\"source\">{escape(self.source)}</p>", page_title=self.title)
 
     # ---- verification (CONTRACT §6) ---------------------------------------------------------
     @property
@@ -189,8 +201,15 @@ class Overview:
                                             interest=money(interest_total(f)))
 
     def summary(self) -> None:
-        """Plain-text totals per rule: the cell nbval checks (as it always read, for a run without
-        register and baseline; then a line per status and the changes)."""
+        """The totals line (with 涉及资金（去重） and 逾期利息 beside it) and, with the register or a
+        baseline, the verification tables, shown once; the per-rule totals are :meth:`per_rule`'s
+        table.  The output's plain text (:meth:`summary_text`) is what nbval checks."""
+        show(f"<p class=\"totals\">{escape(self.totals_line())}</p>" + self.verification_html(),
+             text=self.summary_text())
+
+    def summary_text(self) -> str:
+        """Plain-text totals per rule (as it always read, for a run without register and baseline;
+        then a line per status and the changes)."""
         lines = [self.totals_text()]
         counted = self.counted
         for rule in all_rules():
@@ -205,7 +224,7 @@ class Overview:
             lines.append(self._t("ov.summary_status", **words))
         if self.compared:
             lines.append(self._t("ov.summary_changes", **self.change_counts()))
-        print("\n".join(lines))
+        return "\n".join(lines)
 
     @property
     def ranked_units(self) -> list[str]:
@@ -263,13 +282,13 @@ class Overview:
         codes = scores.order()[:top]
         shares = scores.contributions().reindex(index=codes).fillna(0.0)
         rules = [r for r in all_rules() if r.id in shares.columns and shares[r.id].sum() > 0]
-        fig = Figure(figsize=(10, max(2.5, 0.35 * len(codes) + 1.5)))
+        fig = Figure(figsize=(10, max(2.5, 0.4 * len(codes) + 1.2)))
         ax = fig.subplots()
-        colours = colormaps["tab20"]
+        palette = [*colormaps["tab20"].colors, *colormaps["tab20b"].colors]  # 40 colours: one per rule
         left = [0.0] * len(codes)
         for i, rule in enumerate(rules):
             widths = list(shares[rule.id])
-            ax.barh(range(len(codes)), widths, left=left, color=colours(i % 20),
+            ax.barh(range(len(codes)), widths, left=left, color=palette[i % len(palette)],
                     label=f"{rule.id} {rule.title(self.lang)}"[:18])
             left = [a + b for a, b in zip(left, widths)]
         for y, total in enumerate(left):
@@ -278,9 +297,10 @@ class Overview:
         ax.invert_yaxis()
         ax.set_title(self._t("rank.chart"))
         ax.set_xlabel(self._t("rank.axis.score"))
-        if rules:
-            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
-        fig.tight_layout()
+        if rules:  # under the chart in columns, never over the bars; the saved PNG is cropped to take it in
+            fig.subplots_adjust(left=0.16, right=0.95)
+            below = 0.65 / (fig.get_figheight() * (fig.subplotpars.top - fig.subplotpars.bottom))  # 0.65 in
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -below), ncol=4, fontsize=8, frameon=False)
         return fig
 
     def ranking(self, top: int = 30) -> None:
@@ -312,10 +332,14 @@ class Overview:
         show(f"<h2>{escape(self._t('ov.per_rule'))}</h2>" + table(self.per_rule_frame()))
 
     def heatmap_figure(self):
-        """Units (rows, most findings first) × rules (columns): counts, as a matplotlib Figure."""
+        """Units (rows, in ranking order) × rules (columns): counts, as a matplotlib Figure; each
+        count is written in the colour that reads on its cell, the colour bar has whole numbers."""
+        from matplotlib import colormaps
+        from matplotlib.colors import PowerNorm
         from matplotlib.figure import Figure
+        from matplotlib.ticker import FormatStrFormatter, MaxNLocator
 
-        from auditlib.outputs.charts import use_cjk_font
+        from auditlib.outputs.charts import text_colour, use_cjk_font
 
         use_cjk_font()
         codes = list(self.ranking_frame()[self._t("ov.col.unit")])[:40]
@@ -323,19 +347,26 @@ class Overview:
         counts = (self.counted.groupby(["unit_code", "rule_id"]).size()
                   .reindex(pd.MultiIndex.from_product([codes, rule_ids]), fill_value=0)
                   .unstack().reindex(index=codes, columns=rule_ids))
-        fig = Figure(figsize=(9, max(2.5, 0.3 * len(codes) + 1.2)))
+        # room for the rotated rule ids under a few rows; the saved PNG is cropped to its content
+        fig = Figure(figsize=(9, max(3.2, 0.3 * len(codes) + 1.8)), layout="constrained")
         ax = fig.subplots()
-        im = ax.imshow(counts.to_numpy(), aspect="auto", cmap="Reds")
+        values = counts.to_numpy()
+        cmap = colormaps["Reds"]
+        # a square-root scale: a single finding stands out from the empty cells beside a rule with dozens
+        norm = PowerNorm(gamma=0.5, vmin=0, vmax=max(1, int(values.max()) if values.size else 1))
+        im = ax.imshow(values, aspect="auto", cmap=cmap, norm=norm)
         ax.set_xticks(range(len(rule_ids)), rule_ids, rotation=90)
         ax.set_yticks(range(len(codes)), [f"{c} {self.units.get(c, '')}"[:16] for c in codes])
-        for (i, j), v in pd.DataFrame(counts.to_numpy()).stack().items():
-            if v:
-                ax.text(j, i, str(v), ha="center", va="center", fontsize=7)
+        for (i, j), v in pd.DataFrame(values).stack().items():
+            if v:  # the count in black on a light cell, in white on a dark one
+                ax.text(j, i, str(v), ha="center", va="center", fontsize=8, color=text_colour(cmap(norm(v))))
         ax.set_title(self._t("ov.heatmap"))
         ax.set_xlabel(self._t("ov.axis.rule"))
         ax.set_ylabel(self._t("ov.axis.unit"))
-        fig.colorbar(im, ax=ax)
-        fig.tight_layout()
+        bar = fig.colorbar(im, ax=ax)
+        bar.locator = MaxNLocator(integer=True)  # counts: 0, 1, 2 … never 0.5
+        bar.formatter = FormatStrFormatter("%d")
+        bar.update_ticks()
         return fig
 
     def heatmap(self) -> None:
@@ -348,27 +379,17 @@ class Overview:
 
 
 def _with_confirmed_amounts(run_dir: Path, findings: pd.DataFrame) -> pd.DataFrame:
-    """``findings`` (a run's ``findings.csv``) with the 认定金额 of its 属实 findings, from the register
-    the run read (its manifest's ``register.path``), so the overview counts them as the index and
-    the reports do; unchanged when the run read no register or it is gone."""
+    """``findings`` (a run's ``findings.csv``) with the 认定金额 of its 属实 findings, from the
+    decisions the run read (:func:`auditlib.outputs.verification.run_decisions`), so the overview
+    counts them as the index, the reports and the county deliverables do; unchanged when the run
+    read no register or it is gone."""
     import json
-
-    from auditlib.review.register import Register
 
     try:
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-        path = (manifest.get("register") or {}).get("path")
-    except (OSError, ValueError, AttributeError):
+    except (OSError, ValueError):
         return findings
-    if not path or not Path(path).is_file() or "finding_id" not in findings.columns:
-        return findings
-    latest = Register(path).latest()
-    out = findings.copy()
-    out["confirmed_amount"] = pd.Series(
-        [latest[i].amount if i in latest and vf.status_of(s) is Status.CONFIRMED else None
-         for i, s in zip(out["finding_id"], out["status"] if "status" in out.columns else [""] * len(out))],
-        index=out.index, dtype=object)
-    return out
+    return vf.with_decisions(findings, vf.run_decisions(manifest) if isinstance(manifest, dict) else None)
 
 
 def _units_run(run_dir: Path) -> set[str] | None:

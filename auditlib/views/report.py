@@ -32,11 +32,15 @@ from auditlib.outputs.totals import dedup_exposure, interest_total
 from auditlib.outputs.formats import (enum_label, inspection_label, money, param_text, param_value, shown_path,
                                       total_amount)
 from auditlib.review.statuses import Change, Outcome, Status
-from auditlib.views.html import escape, show, table
+from auditlib.views.html import back_link, escape, show, table
 from auditlib.workspace import default_db
 
 #: rows of a findings table shown in a report; the workbook holds them all
 MAX_ROWS = 20
+#: findings of a rule whose source rows a report looks up (those without a source line of their own)
+MAX_SOURCE_LOOKUPS = 200
+#: a report's link to its run's index: reports sit in ``<run>/<unit folder>/``
+INDEX_FROM_REPORT = "../index.html"
 
 register({
     "rep.title": ("{inspection}专项检查报告 — {unit_name}（{unit_code}）",
@@ -59,6 +63,7 @@ register({
     "rep.rule_params": ("参数", "Parameters"),
     "rep.page_title": ("{unit_name}（{unit_code}）{inspection}专项检查", "{unit_name} ({unit_code}) {inspection}"),
     "rep.none": ("未发现疑点。", "No leads."),
+    "rep.note": ("说明", "Note"),
     "rep.too_few": ("样本不足（{n} 笔，少于 {minimum} 笔），不作判断。",
                     "Too few to judge ({n} amounts, fewer than {minimum}): no judgement made."),
     "rep.found": ("发现疑点 {n} 条，涉及金额 {amount} 元。", "{n} leads, amount {amount} yuan."),
@@ -68,6 +73,10 @@ register({
     "rep.summary_head": ("{unit_code} {inspection}：发现疑点 {n} 条，涉及金额 {amount} 元",
                          "{unit_code} {inspection}: {n} leads, amount {amount} yuan"),
     "rep.conclusion": ("检查结论", "Conclusion"),
+    "rep.summary": ("各规则疑点汇总", "Leads per rule"),
+    "rep.total_row": ("合计", "Total"),
+    "rep.back": ("返回批次索引", "Back to the run index"),
+    "rep.source_rows": ("{label} {n} 行：{where}", "{label}, {n} rows: {where}"),
     "rep.totals": ("合计：发现疑点 {n} 条，涉及金额 {amount} 元；涉及资金（去重） {dedup} 元",
                    "Total: {n} leads, amount {amount} yuan; de-duplicated {dedup} yuan"),
     "rep.interest": ("；逾期利息 {interest} 元（另计，不计入合计）",
@@ -110,6 +119,7 @@ register({
     "col.money": ("金额(元)", "Amount (yuan)"),
     "col.outcome": ("结果", "Outcome"),
     "col.rule": ("规则", "Rule"),
+    "col.title": ("名称", "Title"),
     "rep.found_split": ("发现疑点 {n} 条：待核实 {open} 条，金额 {open_amount} 元；属实 {confirmed} 条，"
                         "金额 {confirmed_amount} 元；已整改 {rectified} 条，金额 {rectified_amount} 元。",
                         "{n} leads: {open} open, {open_amount} yuan; {confirmed} confirmed, {confirmed_amount} "
@@ -226,7 +236,7 @@ class Report:
         """Title, the settings in force, the data covered and, when the register or a baseline
         says anything, the verification state."""
         show(
-            f"<h1>{escape(self.title())}</h1>"
+            self.back_html() + f"<h1>{escape(self.title())}</h1>"
             f"<p class=\"totals\">{escape(self.totals_line())}</p>"
             f"<h2>{escape(self._t('rep.params'))}</h2>{table(self.settings_frame())}"
             f"<h2>{escape(self._t('rep.coverage'))}</h2>{table(self.coverage_frame())}"
@@ -295,6 +305,11 @@ class Report:
                 parts.append(f"<details><summary>{escape(self._t('rep.resolved_list', n=len(gone)))}</summary>"
                              f"{table(gone)}</details>")
         return "".join(parts)
+
+    def back_html(self) -> str:
+        """Under a run, the link back to its ``index.html`` (one folder up from ``<unit>/``);
+        nothing for a notebook explored outside a run (there is no index to go back to)."""
+        return back_link(INDEX_FROM_REPORT, self._t("rep.back")) if self.run_id else ""
 
     def page_title(self) -> str:
         """The browser tab's title: the unit and the inspection."""
@@ -379,8 +394,26 @@ class Report:
             words[f"{s.value}_amount"] = money(tallies[s].money) or "0.00"
         return words
 
+    def summary_frame(self) -> pd.DataFrame:
+        """Count and 涉及金额 per rule (排除 left out, 属实 at its 认定金额), with a total row."""
+        f = self.counted_findings()
+        rows = []
+        for rule in self.rules:
+            mine = f[f["rule_id"] == rule.id]
+            rows.append((rule.id, rule.title(self.lang), len(mine), money(total_amount(mine)) or "0.00"))
+        rows.append((self._t("rep.total_row"), "", len(f), money(total_amount(f)) or "0.00"))
+        return pd.DataFrame(rows, columns=[self._t("col.rule"), self._t("col.title"), self._t("col.count"),
+                                           self._t("col.money")])
+
+    def summary_html(self) -> str:
+        """:meth:`summary_frame` under its heading, the total row set apart."""
+        head, sep, tail = table(self.summary_frame(), text=[self._t("col.rule")]).rpartition("<tr>")
+        return f"<h2>{escape(self._t('rep.summary'))}</h2>" + head + '<tr class="total">' + tail
+
     def summary(self) -> None:
-        print(self.summary_text())
+        """The counts per rule as a table; its plain text (:meth:`summary_text`) is what nbval
+        checks and what a terminal prints."""
+        show(self.summary_html(), text=self.summary_text())
 
     def rule(self, rule_id: str, chart: bool = True) -> None:
         """What the rule checks and on what basis, its findings, and its chart."""
@@ -389,9 +422,14 @@ class Report:
         applied = self.params.for_unit(self.unit_code).get(rule_id, {})
         prm_text = param_text(rule, applied, self.lang) or "—"
         parts = [f"<h2>{escape(rule.id)} {escape(rule.title(self.lang))}</h2>",
+                 # the rule's body: print starts each rule on a new page (the template's CSS finds it)
+                 f"<div class=\"auditlib-rule\" id=\"rule-{escape(rule.id)}\">",
                  f"<p><b>{escape(self._t('rep.checks'))}：</b>{escape(rule.check(self.lang))}</p>",
                  f"<p><b>{escape(self._t('rep.basis'))}：</b>{escape(rule.basis)}</p>",
                  f"<p><b>{escape(self._t('rep.rule_params'))}：</b>{escape(prm_text)}</p>"]
+        note = self.note(rule)
+        if note:  # the rule's remark about the run (SF12: years outside its holiday calendar)
+            parts.append(f"<p class=\"note\"><b>{escape(self._t('rep.note'))}：</b>{escape(note)}</p>")
         if not len(f):
             few = self.too_few(rule)
             text = self._t("rep.too_few", n=few[0], minimum=few[1]) if few else self._t("rep.none")
@@ -415,9 +453,22 @@ class Report:
                 parts.append(f"<details class=\"dismissed\"><summary>"
                              f"{escape(self._t('rep.dismissed', n=len(dismissed)))}</summary>"
                              f"{table(dismissed)}</details>")
+        parts.append("</div>")
         show("".join(parts))
         if chart:
             self.chart(rule_id)
+
+    def note(self, rule) -> str:
+        """The rule's remark about this run in the report's language (``Rule.note``; SF12: years its
+        holiday calendar does not cover, judged on Saturdays and Sundays only); "" when none."""
+        if rule.note is None:
+            return ""
+        con = connect(self.db)
+        try:
+            got = rule.note(con, self.params)
+        finally:
+            con.close()
+        return "" if not got else (got[0] if self.lang == "zh" else got[1])
 
     def too_few(self, rule) -> tuple[int, int] | None:
         """``(n, minimum)`` when ``rule`` judges the unit's whole sample and it is below the rule's
@@ -454,7 +505,9 @@ class Report:
         f = self.rule_findings(rule_id)
         src = [""] * len(f)
         if ev is not None and len(ev) == len(f) and "_file" in ev.columns:
-            src = [f"{a}:{b}" if a else "" for a, b in zip(ev["_file"], ev["_line"])]
+            src = [f"{a}:{b}" if a and not pd.isna(a) else "" for a, b in zip(ev["_file"], ev["_line"])]
+        if not all(src):  # a finding about several rows (an account, a balance, a year): its source rows
+            src = self._sources_of(rule_id, f, ev, src)
         status = list(vf.statuses(f))
         columns = {
             self._t("col.finding_id"): _ids(f),
@@ -474,6 +527,27 @@ class Report:
             columns[self._t("col.confirmed")] = [money(a) for a in vf.confirmed_amounts(f)]
             columns[self._t("col.reason")] = vf.reasons(f).tolist()
         return pd.DataFrame(columns), status
+
+    def _sources_of(self, rule_id: str, f: pd.DataFrame, ev: pd.DataFrame | None, src: list[str]) -> list[str]:
+        """``src`` with each empty entry filled from the finding's source rows (the rule's
+        drill-down): ``银行流水 3 行：bank_txns.csv:10、12、15``."""
+        rule = get_rule(rule_id)
+        evidence = ev.reset_index(drop=True) if ev is not None and len(ev) == len(f) else None
+        con = connect(self.db)
+        try:
+            out = list(src)
+            for i, ref in enumerate(f["ref"].tolist()[:MAX_SOURCE_LOOKUPS]):
+                if out[i]:
+                    continue
+                try:
+                    found = rule.source_rows(con, self.unit_code, ref, None if evidence is None else evidence.iloc[i],
+                                             self.params.as_of, self.params.fiscal_year)
+                except Exception:  # noqa: BLE001 - a source column is a help, never a reason to fail a report
+                    found = []
+                out[i] = "；".join(t for t in (_rows_text(s, self.lang) for s in found) if t)
+            return out
+        finally:
+            con.close()
 
     def chart(self, rule_id: str) -> None:
         """The rule's chart for this unit, when it has one and there is data to draw."""
@@ -509,6 +583,24 @@ class Report:
         items = "".join(f"<li>{escape(x)}</li>" for x in rest)
         show(f"<h2>{escape(self._t('rep.conclusion'))}</h2><p>{escape(head)}</p>"
                       + (f"<ul>{items}</ul>" if items else ""))
+
+
+def _rows_text(rows, lang: str, most: int = 5) -> str:
+    """One table's source rows as a report's 来源 cell: ``银行流水 3 行：bank_txns.csv:10、12、15``
+    (at most ``most`` line numbers per file, then 等)."""
+    frame = rows.rows
+    if not len(frame) or "_file" not in frame.columns:
+        return ""
+    parts = []
+    for name, lines in frame.groupby(frame["_file"].fillna(""), sort=False)["_line"]:
+        if not name:
+            continue
+        numbers = [str(x) for x in sorted(int(x) for x in lines if not pd.isna(x))]
+        more = "、…" if len(numbers) > most else ""
+        parts.append(f"{name}:{'、'.join(numbers[:most])}{more}")
+    if not parts:
+        return ""
+    return t("rep.source_rows", lang, label=rows.label(lang), n=len(frame), where="；".join(parts))
 
 
 def _ids(findings: pd.DataFrame) -> list[str]:
