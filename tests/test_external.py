@@ -168,6 +168,31 @@ def test_ar_invoices_run_through_the_delayed_payments_notebook(receivables, tmp_
 
 # ------------------------------------------------------------------ Oxford City Council payments
 
+@pytest.mark.parametrize("which", ["corporate", "oxford"])
+def test_sf12_and_sf13_behave_on_real_payments(which, request):
+    """Not a target count: SF12 and SF13 run on real exports, and every finding is what the rule
+    says (a rest day by the calendar or, outside it, a weekend; a same-amount pair with near names)."""
+    from auditlib.rules.rest_days import is_covered, is_rest_day
+
+    db = request.getfixturevalue(which)[0 if which == "corporate" else 1]
+    result = inspect(db, "slush_funds", rule_ids=["SF12", "SF13"])
+    rows = {pid: (payee, amount, paid) for pid, payee, amount, paid in _query(
+        db, "SELECT payment_id, payee_name, amount, paid_on FROM payments")}
+    sf12 = result.evidence.get("SF12")
+    assert sf12 is not None
+    for ref in sf12["ref"]:
+        paid = rows[ref.split(":", 1)[1]][2]
+        assert is_rest_day(paid) if is_covered(paid.year) else paid.weekday() >= 5, ref
+    sf13 = result.evidence.get("SF13")
+    assert sf13 is not None
+    for rec in sf13.itertuples():
+        payee, amount, paid = rows[rec.payment_id]
+        partners = [rows[i.strip()] for i in str(rec.similar_ids).replace(";", ",").split(",") if i.strip()]
+        assert partners and all(a == amount and abs((d - paid).days) <= 30 and p != payee
+                                for p, a, d in partners), rec.ref
+    print(f"{which}: SF12 {len(sf12)}, SF13 {len(sf13)}")
+
+
 @pytest.fixture(scope="module")
 def oxford(tmp_path_factory):
     data = _dataset("oxford-payments")
