@@ -48,6 +48,13 @@ print(json.dumps({"seconds": s, "maxrss_kb": ru.ru_maxrss, "user": ru.ru_utime, 
 """
 
 
+
+def _rule_count() -> int:
+    """How many rules the catalogue holds (what `auditlib scan` runs)."""
+    from auditlib.rules.catalogue import all_rules
+
+    return len(all_rules())
+
 def measure(cmd: list[str], env=None) -> dict:
     """Run ``cmd`` in a fresh measuring process: seconds, peak RSS (KB), CPU times, exit code."""
     out = subprocess.run([sys.executable, "-c", _MEASURE, *map(str, cmd)], capture_output=True, text=True,
@@ -275,7 +282,7 @@ def render(m: dict, a: dict | None, b: list[dict] | None, quick: bool, started: 
                 "`2024/3/5`, one subtotal row, one bad date at ≥ 250k lines). Each command runs alone in a "
                 "measuring process: wall seconds, and peak RSS from `getrusage(RUSAGE_CHILDREN).ru_maxrss`. "
                 "Ingest rows/s counts the rows of all six tables read from CSV; rules = `auditlib scan` "
-                "(all 18 rules, all units, findings.csv written), rows/s counts voucher lines + payments + "
+                f"(all {_rule_count()} rules, all units, findings.csv written), rows/s counts voucher lines + payments + "
                 "bank lines.", "",
                 "| voucher lines | payments | bank lines | units | CSV MB | ingest s | ingest rows/s | "
                 "ingest peak MB | rules s | rules rows/s | rules peak MB | findings | DB MB |",

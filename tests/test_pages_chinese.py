@@ -118,9 +118,25 @@ def test_no_english_code_value_six_decimals_or_path_on_a_page(run_dir):
     for book in books:
         rel = book.relative_to(run_dir)
         for where, text in xlsx_texts(book):
-            for what in offences(text, run_dir):
+            for what in offences(text, run_dir, TABLE_NAMES):
                 bad.append(f"{rel} {where}: {what}: {text.strip()[:120]!r}")
+    for where, text in docx_texts(run_dir / "county-report.docx"):
+        for what in offences(text, run_dir, TABLE_NAMES):
+            bad.append(f"county-report.docx {where}: {what}: {text.strip()[:120]!r}")
     assert not bad, "\n".join(bad)
+
+
+def docx_texts(path: Path):
+    """Every paragraph and table cell of a Word document, with where it stands."""
+    import docx
+
+    doc = docx.Document(str(path))
+    for i, par in enumerate(doc.paragraphs):
+        yield f"paragraph {i + 1}", par.text
+    for t, tbl in enumerate(doc.tables):
+        for r, row in enumerate(tbl.rows):
+            for c, cell in enumerate(row.cells):
+                yield f"table {t + 1} cell ({r + 1}, {c + 1})", cell.text
 
 
 def test_the_scan_catches_what_it_looks_for(run_dir):
