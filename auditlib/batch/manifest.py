@@ -114,6 +114,15 @@ class Manifest:
                 x["changes"] = changes.get(key)
         self.save()
 
+    def set_coverage(self, untested: dict, warnings: list) -> None:
+        """Store per task the rules it could not test (CONTRACT §3 未检查), ``untested``
+        ``{(unit_code, inspection): [{"rule_id", "reason_zh", "reason_en"}, …]}``, and the run's
+        coverage warnings ``[{"zh", "en"}, …]`` (:func:`auditlib.rules.coverage.data_warnings`)."""
+        for x in self.tasks:
+            x["untested"] = untested.get((x["unit_code"], x["inspection"]), [])
+        self.data["coverage_warnings"] = [{"zh": zh, "en": en} for zh, en in warnings]
+        self.save()
+
     def finish(self, overview: dict) -> None:
         """Store the overview's record, mark the run finished and save."""
         self.data["overview"] = overview

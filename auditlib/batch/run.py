@@ -31,7 +31,8 @@ from auditlib.db import connect
 from auditlib.i18n import register, t
 from auditlib.review.apply import apply_register
 from auditlib.review.statuses import Status
-from auditlib.rules.engine import FINDING_COLUMNS, inspect
+from auditlib.rules.coverage import UNTESTED_COLUMNS, data_warnings
+from auditlib.rules.engine import FINDING_COLUMNS, implemented_rules, inspect
 
 logger = logging.getLogger("auditlib")
 
@@ -201,9 +202,11 @@ def _write_county(plan: Plan, manifest: Manifest) -> dict:
 def _hand_off(plan: Plan, work: Path, manifest: Manifest) -> list[pd.DataFrame]:
     """Every unit's findings in one pass per inspection, with their statuses (the register) and
     changes (the baseline); each task's slice saved for it, and its counts put in the manifest."""
-    all_findings = []
+    all_findings, untested = [], {}
     for name in plan.inspections:
         ins = inspect(plan.options.db, name, params=plan.params)
+        for u, rule_id, zh, en in ins.untested[UNTESTED_COLUMNS].itertuples(index=False):
+            untested.setdefault((str(u), name), []).append({"rule_id": rule_id, "reason_zh": zh, "reason_en": en})
         found = verified(ins.findings, plan.decisions or {}, plan.baseline)
         gone = (compare.resolved(plan.baseline, found["finding_id"], {(u, name) for u in plan.units})
                 if plan.baseline is not None else None)
@@ -221,6 +224,13 @@ def _hand_off(plan: Plan, work: Path, manifest: Manifest) -> list[pd.DataFrame]:
             statuses[(u, i)][s] += 1
     changes = compare.change_counts(found, plan.baseline, set(keys)) if plan.baseline is not None else None
     manifest.set_verification(statuses, changes)
+    con = connect(plan.options.db)
+    try:
+        warnings = data_warnings(con, plan.params.fiscal_year, plan.params.as_of,
+                                 [r for n in plan.inspections for r in implemented_rules(n)])
+    finally:
+        con.close()
+    manifest.set_coverage(untested, warnings)
     return all_findings
 
 

@@ -243,11 +243,19 @@ def _execute_notebook(spec: TaskSpec, final_nb: Path) -> BaseException | None:
 def _write_workbook(spec: TaskSpec, findings, evidence) -> None:
     from auditlib.db import ingested_files
     from auditlib.outputs.workbook import write_workbook
+    from auditlib.db import connect
+    from auditlib.rules.coverage import untested
+    from auditlib.rules.engine import implemented_rules
     o = spec.options
     params = o.load_params()
+    con = connect(o.db)
+    try:  # the rules this unit's data could not test (CONTRACT §3 未检查)
+        gaps = untested(con, [spec.unit_code], implemented_rules(spec.name))
+    finally:
+        con.close()
     write_workbook(spec.out_dir / f"{spec.name}.xlsx", unit_code=spec.unit_code, unit_name=spec.unit_name,
                    inspection=spec.name, findings=findings, evidence=evidence, params=params,
-                   run_id=spec.run_id, sources=ingested_files(o.db), lang=o.lang)
+                   run_id=spec.run_id, sources=ingested_files(o.db), lang=o.lang, untested=gaps)
 
 
 __all__ = ["TaskKind", "TaskSpec", "TaskResult", "execute_task", "error_summary"]

@@ -77,6 +77,11 @@ class CountyInput:
         The register the run read (``path``, ``sha256``, ``decisions``), None without one.
     baseline : str
         The run compared with (its id), empty without one.
+    untested : tuple of dict
+        The rules a task could not test (CONTRACT §3 未检查): ``unit_code``, ``inspection``,
+        ``rule_id``, ``reason_zh``, ``reason_en``, from the manifest's task records.
+    coverage_warnings : tuple of dict
+        The run's coverage warnings ``{"zh", "en"}`` (dates vs fiscal year, chart of accounts).
     """
 
     run_id: str
@@ -94,6 +99,8 @@ class CountyInput:
     failed: tuple[dict, ...] = ()
     register: dict | None = None
     baseline: str = ""
+    untested: tuple[dict, ...] = ()
+    coverage_warnings: tuple[dict, ...] = ()
 
     @property
     def whole_county(self) -> bool:
@@ -297,7 +304,11 @@ def load_county_input(run_dir: str | os.PathLike, params=None, decisions: dict |
         failed=tuple({k: x.get(k) for k in ("unit_code", "unit_name", "inspection", "status", "error")}
                      for x in tasks if x.get("status") != "ok"),
         register=manifest.get("register") if isinstance(manifest.get("register"), dict) else None,
-        baseline=(baseline.get("run_id") or "") if isinstance(baseline, dict) else str(baseline or ""))
+        baseline=(baseline.get("run_id") or "") if isinstance(baseline, dict) else str(baseline or ""),
+        untested=tuple({"unit_code": str(x["unit_code"]), "inspection": x["inspection"], **u}
+                       for x in tasks if x.get("status") == "ok" for u in (x.get("untested") or [])
+                       if isinstance(u, dict)),
+        coverage_warnings=tuple(w for w in manifest.get("coverage_warnings") or [] if isinstance(w, dict)))
 
 
 __all__ = ["FINDINGS_XLSX", "REPORT_DOCX", "CountyInput", "Figures", "figures", "rule_of", "rule_order",

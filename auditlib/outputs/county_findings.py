@@ -90,6 +90,8 @@ register({
     "cf.basis": ("依据", "Basis"),
     "cf.advice": ("处理建议", "Suggested handling"),
     "cf.change": ("对比上次", "Against baseline"),
+    "cf.none_tested": ("已运行的规则本批次未发现疑点；部分规则未检查（见检查情况报告“检查范围”）。",
+                       "The rules that ran found no leads; some rules were not tested (see the report's Scope)."),
     "cf.none": ("本批次未发现疑点。", "No findings in this run."),
     "cf.failed": ("未完成的检查任务（其结果未列入本表）：{tasks}", "Tasks not finished (not in this list): {tasks}"),
     "cf.footer": ("第 &P 页，共 &N 页", "Page &P of &N"),
@@ -365,7 +367,7 @@ def _list_sheet(w: _Writer) -> None:
         row += 1
     if not len(f):
         ws.merge_range(row, 0, row, len(widths) - 1, "", w.fmt())
-        w.text(ws, row, 0, w.t("cf.none"), w.fmt())
+        w.text(ws, row, 0, w.t("cf.none_tested" if getattr(inp, "untested", ()) else "cf.none"), w.fmt())
         row += 1
     ws.autofilter(head, 0, max(row - 1, head), len(widths) - 1)
     ws.print_area(0, 0, max(row, head + 1), printed - 1)

@@ -88,6 +88,9 @@ register({
     "cr.scope.sources": ("检查使用的数据如下（共 {files} 个文件，{rows} 行）：",
                          "Data used ({files} files, {rows} rows):"),
     "cr.scope.no_sources": ("数据来源未记录。", "No data sources were recorded."),
+    "cr.scope.untested": ("下列规则因缺少所需数据未检查，不能据此认为没有问题：{items}。",
+                          "These rules were not tested for want of input, which is no evidence either way: {items}."),
+    "cr.scope.warnings": ("数据覆盖提示：{items}", "Coverage warnings: {items}"),
     "cr.scope.failed": ("下列检查任务未完成，其结果未计入本报告：{tasks}。",
                         "These tasks did not finish; their results are not in this report: {tasks}."),
     "cr.method.text": ("检查组运用数据分析方法，按下列规则对被检查单位的预算指标、支付、会计凭证和银行流水数据逐条筛查。"
@@ -115,6 +118,9 @@ register({
     "cr.insp.total": ("{inspection}：发现疑点 {n} 条，涉及金额 {amount} 元。", "{inspection}: {n} leads, {amount} yuan."),
     "cr.insp.interest": ("另有逾期利息 {interest} 元，不计入合计。", " Late-payment interest {interest} yuan, apart."),
     "cr.insp.none": ("{inspection}：本批次未发现疑点。", "{inspection}: no leads in this run."),
+    "cr.insp.none_tested": ("{inspection}：已运行的规则本批次未发现疑点；{rules} 对部分单位未检查（见“检查范围”）。",
+                            "{inspection}: the rules that ran found no leads; {rules} were not tested for some "
+                            "units (see Scope)."),
     "cr.problems.text": ("经核实，属实问题 {confirmed} 条，认定金额 {confirmed_amount} 元；已整改 {rectified} 条，"
                          "金额 {rectified_amount} 元。明细如下：",
                          "Verified: {confirmed} confirmed, {confirmed_amount} yuan; {rectified} rectified, "
@@ -135,6 +141,8 @@ register({
     "cr.sign.team": ("检查组：{team}", "Team: {team}"),
     "cr.sign.reviewer": ("复核人：{reviewer}", "Reviewer: {reviewer}"),
     "cr.sign.date": ("{date}", "{date}"),
+    "cr.appendix.none_tested": ("已运行的规则本批次未发现疑点；部分规则未检查（见“检查范围”）。",
+                                "The rules that ran found no leads; some rules were not tested (see Scope)."),
     "cr.appendix.none": ("本批次未发现疑点。", "No findings in this run."),
     "cr.appendix.cut": ("共 {total} 条，此处列出 {n} 条（全部问题及金额较大的疑点）；完整清单见 {file}。",
                         "{total} findings; {n} listed here (every problem and the largest leads); all are in {file}."),
@@ -440,6 +448,16 @@ class _Report:
                        numeric={2}, widths=[3, 9.5, 3])
         else:
             self.para(self.t("cr.scope.no_sources"))
+        key = "reason_zh" if self.lang == "zh" else "reason_en"
+        if inp.untested:  # CONTRACT §3: 未检查 is said, never hidden behind "no leads"
+            items = self.t("cr.list_sep").join(f"{x.get('unit_code')} {x.get('rule_id')}（{x.get(key, '')}）"
+                                               if self.lang == "zh" else
+                                               f"{x.get('unit_code')} {x.get('rule_id')} ({x.get(key, '')})"
+                                               for x in inp.untested)
+            self.para(self.t("cr.scope.untested", items=items))
+        if inp.coverage_warnings:
+            self.para(self.t("cr.scope.warnings", items=" ".join(
+                str(w.get(self.lang if self.lang in ("zh", "en") else "zh", "")) for w in inp.coverage_warnings)))
         if inp.failed:
             tasks = self.t("cr.list_sep").join(
                 f"{x.get('unit_code')} {x.get('unit_name') or ''}"
@@ -511,7 +529,9 @@ class _Report:
                                 inspection=label), level=2)
             mine = inp.findings[inp.findings["inspection"].astype(str) == name] if len(inp.findings) else inp.findings
             if not sub.n:
-                self.para(self.t("cr.insp.none", inspection=label))
+                gaps = sorted({x.get("rule_id") for x in inp.untested if x.get("inspection") == name})
+                self.para(self.t("cr.insp.none_tested", inspection=label, rules="、".join(gaps)) if gaps
+                          else self.t("cr.insp.none", inspection=label))
                 continue
             self.para(self.t("cr.insp.total", inspection=label, n=sub.total.count, amount=_m(sub.money))
                       + (self.t("cr.insp.interest", interest=_m(sub.interest)) if sub.interest else ""))
@@ -639,7 +659,7 @@ class _Report:
         self.heading(self.t("cr.h.appendix"))
         f = ordered(inp)
         if not len(f):
-            self.para(self.t("cr.appendix.none"))
+            self.para(self.t("cr.appendix.none_tested" if inp.untested else "cr.appendix.none"))
             return
         if len(f) > APPENDIX_ROWS:
             f = _largest(f, APPENDIX_ROWS)

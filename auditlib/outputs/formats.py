@@ -9,6 +9,7 @@ timestamps in local time with the zone.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -44,6 +45,17 @@ def money(value) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
     return f"{Decimal(value):,.2f}"
+
+
+def in_currency(text: str, currency: str = "元") -> str:
+    """``text`` with the unit after its amounts set to ``currency`` (the parameters' ``currency:``):
+    ``涉及金额 1,000.00 元`` -> ``涉及金额 1,000.00 £``, ``amount 1,000.00 yuan`` -> ``amount 1,000.00 £``,
+    ``金额(元)`` / ``Amount (yuan)`` -> ``金额(£)`` / ``Amount (£)``.  Only a unit right after a number
+    or in brackets changes (never 元 inside a word such as 元旦); the default 元 leaves the text as it is."""
+    if not currency or currency == "元":
+        return text
+    text = re.sub(r"(\d) (?:元|yuan(?![A-Za-z]))", lambda m: f"{m.group(1)} {currency}", text)
+    return re.sub(r"([(（])(?:元|yuan)([)）])", lambda m: f"{m.group(1)}{currency}{m.group(2)}", text)
 
 
 def _decimal(value) -> Decimal:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
+import auditlib.rules.coverage  # noqa: F401  (registers the 未检查 texts the cells use)
 from auditlib.rules.catalogue import INSPECTIONS
 from auditlib.i18n import register, t
 from auditlib.common.files import write_text
@@ -131,6 +132,16 @@ def _change_counts(records: list[dict], lang: str) -> list[dict] | None:
     return out
 
 
+def _untested_cell(untested, lang: str) -> dict:
+    """A task's rules not tested (CONTRACT §3 未检查): ``untested`` "N 条规则未检查" and
+    ``untested_list`` "DP01 缺少 accepted_on；…"; both empty when every rule ran."""
+    if not isinstance(untested, list) or not untested:
+        return {"untested": "", "untested_list": ""}
+    key = "reason_zh" if lang == "zh" else "reason_en"
+    items = [f"{x.get('rule_id', '')} {x.get(key, '')}" for x in untested if isinstance(x, dict)]
+    return {"untested": t("cov.untested_n", lang, n=len(items)), "untested_list": ("；" if lang == "zh" else "; ").join(items)}
+
+
 def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
     """Everything the template shows, as plain data (tests read it too)."""
     tasks = manifest.get("tasks", [])
@@ -146,6 +157,7 @@ def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
             "html": _link(run_dir, x.get("html")), "xlsx": _link(run_dir, x.get("xlsx")),
             "notebook": _link(run_dir, x.get("notebook")),
             "statuses": _status_counts(x.get("statuses"), lang),
+            **_untested_cell(x.get("untested"), lang),
         }
     compared = bool(manifest.get("baseline")) or any(isinstance(x.get("changes"), dict) for x in tasks)
     found = _run_findings(run_dir)
@@ -190,7 +202,9 @@ def page_context(run_dir: Path, manifest: dict, lang: str) -> dict:
         T["overview"] = _page_title(run_dir / overview["html"]) or T["overview"]
     times = {k: local_time(manifest.get(k)) for k in ("started", "finished")}
     inputs = [{**x, "table_label": table_label(x.get("table"), lang)} for x in manifest.get("inputs") or []]
-    return {"m": manifest, "T": T, "times": times, "inputs": inputs, "page_lang": PAGE_LANG.get(lang, "zh-CN"), "inspections": inspections,
+    warnings = [w.get(lang if lang in ("zh", "en") else "zh", "") for w in manifest.get("coverage_warnings") or []
+                if isinstance(w, dict)]
+    return {"coverage_warnings": warnings, "m": manifest, "T": T, "times": times, "inputs": inputs, "page_lang": PAGE_LANG.get(lang, "zh-CN"), "inspections": inspections,
             "rows": list(rows.values()), "failures": failures, "n_failed": n_failed,
             "overview_link": _link(run_dir, overview.get("html")), "software": manifest.get("software") or {},
             "statuses": _status_counts(all_statuses, lang), "compared": compared, "baseline": baseline_text,

@@ -50,6 +50,7 @@ from auditlib.outputs.xlsx_cells import (MAX_CELL_CHARS, MIN_PRINT_SCALE, MONEY,
 from auditlib.review import form
 from auditlib.review.statuses import Status
 from auditlib.rules.catalogue import get_rule, rules_for
+from auditlib.rules.coverage import no_findings_text, untested_text
 from auditlib.rules.identity import finding_ids
 from auditlib.rules.model import Rule
 from auditlib.rules.params import Params
@@ -126,7 +127,8 @@ __all__ = ["MAX_CELL_CHARS", "write_workbook"]
 
 def write_workbook(path, *, unit_code: str, unit_name: str, inspection: str,
                    findings: pd.DataFrame, evidence: dict[str, pd.DataFrame], params: Params,
-                   run_id: str, sources: list[dict], lang: str = "zh", version: str | None = None) -> Path:
+                   run_id: str, sources: list[dict], lang: str = "zh", version: str | None = None,
+                   untested: pd.DataFrame | None = None) -> Path:
     """Write the evidence workbook of one unit and inspection.
 
     Parameters
@@ -154,6 +156,9 @@ def write_workbook(path, *, unit_code: str, unit_name: str, inspection: str,
         Language of the labels.
     version : str, optional
         Software version shown on the cover; ``auditlib.__version__`` when omitted.
+    untested : DataFrame, optional
+        The rules not tested for want of input (``Inspection.untested``, CONTRACT §3): their sheet,
+        the summary and the cover say 未检查 with the reason instead of 未发现疑点.
 
     Returns
     -------
@@ -175,7 +180,8 @@ def write_workbook(path, *, unit_code: str, unit_name: str, inspection: str,
             w = Writer(wb, lang)
             ctx = {"unit_code": unit_code, "unit_name": str(unit_name or ""), "inspection": inspection,
                    "params": params, "applied": params.for_unit(unit_code), "run_id": str(run_id),
-                   "sources": sources or [], "version": str(version), "findings": findings, "rules": rules}
+                   "sources": sources or [], "version": str(version), "findings": findings, "rules": rules,
+                   "untested": untested}
             ctx["unit_label"] = (f"{ctx['unit_name']}（{unit_code}）" if lang == "zh"
                                  else f"{ctx['unit_name']} ({unit_code})")
             wb.set_properties({"title": f"{t('wb.title', lang)} {unit_code} {inspection}",
@@ -312,8 +318,13 @@ def _summary(w: Writer, ctx: dict, planned) -> None:
         w.text(ws, row, 0, rule.id, cell)
         w.text(ws, row, 1, rule.title(lang), wrap)
         w.text(ws, row, 2, rule.basis, wrap)
-        w.cell(ws, row, 3, n)
-        w.cell(ws, row, 4, high)
+        not_tested = untested_text(ctx.get("untested"), ctx["unit_code"], rule.id, lang) if not n else ""
+        if not_tested:  # 未检查（缺少 …）, never a 0 that reads as "no leads"
+            w.text(ws, row, 3, not_tested, wrap)
+            w.blank(ws, row, 4, border=1)
+        else:
+            w.cell(ws, row, 3, n)
+            w.cell(ws, row, 4, high)
         _write_split(w, ws, row, 5, split_cols, tallies)
         total_n += n
         total_high += high
@@ -423,7 +434,9 @@ def _rule_sheet(w: Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None, plan:
             ws.set_column(c, c, width)
         _index_cell(w, ws, 0, 2, paper.index)
         _note_row(w, ws, 1, 0, 2, "\n".join(intro), w.fmt(text_wrap=True), widths)
-        w.text(ws, 3, 0, w.t("wb.none"), w.fmt(bold=True, font_color="#375623"), track=False)
+        none = no_findings_text(ctx.get("untested"), ctx["unit_code"], rule.id, w.t("wb.none"), lang)
+        w.text(ws, 3, 0, none, w.fmt(bold=True, font_color="#375623" if none == w.t("wb.none") else "#9C5700"),
+               track=False)
         ws.freeze_panes(head, 0)
         return
 

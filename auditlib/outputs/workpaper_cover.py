@@ -54,6 +54,9 @@ register({
                     "verified one by one, the conclusion recorded on the sheet."),
     "cov.el.conclusion": ("审计结论", "Conclusion"),
     "cov.concl.none": ("运用上述规则未发现疑点。", "The rules found no leads."),
+    "cov.concl.none_tested": ("已运行的规则未发现疑点。", "The rules that ran found no leads."),
+    "cov.concl.untested": ("未检查（缺少所需数据，不能据此认为没有问题）：{rules}。",
+                           "Not tested (input missing, no evidence either way): {rules}."),
     "cov.concl.found": ("发现疑点 {n} 条，涉及金额 {amount} 元", "{n} leads found, exposure {amount} yuan"),
     "cov.concl.split": ("发现疑点 {n} 条，其中：", "{n} leads found: "),
     "cov.concl.total": ("以上计入合计的金额 {amount} 元（属实按认定金额，排除的不计）。",
@@ -108,6 +111,20 @@ def attachments(papers) -> tuple[int, int]:
     """(取证单 count, evidence table count) among ``papers`` (:class:`workpaper_index.Paper`)."""
     kinds = [p.kind for p, _, _ in papers]
     return kinds.count(wpi.Kind.CERTIFICATE), kinds.count(wpi.Kind.DETAIL)
+
+
+def untested_sentence(untested, unit_code: str, rules, findings, lang: str = "zh") -> str:
+    """The cover's sentence on the rules without findings that could not test the unit (CONTRACT §3
+    未检查), each with its reason; "" when every rule ran."""
+    from auditlib.i18n import t
+    from auditlib.rules.coverage import reason
+
+    found = set(findings["rule_id"].astype(str)) if len(findings) else set()
+    items = [f"{r.id}（{why}）" if lang == "zh" else f"{r.id} ({why})"
+             for r in rules if r.id not in found and (why := reason(untested, unit_code, r.id, lang))]
+    if not items:
+        return ""
+    return t("cov.concl.untested", lang, rules=("、" if lang == "zh" else "; ").join(items))
 
 
 def conclusion(findings, lang: str = "zh") -> str:
@@ -195,7 +212,12 @@ def write_cover(w: Writer, ctx: dict, papers: list) -> None:
 
     # 3. process and conclusion
     row = line(row, "cov.el.process", w.t("cov.process", n=len(ctx["rules"])))
-    row = line(row, "cov.el.conclusion", conclusion(ctx["findings"], lang))
+    concluded = conclusion(ctx["findings"], lang)
+    not_tested = untested_sentence(ctx.get("untested"), ctx["unit_code"], ctx.get("rules") or (), ctx["findings"], lang)
+    if not_tested and not len(ctx["findings"]):  # never "the rules found no leads" over rules that could not run
+        concluded = w.t("cov.concl.none_tested")
+    row = line(row, "cov.el.conclusion", concluded + (" " if lang != "zh" else "") + not_tested if not_tested
+               else concluded)
 
     # 4. and 5. auditors, preparer, verifier and reviewer (names are the ``by`` of imported decisions)
     members = project.get("members") or []

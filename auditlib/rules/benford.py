@@ -293,7 +293,7 @@ def benford_screen(con, p_rel: str) -> pd.DataFrame:
         WITH {p_rel}
         SELECT y.unit_code, list(y.amount) AS amounts, any_value(p.max_mad) AS max_mad,
                any_value(p.min_count) AS min_count
-        FROM payments y JOIN p USING (unit_code) WHERE y.amount >= 10
+        FROM payments y JOIN p USING (unit_code) WHERE y.amount >= 10 AND (y.paid_on IS NULL OR y.paid_on <= p.as_of)
         GROUP BY y.unit_code ORDER BY y.unit_code""").fetchall()
     out = []
     for unit, amounts, max_mad, min_count in rows:

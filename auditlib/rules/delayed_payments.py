@@ -92,7 +92,8 @@ def progress(con, unit_code: str, params, lang: str) -> Figure | None:
                COALESCE((SELECT SUM(y.amount) FROM payments y
                          WHERE y.budget_id = b.budget_id AND y.paid_on <= ?::DATE), 0) AS paid
         FROM budget b WHERE b.unit_code = ? AND b.fiscal_year = ? AND b.amount >= ?
-        ORDER BY b.budget_id""", [params.as_of, unit_code, params.fiscal_year, p["min_amount"]])
+          AND (b.issued_on IS NULL OR b.issued_on <= ?::DATE)
+        ORDER BY b.budget_id""", [params.as_of, unit_code, params.fiscal_year, p["min_amount"], params.as_of])
     if df.empty:
         return None
     start, end = dt.date(params.fiscal_year, 1, 1), dt.date(params.fiscal_year + 1, 1, 1)
@@ -145,6 +146,7 @@ RULES: tuple[Rule, ...] = (
                CAST(amount * daily_rate * (paid_on - accepted_on - limit_days) AS DECIMAL(18,2)) AS interest,
                _file, _line
         FROM t WHERE paid_on - accepted_on - limit_days > 0""",
+         needs=("payments.payee_is_sme", "payments.accepted_on", "payments.paid_on"),
          check_zh='向中小企业支付的款项自验收之日起超过约定期限（默认 30 天，合同约定最长 60 天）才支付；按日利率计算逾期利息。',
          check_en='An SME paid after the term from acceptance (30 days by default, at most 60 by contract); interest at the daily rate.',
          penalty_basis="《保障中小企业款项支付条例》第三十一条第（一）项（2025年6月1日起施行的修订版；此前适用2020年版第二十五条第（一）项）",
@@ -174,6 +176,7 @@ RULES: tuple[Rule, ...] = (
                CAST(amount * daily_rate * (as_of - accepted_on - limit_days) AS DECIMAL(18,2)) AS interest,
                _file, _line
         FROM t WHERE as_of - accepted_on > limit_days""",
+         needs=("payments.payee_is_sme", "payments.accepted_on"),
          check_zh='中小企业款项已验收、截止日仍未支付且已超过付款期限；利息计至截止日。',
          check_en='An SME payment accepted, unpaid at the cut-off and past its term; interest to the cut-off.',
          penalty_basis="《保障中小企业款项支付条例》第三十一条第（一）项（2025年6月1日起施行的修订版；此前适用2020年版第二十五条第（一）项）",
@@ -200,7 +203,8 @@ RULES: tuple[Rule, ...] = (
                    (SELECT COALESCE(SUM(y.amount), 0) FROM payments y
                      WHERE y.budget_id = b.budget_id AND y.paid_on <= p.as_of) AS paid
             FROM budget b JOIN p USING (unit_code)
-            WHERE b.fiscal_year = p.fiscal_year AND b.amount >= p.min_amount)
+            WHERE b.fiscal_year = p.fiscal_year AND b.amount >= p.min_amount
+              AND (b.issued_on IS NULL OR b.issued_on <= p.as_of))
         SELECT unit_code, 'budget:' || budget_id AS ref, amount - paid AS amount, 'medium' AS severity,
                printf('支出进度 %.1f%%，序时进度 %.1f%%', 100.0 * paid / amount, 100.0 * elapsed / year_days) AS detail,
                budget_id, project_name, amount AS budget_amount, paid,
@@ -208,6 +212,7 @@ RULES: tuple[Rule, ...] = (
                fen_quotient(amount * elapsed - paid * year_days, year_days) AS exposure,
                _file, _line
         FROM b WHERE paid * year_days < amount * (elapsed - gap * year_days)""",
+         needs=("budget.amount", "budget.fiscal_year", "payments.budget_id", "payments.paid_on"),
          check_zh='本年度指标金额 ≥ 下限，截止日已支付比例低于序时进度减去允许差距。',
          check_en='A budget line of the year, at least the minimum, whose paid share is below time progress minus the allowed gap.',
          penalty_basis="",
@@ -228,6 +233,7 @@ RULES: tuple[Rule, ...] = (
                y.paid_on - y.requested_on AS processing_days, y._file, y._line
         FROM payments y JOIN p USING (unit_code)
         WHERE y.paid_on <= p.as_of AND y.paid_on - y.requested_on > p.max_days""",
+         needs=("payments.requested_on", "payments.paid_on"),
          check_zh='从申请支付到实际支付超过规定天数。',
          check_en='More than the allowed days from payment request to payment.',
          penalty_basis="《保障中小企业款项支付条例》第三十一条第（六）项（2025年6月1日起施行的修订版；此前适用2020年版第二十五条第（六）项）",
@@ -256,6 +262,7 @@ RULES: tuple[Rule, ...] = (
                total AS year_total, december, round(december / total, 4)::DOUBLE AS december_share,
                round(december - max_share * total, 2) AS exposure
         FROM s WHERE total > 0 AND december > max_share * total""",
+         needs=("payments.paid_on",),
          check_zh='已结束年度中 12 月份支付金额占全年比例超过上限。',
          check_en="December's share of the year's payments above the limit, once the year has ended.",
          penalty_basis="",
@@ -276,6 +283,7 @@ RULES: tuple[Rule, ...] = (
         FROM payments y JOIN p USING (unit_code)
         WHERE y.payee_is_sme AND y.term_days > p.max_term_days
           AND (y.paid_on <= p.as_of OR ((y.paid_on IS NULL OR y.paid_on > p.as_of) AND y.accepted_on <= p.as_of))""",
+         needs=("payments.payee_is_sme", "payments.term_days"),
          check_zh='向中小企业付款的合同约定付款期限超过合同可约定的最长期限（支付不及时 DP01 的参数，默认 60 天）；截止日前已支付，或截止日前已验收尚未支付的款项。',
          check_en="A payment to an SME whose contract sets a payment term longer than a contract may set (DP01's parameter, 60 days by default); payments made by the cut-off, or accepted by then and still unpaid.",
          penalty_basis="",
@@ -311,6 +319,7 @@ RULES: tuple[Rule, ...] = (
           AND (b.issued_on IS NULL OR b.issued_on <= p.as_of)
           AND p.as_of >= make_date(p.fiscal_year, 12, 31)
           AND y.year_paid > 0 AND y.late_paid > p.max_share * y.year_paid""",
+         needs=("budget.amount", "budget.fiscal_year", "payments.budget_id", "payments.paid_on"),
          check_zh='已结束年度的本年度指标，金额 ≥ 下限，11月和12月以该指标支付的金额超过该指标全年支付金额乘以占比上限。',
          check_en="A budget line of the year, at least the minimum, once the year has ended, whose November and December payments exceed the largest share of its payments in the year.",
          penalty_basis="",

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from auditlib.rules.catalogue import all_rules, get_rule
+from auditlib.rules.coverage import UNTESTED_COLUMNS, untested
 from auditlib.db import connect, frame
 from auditlib.rules.exposure import FEN_QUOTIENT_MACRO
 from auditlib.rules.identity import finding_ids
@@ -36,6 +37,9 @@ class Inspection:
     findings: pd.DataFrame
     evidence: dict[str, pd.DataFrame] = field(default_factory=dict)
     params: Params | None = None
+    #: the (unit, rule) pairs not tested for want of input (CONTRACT §3 未检查):
+    #: ``unit_code, rule_id, reason_zh, reason_en`` (:func:`auditlib.rules.coverage.untested`)
+    untested: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNTESTED_COLUMNS))
 
 
 _FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
@@ -168,9 +172,9 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
             units = [u for u in units if u == str(unit)]
         frames, evidence = [], {}
         wanted = None if rule_ids is None else set(rule_ids)
-        for rule in implemented_rules(inspection):
-            if wanted is not None and rule.id not in wanted:
-                continue
+        run = [r for r in implemented_rules(inspection) if wanted is None or r.id in wanted]
+        gaps = untested(con, units, run)  # CONTRACT §3: a rule without its input is not tested
+        for rule in run:
             p_rel = f"p AS {_param_relation(rule, params, units)}"
             query = rule.query
             if callable(query):
@@ -183,6 +187,9 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
                     sql = f"WITH {p_rel} {query} ORDER BY 1, 2"
                 ev = frame(con.sql(sql))
             ev = with_cited_basis(rule, ev)  # the basis version in force on each finding's date
+            skip = set(gaps.loc[gaps["rule_id"] == rule.id, "unit_code"])
+            if skip and len(ev):  # a unit the rule could not test has no findings of it, only 未检查
+                ev = ev[~ev["unit_code"].astype(str).isin(skip)].reset_index(drop=True)
             evidence[rule.id] = ev
             if len(ev):
                 f = ev[["unit_code", "ref", "amount", "severity", "detail"]].copy()
@@ -195,7 +202,7 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
                 frames.append(f[FINDING_COLUMNS])
         findings = (pd.concat(frames, ignore_index=True) if frames
                     else pd.DataFrame(columns=FINDING_COLUMNS))
-        return Inspection(findings=findings, evidence=evidence, params=params)
+        return Inspection(findings=findings, evidence=evidence, params=params, untested=gaps)
     finally:
         if own:
             con.close()

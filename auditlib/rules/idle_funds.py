@@ -100,6 +100,7 @@ RULES: tuple[Rule, ...] = (
         FROM budget b JOIN p USING (unit_code) JOIN spent s USING (budget_id)
         WHERE b.issued_on <= p.as_of AND b.amount - s.paid >= p.min_amount
           AND p.as_of - b.issued_on > p.carry_days""",
+         needs=("budget.amount", "budget.issued_on"),
          check_zh='指标下达后超过结转年限仍未支出：未支出金额 = 指标金额 − 截止日前以该指标支付的金额，未支出 ≥ 下限且指标年龄 > 结转天数；超过收回年限为高风险。',
          check_en='An appropriation still unspent past the carry-over age: unspent = amount − payments on it by the cut-off; unspent ≥ the minimum and age > carry days; high severity past the recovery age.',
          penalty_basis="",
@@ -137,6 +138,7 @@ RULES: tuple[Rule, ...] = (
         WHERE a.account_type <> 'zero_balance' AND (a.closed_on IS NULL OR a.closed_on > p.as_of)
           AND r.balance >= p.min_balance
           AND (o.last_outflow IS NULL OR p.as_of - o.last_outflow > p.dormant_days)""",
+         needs=("accounts.account_no", "bank_txns.balance"),
          check_zh='非零余额账户在截止日的最近余额 ≥ 下限，且截止日前规定天数内没有任何支出。',
          check_en='A registered non-zero-balance account whose last balance by the cut-off is at least the minimum and which had no outflow in the given days.',
          penalty_basis="",
@@ -158,7 +160,9 @@ RULES: tuple[Rule, ...] = (
         FROM payments y JOIN p USING (unit_code) LEFT JOIN units u ON u.unit_code = y.unit_code
         LEFT JOIN (SELECT DISTINCT unit_code, account_no FROM accounts) own
                ON own.unit_code = y.unit_code AND own.account_no = y.payee_account
-        WHERE own.account_no IS NOT NULL OR norm_name(y.payee_name) = norm_name(u.unit_name)""",
+        WHERE (y.paid_on IS NULL OR y.paid_on <= p.as_of)
+          AND (own.account_no IS NOT NULL OR norm_name(y.payee_name) = norm_name(u.unit_name))""",
+         needs=("payments.payee_name",),
          check_zh='支付的收款账户是本单位登记的账户，或收款人名称就是本单位名称。',
          check_en="A payment whose payee account is one of the unit's own registered accounts, or whose payee is the unit itself.",
          penalty_basis="《预算法》第九十三条第（一）项",
@@ -193,6 +197,8 @@ RULES: tuple[Rule, ...] = (
                p.as_of - g.last_line AS days_idle, g.lines
         FROM g JOIN p USING (unit_code)
         WHERE g.balance >= p.min_amount AND p.as_of - g.last_line > p.stale_days""",
+         needs=("ledger.account_code", "ledger.counterparty"),
+         accounts=("1214", "1218", "2307"),
          check_zh='其他应收款、预付账款、其他应付款（1214/1218/2307）按往来单位的挂账余额 ≥ 下限，且规定天数内无发生额。',
          check_en='Open balances on 1214/1218/2307 per counterparty at least the minimum with no ledger line in the given days.',
          penalty_basis="",
@@ -237,6 +243,7 @@ RULES: tuple[Rule, ...] = (
           AND (a.closed_on IS NULL OR a.closed_on > p.as_of)
           AND (a.opened_on IS NULL OR a.opened_on <= p.as_of - p.idle_days)
           AND (m.last_movement IS NULL OR m.last_movement <= p.as_of - p.idle_days)""",
+         needs=("accounts.account_no",),
          check_zh='单位登记的账户（零余额账户除外）截止日未销户、开户已满规定天数，且截止日前规定天数内（不含起始日）银行流水无任何收入或支出。',
          check_en='A registered account of the unit (other than a zero-balance account), open at the cut-off and opened at least the given days before, with no bank line with an inflow or outflow in the given days up to the cut-off.',
          penalty_basis="",
@@ -294,6 +301,7 @@ RULES: tuple[Rule, ...] = (
                ly_amount - ly_paid AS exposure
         FROM proj
         WHERE n_years = years AND all_low AND total_amount >= min_amount""",
+         needs=("budget.project_code", "budget.fiscal_year", "budget.amount"),
          check_zh='同一项目（项目编码）在截至最近一个完整年度的连续若干年度均有预算指标，且每年年底前以这些指标支付的金额占当年指标金额的比例均低于执行率下限，各年指标合计 ≥ 下限；无项目编码的指标不参与。',
          check_en='A project (project code) with budget lines in each of the given consecutive years up to the last complete year, where each year the payments against its lines by 31 December are below the rate times that year\'s amount, and the amounts of those years sum to at least the minimum; lines without a project code are ignored.',
          penalty_basis="",
@@ -321,6 +329,8 @@ RULES: tuple[Rule, ...] = (
         WHERE l.account_code LIKE '1214%' AND l.debit >= p.min_amount
           AND l.voucher_date BETWEEN make_date(p.fiscal_year, 10, 1) AND make_date(p.fiscal_year, 12, 31)
           AND l.voucher_date <= p.as_of""",
+         needs=("ledger.account_code", "ledger.debit"),
+         accounts=("1214",),
          check_zh='本年度10月1日至12月31日预付账款（1214）借方金额 ≥ 下限的凭证行。',
          check_en='A ledger line debiting prepayments (1214) by at least the minimum, dated 1 October to 31 December of the year.',
          penalty_basis="《预算法》第九十三条第（一）项（属虚列支出的）",

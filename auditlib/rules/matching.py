@@ -28,7 +28,8 @@ def unbooked_bank_lines(con, p_rel: str) -> pd.DataFrame:
               FROM bank_txns t JOIN p USING (unit_code) WHERE t.txn_date <= p.as_of),
         l AS (SELECT l.unit_code, l.voucher_no, l.line_no, l.voucher_date,
                      COALESCE(l.debit, 0) AS debit, COALESCE(l.credit, 0) AS credit
-              FROM ledger l WHERE l.account_code LIKE '1002%' OR l.account_code LIKE '1011%'),
+              FROM ledger l JOIN p USING (unit_code)
+              WHERE l.voucher_date <= p.as_of AND (l.account_code LIKE '1002%' OR l.account_code LIKE '1011%')),
         pairs AS (  -- inflow <-> debit, outflow <-> credit: two equi-joins on (unit, amount)
             SELECT t.unit_code, t.account_no, t.txn_id, t.txn_date, l.voucher_no, l.line_no, l.voucher_date,
                    abs(t.txn_date - l.voucher_date) AS gap

@@ -108,6 +108,14 @@ class Rule:
         cites the version in force on its evidence date (:meth:`basis_for`; the engine adds
         ``basis`` and ``penalty_basis`` to the evidence); ``basis`` and ``penalty_basis`` above
         then summarise every version for the catalogue.
+    needs : tuple of str
+        The input columns the rule cannot test a unit without, as ``table.column``; an entry
+        ``a.x|a.y`` is met by either column.  A column absent or empty (no value in the unit's
+        rows) leaves the rule **not tested** for that unit (CONTRACT §3, 未检查;
+        :mod:`auditlib.rules.coverage`).
+    accounts : tuple of str
+        Account-code prefixes the rule reads ledger lines on (SF02 1002/1011): a unit whose ledger
+        has no line on any of them is not tested either (an enterprise chart of accounts, say).
     params : tuple of Param
     query : str or callable, optional
         One DuckDB SELECT reading the tables and the parameter relation ``p``, or a
@@ -172,6 +180,8 @@ class Rule:
     advice_zh: str = ""
     advice_en: str = ""
     basis_versions: tuple = ()
+    needs: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
 
     def title(self, lang: str = "zh") -> str:
         return self.title_zh if lang == "zh" else self.title_en

@@ -22,7 +22,9 @@ from auditlib.errors import ParameterError
 #: ``load_params(default=WORKSPACE_DEFAULTS)``: the workspace's ``params/default.yaml`` (else the
 #: shipped one), found when called (:func:`auditlib.workspace.default_params_file`)
 WORKSPACE_DEFAULTS = "<workspace>"
-TOP_KEYS = ("as_of", "fiscal_year", "lang", "rules", "units", "project", "weights")
+TOP_KEYS = ("as_of", "fiscal_year", "lang", "rules", "units", "project", "weights", "currency")
+#: the display unit of amounts when the parameters set no ``currency`` (the data are yuan)
+DEFAULT_CURRENCY = "元"
 #: the v2 ``project:`` block (CONTRACT §2): text fields, and ``members`` a list of names
 PROJECT_TEXT_KEYS = ("name", "team", "period", "reviewer")
 PROJECT_KEYS = (*PROJECT_TEXT_KEYS, "members")
@@ -43,6 +45,9 @@ class Params:
     #: the v2 ``weights:`` block: rule id → risk weight (a non-negative Decimal) for ranking units;
     #: every rule has one (1 when no file sets it)
     weights: dict[str, Decimal] = field(default_factory=dict)
+    #: the unit pages print after amounts (``currency:``, e.g. ``£`` for a foreign export); only a
+    #: label — amounts are never converted
+    currency: str = DEFAULT_CURRENCY
 
     def for_unit(self, unit_code: str) -> dict[str, dict]:
         """Every rule's parameters for one unit, its overrides applied."""
@@ -66,6 +71,8 @@ class Params:
                       for u, rs in self.units.items()},
             "weights": {r: _number(w) for r, w in self.weights.items()},
             "project": {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in self.project.items()},
+            # only when set, so that the parameters of earlier runs read the same
+            **({"currency": self.currency} if self.currency != DEFAULT_CURRENCY else {}),
         }
 
 
@@ -198,6 +205,13 @@ def _apply(settings: dict, data: dict, problems: _FileProblems) -> None:
             settings["lang"] = data["lang"]
     if "project" in data:
         settings["project"] = {**settings.get("project", {}), **_project(data["project"], problems)}
+    if "currency" in data:
+        cur = data["currency"]
+        if not isinstance(cur, str) or not cur.strip() or len(cur.strip()) > 8 or not cur.strip().isprintable():
+            problems.add("currency", f"须为 1–8 个字符的货币单位，如 元 或 £ / must be a currency label of 1–8 "
+                                     f"characters such as 元 or £, got {cur!r}")
+        else:
+            settings["currency"] = cur.strip()
     settings["weights"].update(_weights(data.get("weights"), problems))
     for rule_id, values in _mapping(data.get("rules"), problems, "rules").items():
         got = _rule_values(rule_id, values, problems, f"rules.{rule_id}")

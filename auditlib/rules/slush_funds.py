@@ -89,20 +89,22 @@ def reconciliation(con, unit_code: str, params, lang: str) -> Figure | None:
 
 
 # ---- SF08's chart and sample: first digits against Benford ------------------------------------------
-def _benford_amounts(con, unit_code: str):
-    return query(con, "SELECT amount FROM payments WHERE unit_code = ? AND amount >= 10", [unit_code])["amount"]
+def _benford_amounts(con, unit_code: str, as_of):
+    """The unit's payment amounts SF08 tests: ≥ 10, none paid after ``as_of`` (the cut-off)."""
+    return query(con, "SELECT amount FROM payments WHERE unit_code = ? AND amount >= 10 "
+                      "AND (paid_on IS NULL OR paid_on <= ?::DATE)", [unit_code, as_of])["amount"]
 
 
 def benford_sample(con, unit_code: str, params) -> tuple[int, int]:
     """The unit's number of amounts the screen tests and the least it judges (``min_count``)."""
-    amounts = _benford_amounts(con, unit_code)
+    amounts = _benford_amounts(con, unit_code, params.as_of)
     n = benford_test(amounts, digits=1).n if len(amounts) else 0
     return n, int(params.for_unit(unit_code)["SF08"]["min_count"])
 
 
 def benford_chart(con, unit_code: str, params, lang: str) -> Figure | None:
     """Observed first-digit shares of the unit's payments (≥ 10) against Benford's law."""
-    amounts = _benford_amounts(con, unit_code)
+    amounts = _benford_amounts(con, unit_code, params.as_of)
     if amounts.empty:
         return None
     result = benford_test(amounts, digits=1)
@@ -235,6 +237,7 @@ RULES: tuple[Rule, ...] = (
                     ELSE SUM(COALESCE(outflow, 0)) END AS exposure,
                min(txn_date) AS first_date, max(txn_date) AS last_date
         FROM bad GROUP BY unit_code, account_no""",
+         needs=("bank_txns.account_no", "bank_txns.txn_date"),
          check_zh='银行流水中出现未在单位账户登记表中的账号，或已销户账户在销户后仍有收支。',
          check_en='A bank account in the statements that is not registered, or that has lines after its closure.',
          penalty_basis="《财政违法行为处罚处分条例》第十一条、第十七条；《预算法实施条例》第九十四条第（三）项",
@@ -250,6 +253,8 @@ RULES: tuple[Rule, ...] = (
          "《会计法》第十六条",
          (days("window_days", 10, "匹配日期窗口(天)", "matching window (days)", 365),),
          query=unbooked_bank_lines,
+         needs=("bank_txns.txn_date", "ledger.account_code"),
+         accounts=("1002", "1011"),
          check_zh='银行流水在账簿的银行存款/其他货币资金科目（1002/1011）中找不到金额相同、方向一致、日期在窗口内的凭证行（一对一、就近匹配）。',
          check_en='A bank line with no ledger line on 1002/1011 of the same amount and direction within the window (one-to-one, nearest date first).',
          penalty_basis="《财政违法行为处罚处分条例》第十七条",
@@ -276,6 +281,8 @@ RULES: tuple[Rule, ...] = (
           AND (l.account_code LIKE '2305%' OR l.account_code LIKE '2307%')
           AND l.credit >= p.min_amount
           AND holds_word(l.summary, p.words)""",
+         needs=("ledger.credit", "ledger.summary"),
+         accounts=("2305", "2307"),
          check_zh='其他应付款/应缴财政款（2305/2307）贷方金额 ≥ 下限且摘要含租金、罚没、处置、利息等收入字样。',
          check_en='A credit on 2305/2307 of at least the minimum whose summary names income (rent, fines, disposals, interest ...).',
          penalty_basis="《预算法》第九十三条第（一）项",
@@ -297,6 +304,7 @@ RULES: tuple[Rule, ...] = (
         FROM bank_txns t JOIN p USING (unit_code)
         WHERE t.txn_date <= p.as_of AND t.outflow >= p.min_amount
           AND holds_word(t.memo, p.words)""",
+         needs=("bank_txns.outflow", "bank_txns.memo"),
          check_zh='银行支出 ≥ 下限且摘要含现金、取现、提现或备用金。',
          check_en='A bank outflow of at least the minimum whose memo mentions cash withdrawal.',
          penalty_basis="",
@@ -333,6 +341,7 @@ RULES: tuple[Rule, ...] = (
                y.payment_id, y.payee_name, y.amount AS payment_amount, y.paid_on, h.window_total,
                y.expense_type, y.memo, y._file, y._line
         FROM y JOIN hits h USING (payment_id)""",
+         needs=("payments.payee_name", "payments.paid_on"),
          check_zh='同一收款人的多笔支付各自低于限额，但在规定天数内合计达到限额；不含排除清单中的收款人和支出类型（默认排除工资福利、社会保障缴费、住房公积金）。',
          check_en='Payments to one payee, each below the limit, that add up to the limit within the window. Payees and expense types on the exclusion lists are left out (by default wages and benefits, social security contributions and the housing provident fund).',
          penalty_basis="《政府采购法实施条例》第六十七条第（二）项",
@@ -369,6 +378,7 @@ RULES: tuple[Rule, ...] = (
                     THEN y.amount ELSE 0 END AS exposure,
                y.memo, y._file, y._line
         FROM y JOIN dup d USING (payment_id)""",
+         needs=("payments.payee_name", "payments.paid_on"),
          check_zh='同一收款人、同一金额在规定天数内支付两次以上；不含排除清单中的收款人和支出类型（默认排除工资福利、社会保障缴费、住房公积金）。',
          check_en='Two or more payments to one payee of the same amount within the window. Payees and expense types on the exclusion lists are left out (by default wages and benefits, social security contributions and the housing provident fund).',
          penalty_basis="",
@@ -391,9 +401,11 @@ RULES: tuple[Rule, ...] = (
                y.payment_id, y.payee_name, y.expense_type, y.memo, y.amount AS payment_amount, y.paid_on,
                y._file, y._line
         FROM payments y JOIN p USING (unit_code)
-        WHERE (holds_word(y.expense_type, p.words) OR holds_word(y.memo, p.words))
+        WHERE (y.paid_on IS NULL OR y.paid_on <= p.as_of)
+          AND (holds_word(y.expense_type, p.words) OR holds_word(y.memo, p.words))
           AND NOT holds_word(y.payee_name, p.exclude_payees) AND NOT holds_word(y.expense_type, p.exclude_expense_types)
           AND y.amount >= p.min_amount AND p.round_unit > 0 AND y.amount % p.round_unit = 0""",
+         needs=("payments.amount", "payments.expense_type|payments.memo"),
          check_zh='支出类型或摘要含会议、培训、劳务、咨询字样，金额 ≥ 下限且为整数单位（默认 1,000 元）的整数倍。整数金额只是线索，须查看原始凭证判断支出是否真实。字样可按参数调整；不含排除清单中的收款人和支出类型（默认排除工资福利、社会保障缴费、住房公积金）。',
          check_en='A payment whose expense type or memo names meetings, training, labour or consulting, of at least the minimum and a multiple of the round unit (1,000 yuan by default). A round amount is only a lead: the vouchers show whether the spending was real. The words are a parameter. Payees and expense types on the exclusion lists are left out (by default wages and benefits, social security contributions and the housing provident fund).',
          penalty_basis="《财政违法行为处罚处分条例》第六条第（一）项",
@@ -408,6 +420,7 @@ RULES: tuple[Rule, ...] = (
          (ratio("max_mad", "0.015", "首位数字MAD上限", "largest first-digit MAD", hi="1"),
           count("min_count", 300, "最少金额笔数", "minimum number of amounts")),
          query=benford_screen,
+         needs=("payments.amount",),
          check_zh='单位支付金额（≥10 元）首位数字分布与本福特定律的平均绝对偏差超过阈值（单位层面的筛查指标，非定性依据）；金额笔数少于最少笔数时样本不足，不作判断。',
          check_en="First-digit distribution of the unit's payments (≥ 10 yuan) deviates from Benford's law beyond the MAD limit (a screen, not proof); with fewer amounts than the minimum count the sample is too small to judge.",
          penalty_basis="",
@@ -428,7 +441,8 @@ RULES: tuple[Rule, ...] = (
         LEFT JOIN (SELECT unit_code, norm_name(unit_name) AS key FROM units) un
                ON un.key = norm_name(y.payee_name) AND un.unit_code <> y.unit_code
         LEFT JOIN accounts ac ON ac.account_no = y.payee_account AND ac.unit_code <> y.unit_code
-        WHERE un.unit_code IS NOT NULL OR ac.unit_code IS NOT NULL""",
+        WHERE (y.paid_on IS NULL OR y.paid_on <= p.as_of) AND (un.unit_code IS NOT NULL OR ac.unit_code IS NOT NULL)""",
+         needs=("payments.payee_name",),
          check_zh='收款人名称是另一预算单位的名称，或收款账户是另一单位登记的账户。',
          check_en='A payment to another budget unit by name or registered account.',
          penalty_basis="《预算法》第九十三条第（四）项；《财政违法行为处罚处分条例》第六条第（二）项",
@@ -457,6 +471,7 @@ RULES: tuple[Rule, ...] = (
                c.account_no, c.txn_id, c.txn_date, c.outflow, c.memo, c.month, m.month_count, m.month_total,
                CAST(c.month_limit AS DECIMAL(18, 2)) AS month_limit, c._file, c._line
         FROM c JOIN m USING (unit_code, month)""",
+         needs=("bank_txns.txn_date", "bank_txns.outflow", "bank_txns.memo"),
          check_zh='提现（银行支出摘要含 SF04 的提现字样，如现金、取现、提现、备用金）按自然月累计，当月合计 ≥ 月限额时，当月每一笔提现都列为疑点。',
          check_en="Cash withdrawals (bank outflows whose memo holds one of SF04's cash words) added up per calendar month; in a month whose total reaches the limit, every withdrawal of that month is listed.",
          penalty_basis="",
@@ -485,6 +500,8 @@ RULES: tuple[Rule, ...] = (
         FROM ledger l JOIN p USING (unit_code)
         WHERE l.voucher_date <= p.as_of AND l.account_code LIKE '1001%' AND l.credit >= p.min_amount
           AND holds_word(l.summary, p.items)""",
+         needs=("ledger.credit", "ledger.summary"),
+         accounts=("1001",),
          check_zh='库存现金（1001）贷方 ≥ 下限（默认 1,000 元，现金结算起点），摘要含公务卡强制结算目录项目（办公费、差旅费、会议费、培训费、接待费等）。',
          check_en='A credit on cash (1001) of at least the minimum (1,000 yuan, the cash settlement threshold by default) whose summary names an item of the official-card list (office, travel, meetings, training, hospitality ...).',
          penalty_basis="",
@@ -500,6 +517,7 @@ RULES: tuple[Rule, ...] = (
          "《会计法》第九条、第十四条第三款（筛查线索，非定性依据）",
          (money("min_amount", 10000, "支付金额下限(元)", "minimum payment (yuan)"),),
          query=rest_day_payments, note=rest_day_note,
+         needs=("payments.paid_on",),
          check_zh='已支付且金额 ≥ 下限的支付，支付日期为法定节假日，或为非调休上班的周六、周日（按国务院当年节假日安排）。日历未覆盖的年度仅按周六、周日判断，运行结果会注明。非工作日支付只是线索，须核实业务是否真实、审批是否完备。',
          check_en="A paid payment of at least the minimum whose paid_on is a rest day: a statutory holiday, or a Saturday or Sunday that is not an adjusted working day (per the State Council's arrangement for that year). Years the calendar does not cover count Saturdays and Sundays only, and the run says so. A rest-day payment is a lead only: check that the transaction is real and properly approved.",
          penalty_basis="",
@@ -548,6 +566,7 @@ RULES: tuple[Rule, ...] = (
                y.payment_id, y.payee_name, y.amount AS payment_amount, y.paid_on, h.similar_ids, h.similar_payees,
                h.distance, CASE WHEN h.is_later THEN y.amount ELSE 0 END AS exposure, y.memo, y._file, y._line
         FROM y JOIN hits h USING (unit_code, payment_id)""",
+         needs=("payments.payee_name", "payments.paid_on"),
          check_zh='同一单位在规定天数内向名称相近的收款人（规范化后名称不同，但编辑距离 ≤ 上限，两者均不少于 4 个字）支付相同金额；每对中的两笔均列为疑点，涉及金额只计较晚的一笔；不含排除清单中的收款人和支出类型（默认排除工资福利、社会保障缴费、住房公积金）。',
          check_en='Two payments of one unit of the same amount within the window to payees whose names differ after normalisation but are within the edit distance (both names at least 4 characters); both payments of a pair are listed, and only the later one counts as exposure. Payees and expense types on the exclusion lists are left out (by default wages and benefits, social security contributions and the housing provident fund).',
          penalty_basis="",
@@ -564,6 +583,7 @@ RULES: tuple[Rule, ...] = (
     Rule("SF14", "slush_funds", "凭证号不连续（断号）", "Gap in voucher numbering",
          "《会计法》第十三条第三款、第十五条第二款、第二十三条",
          query=voucher_gaps.QUERY,
+         needs=("ledger.voucher_no", "ledger.voucher_date"),
          check_zh='凭证号拆为前缀（最后一段数字之前的部分）和序号；同一单位、同一前缀、同一月份内，最小号与最大号之间缺少的每一段连续号码为一条疑点。断号只是线索，须查明缺号凭证是作废、跨月编号还是被删除。',
          check_en="Voucher numbers split into prefix (all before the last run of digits) and number; per unit, prefix and month, every run of numbers missing between the smallest and largest is listed. A gap is a lead only: establish whether the missing vouchers were voided, numbered in another month or deleted.",
          penalty_basis="",

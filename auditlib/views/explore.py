@@ -401,7 +401,8 @@ class Explorer:
         findings, evidence = unit_slice(self.verified, self.result.evidence, unit)
         return write_workbook(path, unit_code=unit, unit_name=self.units[unit], inspection=self.inspection.value,
                               findings=findings, evidence=evidence, params=self.params(),
-                              run_id=f"explore-{self._stamp()}", sources=ingested_files(self.db), lang=self.lang)
+                              run_id=f"explore-{self._stamp()}", sources=ingested_files(self.db), lang=self.lang,
+                              untested=getattr(self.result, "untested", None))
 
     def save_params(self, path=None) -> Path:
         """Write the current settings as a parameters YAML for ``auditlib run --params``."""

@@ -51,6 +51,7 @@ register({
     "ov.col.n": ("疑点条数", "Leads"),
     "ov.col.high": ("高风险", "High"),
     "ov.col.amount": ("金额(元)", "Amount (yuan)"),
+    "ov.col.untested": ("未检查单位（缺少数据）", "Units not tested (input missing)"),
     "ov.col.rule": ("规则", "Rule"),
     "ov.col.title": ("名称", "Title"),
     "ov.col.inspection": ("检查", "Inspection"),
@@ -94,6 +95,8 @@ class Overview:
     bases: dict[str, Decimal] | None = None
     #: whether the overview belongs to a run (its page sits beside the run's ``index.html``)
     in_run: bool = False
+    #: the database (for the rules not tested per unit, CONTRACT §3); None: not known
+    db: Path | None = None
 
     @classmethod
     def open(cls, db="", params_file="", lang="", run_dir="") -> "Overview":
@@ -128,7 +131,7 @@ class Overview:
             source = t("ov.source_db", lang, path=shown_path(db))
         return cls(findings=f, units=units, params=params, lang=lang, source=source, resolved=resolved,
                    ran=None if ran is None or set(units) <= ran else frozenset(ran), bases=bases,
-                   in_run=bool(run_dir))
+                   in_run=bool(run_dir), db=db)
 
     def _t(self, key, **kw):
         return t(key, self.lang, **kw)
@@ -322,11 +325,33 @@ class Overview:
                          f["unit_code"].nunique(), money(total_amount(f))))
         frame = pd.DataFrame(rows, columns=[self._t(k) for k in ("ov.col.rule", "ov.col.title", "ov.col.inspection",
                                                                  "ov.col.n", "ov.col.units", "ov.col.amount")])
+        gaps = self.untested()
+        if len(gaps):  # CONTRACT §3: the units a rule could not test are said, never counted as "no leads"
+            frame[self._t("ov.col.untested")] = [
+                "、".join(gaps.loc[gaps["rule_id"] == rule.id, "unit_code"].astype(str)) for rule in all_rules()]
         if self.verified:
             per_rule = [vf.split(self.findings[self.findings["rule_id"] == rule.id]) for rule in all_rules()]
             for s in vf.STATUS_ORDER:
                 frame[s.label(self.lang)] = [p[s].count for p in per_rule]
         return frame
+
+    def untested(self) -> pd.DataFrame:
+        """The (unit, rule) pairs not tested for want of input (:func:`auditlib.rules.coverage.untested`),
+        for the units of the overview; empty when the database cannot be read."""
+        from auditlib.rules import coverage
+        from auditlib.rules.engine import implemented_rules
+
+        if getattr(self, "_untested", None) is None:
+            units = [u for u in self.units if self.ran is None or u in self.ran]
+            if self.db is None:
+                self._untested = pd.DataFrame(columns=coverage.UNTESTED_COLUMNS)
+            else:
+                con = connect(self.db)
+                try:
+                    self._untested = coverage.untested(con, units, implemented_rules())
+                finally:
+                    con.close()
+        return self._untested
 
     def per_rule(self) -> None:
         show(f"<h2>{escape(self._t('ov.per_rule'))}</h2>" + table(self.per_rule_frame()))

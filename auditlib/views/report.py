@@ -24,13 +24,14 @@ from auditlib.rules.catalogue import INSPECTIONS, get_rule
 from auditlib.batch.handoff import load_task_evidence, load_task_resolved, unit_slice
 from auditlib.db import connect
 from auditlib.rules.engine import FINDING_COLUMNS, implemented_rules, inspect, unit_names
+from auditlib.rules import coverage, exclusions
 from auditlib.errors import ParameterError
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs import verification as vf
 from auditlib.outputs.totals import dedup_exposure, interest_total
-from auditlib.outputs.formats import (enum_label, inspection_label, money, param_text, param_value, shown_path,
-                                      total_amount)
+from auditlib.outputs.formats import (enum_label, in_currency, inspection_label, money, param_text, param_value,
+                                      shown_path, total_amount)
 from auditlib.review.statuses import Change, Outcome, Status
 from auditlib.views.html import back_link, escape, show, table
 from auditlib.workspace import default_db
@@ -63,6 +64,13 @@ register({
     "rep.rule_params": ("参数", "Parameters"),
     "rep.page_title": ("{unit_name}（{unit_code}）{inspection}专项检查", "{unit_name} ({unit_code}) {inspection}"),
     "rep.none": ("未发现疑点。", "No leads."),
+    "rep.untested_head": ("未检查的规则（缺少所需数据，不能据此认为没有问题）",
+                          "Rules not tested (their input is missing: no finding is no evidence here)"),
+    "rep.concl_untested": ("未检查：{rule_id} {title}（{reason}）", "Not tested: {rule_id} {title} ({reason})"),
+    "rep.data_warnings": ("数据覆盖提示", "Coverage warnings"),
+    "rep.concl_none_tested": ("已运行的规则未发现{inspection}方面的疑点；以下规则未检查，不能据此认为没有问题。",
+                              "The rules that ran found no {inspection} leads; the rules below were not tested, "
+                              "which is no evidence either way."),
     "rep.note": ("说明", "Note"),
     "rep.too_few": ("样本不足（{n} 笔，少于 {minimum} 笔），不作判断。",
                     "Too few to judge ({n} amounts, fewer than {minimum}): no judgement made."),
@@ -149,6 +157,21 @@ _COVERAGE = (("units", None), ("accounts", "opened_on"), ("budget", "issued_on")
              ("payments", "paid_on"), ("ledger", "voucher_date"), ("bank_txns", "txn_date"))
 
 
+#: the exclusions table (CONTRACT §3: exclusion is never silent)
+register({
+    "rep.excl_head": ("已排除的支付（不参与 {rules}）", "Payments left out of {rules}"),
+    "rep.excl_field": ("排除依据", "Excluded by"),
+    "rep.excl_word": ("字样", "Word"),
+    "rep.excl_rules": ("适用规则", "Rules"),
+    "rep.excl_count": ("笔数", "Payments"),
+    "rep.excl_amount": ("金额(元)", "Amount (yuan)"),
+    "rep.excl_note": ("一笔支付含两个字样时在每个字样下各计一次。",
+                      "A payment holding two words is counted under each."),
+    "rep.excl.exclude_payees": ("收款人", "payee"),
+    "rep.excl.exclude_expense_types": ("支出类型", "expense type"),
+})
+
+
 @dataclass
 class Report:
     """One unit's inspection, ready to be shown cell by cell."""
@@ -217,7 +240,8 @@ class Report:
 
     # ---- text -------------------------------------------------------------------------------
     def _t(self, key, **kw) -> str:
-        return t(key, self.lang, **kw)
+        # amounts labelled in the parameters' currency (元 by default; only a label, never converted)
+        return in_currency(t(key, self.lang, **kw), getattr(self.params, "currency", "元"))
 
     @property
     def inspection_label(self) -> str:
@@ -227,6 +251,32 @@ class Report:
     def rules(self):
         """The inspection's rules, in catalogue order: the notebook shows each with :meth:`rule`."""
         return implemented_rules(self.inspection)
+
+    @property
+    def untested(self) -> pd.DataFrame:
+        """This unit's rules not tested for want of input (CONTRACT §3): ``unit_code, rule_id,
+        reason_zh, reason_en`` (:func:`auditlib.rules.coverage.untested`), read from the database."""
+        if getattr(self, "_untested", None) is None:
+            con = connect(self.db)
+            try:
+                self._untested = coverage.untested(con, [self.unit_code], self.rules)
+            finally:
+                con.close()
+        return self._untested
+
+    def untested_text(self, rule_id: str) -> str:
+        """``未检查（缺少 accepted_on）`` when the rule could not test this unit; "" otherwise."""
+        return coverage.untested_text(self.untested, self.unit_code, rule_id, self.lang)
+
+    def data_warnings(self) -> list[str]:
+        """Run-level coverage warnings in the report's language (dates vs fiscal year and cut-off,
+        a chart of accounts that is not the government one); empty when all is well."""
+        con = connect(self.db)
+        try:
+            got = coverage.data_warnings(con, self.params.fiscal_year, self.params.as_of, self.rules)
+        finally:
+            con.close()
+        return [w[0] if self.lang == "zh" else w[1] for w in got]
 
     def rule_findings(self, rule_id: str) -> pd.DataFrame:
         return self.findings[self.findings["rule_id"] == rule_id]
@@ -240,7 +290,53 @@ class Report:
             f"<p class=\"totals\">{escape(self.totals_line())}</p>"
             f"<h2>{escape(self._t('rep.params'))}</h2>{table(self.settings_frame())}"
             f"<h2>{escape(self._t('rep.coverage'))}</h2>{table(self.coverage_frame())}"
-            + self.verification_html(), page_title=self.page_title())
+            + self.untested_html() + self.exclusions_html() + self.verification_html(), page_title=self.page_title())
+
+    def untested_html(self) -> str:
+        """The coverage warnings and the rules not tested for this unit, with why; "" when none."""
+        parts = []
+        warnings = self.data_warnings()
+        if warnings:
+            parts.append(f"<h2>{escape(self._t('rep.data_warnings'))}</h2><ul class=\"warnings\">"
+                         + "".join(f"<li>{escape(w)}</li>" for w in warnings) + "</ul>")
+        rows = [f"<li>{escape(rule.id)} {escape(rule.title(self.lang))}：{escape(self.untested_text(rule.id))}</li>"
+                for rule in self.rules if self.untested_text(rule.id)]
+        if rows:
+            parts.append(f"<h2>{escape(self._t('rep.untested_head'))}</h2><ul class=\"untested\">"
+                         + "".join(rows) + "</ul>")
+        return "".join(parts)
+
+    # ---- exclusions (CONTRACT §3): what SF05, SF06, SF07 and SF13 left out, never silently -----
+    def exclusions_frame(self) -> pd.DataFrame:
+        """This unit's payments the exclusion lists leave out, per word: field, word, rules,
+        count and amount (:func:`auditlib.rules.exclusions.excluded_payments`); empty when none
+        or for an inspection without the payment rules that exclude."""
+        if self.inspection != "slush_funds":
+            return pd.DataFrame(columns=exclusions.COLUMNS)
+        if getattr(self, "_exclusions", None) is None:
+            con = connect(self.db)
+            try:
+                self._exclusions = exclusions.excluded_payments(con, self.params, [self.unit_code])
+            finally:
+                con.close()
+        return self._exclusions
+
+    def exclusions_html(self) -> str:
+        """A small table of the payments left out by the exclusion lists; "" when none."""
+        df = self.exclusions_frame()
+        if not len(df):
+            return ""
+        shown = pd.DataFrame({
+            self._t("rep.excl_field"): [self._t(f"rep.excl.{f}") for f in df["field"]],
+            self._t("rep.excl_word"): df["word"],
+            self._t("rep.excl_rules"): df["rules"],
+            self._t("rep.excl_count"): df["payments"].astype(int),
+            self._t("rep.excl_amount"): [money(v) for v in df["amount"]],
+        })
+        rules = "/".join(exclusions.EXCLUDING_RULES)
+        return (f"<h2>{escape(self._t('rep.excl_head', rules=rules))}</h2>"
+                f"{table(shown, numeric=(self._t('rep.excl_count'), self._t('rep.excl_amount')))}"
+                f"<p class=\"note\">{escape(self._t('rep.excl_note'))}</p>")
 
     # ---- verification (CONTRACT §6) ---------------------------------------------------------
     @property
@@ -365,7 +461,9 @@ class Report:
                          n=len(f), amount=money(total_amount(f)))]
         for rule in self.rules:
             mine = f[f["rule_id"] == rule.id]
-            lines.append(f"  {rule.id}: {len(mine)} / {money(total_amount(mine))}")
+            untested = self.untested_text(rule.id) if not len(mine) else ""
+            lines.append(f"  {rule.id}: {untested}" if untested else
+                         f"  {rule.id}: {len(mine)} / {money(total_amount(mine))}")
         if self.verified:
             lines.append(self._t("rep.summary_status", **self._split_words()))
         if self.compared:
@@ -400,7 +498,9 @@ class Report:
         rows = []
         for rule in self.rules:
             mine = f[f["rule_id"] == rule.id]
-            rows.append((rule.id, rule.title(self.lang), len(mine), money(total_amount(mine)) or "0.00"))
+            untested = self.untested_text(rule.id) if not len(mine) else ""
+            rows.append((rule.id, rule.title(self.lang), untested or len(mine),
+                         "—" if untested else money(total_amount(mine)) or "0.00"))
         rows.append((self._t("rep.total_row"), "", len(f), money(total_amount(f)) or "0.00"))
         return pd.DataFrame(rows, columns=[self._t("col.rule"), self._t("col.title"), self._t("col.count"),
                                            self._t("col.money")])
@@ -432,7 +532,9 @@ class Report:
             parts.append(f"<p class=\"note\"><b>{escape(self._t('rep.note'))}：</b>{escape(note)}</p>")
         if not len(f):
             few = self.too_few(rule)
-            text = self._t("rep.too_few", n=few[0], minimum=few[1]) if few else self._t("rep.none")
+            text = (self._t("rep.too_few", n=few[0], minimum=few[1]) if few
+                    else coverage.no_findings_text(self.untested, self.unit_code, rule.id, self._t("rep.none"),
+                                                   self.lang))
             parts.append(f"<p>{escape(text)}</p>")
         else:
             shown = self.findings_frame(rule_id)
@@ -563,8 +665,12 @@ class Report:
     def conclusion_text(self) -> str:
         counted = self.counted_findings()
         n = len(counted)
+        untested = [self._t("rep.concl_untested", rule_id=rule.id, title=rule.title(self.lang),
+                            reason=coverage.reason(self.untested, self.unit_code, rule.id, self.lang))
+                    for rule in self.rules if self.untested_text(rule.id) and not len(self.counted_findings(rule.id))]
         if n == 0 and not len(self.findings):
-            return self._t("rep.concl_none", inspection=self.inspection_label)
+            head = "rep.concl_none_tested" if untested else "rep.concl_none"
+            return "\n".join([self._t(head, inspection=self.inspection_label), *untested])
         if self.verified:
             lines = [self._t("rep.concl_verified", inspection=self.inspection_label, n=n, **self._split_words())]
         else:
@@ -576,7 +682,7 @@ class Report:
             if len(f):
                 lines.append(self._t("rep.concl_rule", rule_id=rule.id, title=rule.title(self.lang), n=len(f),
                                      amount=money(total_amount(f))))
-        return "\n".join(lines)
+        return "\n".join(lines + untested)
 
     def conclusion(self) -> None:
         head, *rest = self.conclusion_text().split("\n")
