@@ -84,9 +84,9 @@ def test_catalogue_shows_basis_penalty_basis_and_advice(lang):
 def test_dated_basis_cites_the_version_in_force(rule_id):
     rule = get_rule(rule_id)
     before, after = dt.date(2025, 5, 31), dt.date(2025, 6, 1)
-    old, new = laws.basis_on(rule, before), laws.basis_on(rule, after)
+    old, new = rule.basis_for(before), rule.basis_for(after)
     assert "2020年版" in old[0] and "2025年修订版" in new[0]
-    assert laws.basis_on(rule, None) == new and laws.basis_on(rule, dt.date(2019, 1, 1)) == old
+    assert rule.basis_for(None) == new and rule.basis_for(dt.date(2019, 1, 1)) == old
     for basis, penalty in (old, new):
         assert not laws.unknown_laws(basis + penalty) and laws.articles(basis)
         # the rule's own text names every article of every version
@@ -99,8 +99,8 @@ def test_dated_basis_cites_the_version_in_force(rule_id):
 
 def test_late_payment_articles_by_version():
     rule = get_rule("DP01")
-    old, _ = laws.basis_on(rule, dt.date(2024, 12, 31))
-    new, _ = laws.basis_on(rule, dt.date(2025, 7, 1))
+    old, _ = rule.basis_for(dt.date(2024, 12, 31))
+    new, _ = rule.basis_for(dt.date(2025, 7, 1))
     assert laws.articles(old) == ["第八条", "第九条", "第十五条"]
     assert laws.articles(new) == ["第九条", "第十条", "第十七条"]
 
@@ -108,4 +108,4 @@ def test_late_payment_articles_by_version():
 def test_undated_rule_keeps_its_own_basis():
     rule = get_rule("SF05")
     assert not rule.basis_versions
-    assert laws.basis_on(rule, dt.date(2024, 1, 1)) == (rule.basis, rule.penalty_basis)
+    assert rule.basis_for(dt.date(2024, 1, 1)) == (rule.basis, rule.penalty_basis)

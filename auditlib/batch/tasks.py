@@ -241,11 +241,11 @@ def _execute_notebook(spec: TaskSpec, final_nb: Path) -> BaseException | None:
 
 
 def _write_workbook(spec: TaskSpec, findings, evidence) -> None:
-    from auditlib.db import ingested_files
+    from auditlib.db import connect, ingested_files
     from auditlib.outputs.workbook import write_workbook
-    from auditlib.db import connect
     from auditlib.rules.coverage import untested
     from auditlib.rules.engine import implemented_rules
+
     o = spec.options
     params = o.load_params()
     con = connect(o.db)

@@ -9,7 +9,7 @@ citation was checked against the published text of the version named here; a law
 A law revised with new article numbers (《保障中小企业款项支付条例》, revised with effect from
 2025-06-01) is cited by the version in force on a finding's evidence date (CONTRACT §3): a rule
 lists its bases by effective date (``Rule.basis_versions``, built from :class:`BasisVersion` and the
-version tables here, e.g. :data:`SME_LATE`); :meth:`Rule.basis_for` and :func:`basis_on` pick the
+version tables here, e.g. :data:`SME_LATE`); :meth:`Rule.basis_for` picks the
 one in force, and the engine adds it to each finding's evidence (columns ``basis`` and
 ``penalty_basis``).
 """
@@ -193,13 +193,6 @@ def version_on(versions, day: dt.date | None) -> BasisVersion:
         if day is not None and version.since <= day:
             chosen = version
     return chosen
-
-
-def basis_on(rule, day: dt.date | None) -> tuple[str, str]:
-    """``(basis, penalty_basis)`` of ``rule`` for a finding whose evidence is dated ``day``: the
-    version in force then for a rule with ``basis_versions`` (:meth:`Rule.basis_for`), else the
-    rule's own ``basis`` and ``penalty_basis``."""
-    return rule.basis_for(day)
 
 
 def evidence_day(row) -> dt.date | None:
