@@ -47,7 +47,6 @@ _HELP = {
                    "Write a synthetic county (six tables + truth.csv) to OUT_DIR."),
     "help.synth.units": ("模拟县的预算单位数。", "Number of budget units in the synthetic county."),
     "help.synth.seed": ("随机种子。", "Random seed."),
-    "help.sample": ("同 synth（其旧名）。", "Same as synth (its former name)."),
     "help.ingest": ("将 DATA_DIR（文件夹或文件，可多个）中的 CSV/XLSX 文件校验后载入数据库 DB。"
                     "退出码：0 正常；1 有文件拒收行占比超过 --max-reject-share；2 出错（未载入任何数据）。",
                     "Load and validate the CSV/XLSX files of DATA_DIR (folders or files, one or more) into DB. "
@@ -78,6 +77,8 @@ _HELP = {
     "help.scan": ("不运行底稿，直接执行全部规则并写出 findings.csv（CONTRACT §4）。",
                   "Run every rule without notebooks and write findings.csv (CONTRACT §4)."),
     "help.scan.out": ("要写出的 findings.csv。", "findings.csv to write."),
+    "help.scan.timings": ("另写出各规则用时（秒）的 JSON 文件，最慢的在前。",
+                          "Also write a JSON file of each rule's seconds, slowest first."),
     "help.run": ("逐单位运行检查底稿：ipynb、html、xlsx、index.html、manifest.json、findings.csv。",
                  "Run the inspection notebooks per unit: ipynb, html, xlsx, index.html, manifest.json, findings.csv."),
     "help.run.out": ("存放各批次的文件夹；本批次写入 OUT/RUN_ID/（默认：工作区的 outputs/）。",
@@ -404,10 +405,6 @@ def synth(out_dir: str, n_units: int, seed: int, lang: str | None) -> None:
     click.echo(summary.describe(lang or default_lang()))
 
 
-#: ``auditlib sample``: the name ``synth`` had before v2
-main.add_command(LocalisedCommand("sample", callback=synth.callback, params=synth.params, help="help.sample"))
-
-
 @main.command(help="help.ingest")
 @click.argument("data_dir", nargs=-1, required=True, type=click.Path(exists=True))
 @option("--db", required=True, type=click.Path(dir_okay=False), help="help.ingest.db")
@@ -429,6 +426,12 @@ def ingest(data_dir: tuple[str, ...], db: str, mapping: str | None, replace: boo
     lang = lang or default_lang()
     report = run_ingest(list(data_dir), db, mapping=mapping, replace=replace)
     click.echo(report.describe(lang))
+    if mapping:
+        from auditlib.ingest.profiles import load_profile
+
+        profile = load_profile(mapping)
+        if profile.currency_label:
+            click.echo(t("ingest.currency_hint", lang, profile=profile.name, label=profile.currency_label))
     over = report.over_share(max_reject_share)
     for f in over:
         click.echo(t("ingest.over_share", lang, file=f.file, share=f"{f.rejected_share:.1%}",
@@ -478,14 +481,15 @@ def _csv_list(value: str | None) -> list[str] | None:
 @option("--units", default=None, help="help.units")
 @option("--inspections", default=None, help="help.inspections")
 @option("--out", required=True, type=click.Path(dir_okay=False), help="help.scan.out")
+@option("--timings", type=click.Path(dir_okay=False), default=None, help="help.scan.timings")
 @LANG_OPTION
 @_handle_errors
-def scan(db, params_file, units, inspections, out, lang) -> None:
+def scan(db, params_file, units, inspections, out, lang, timings) -> None:
     """Run every rule without notebooks and write findings.csv (CONTRACT §4)."""
     from auditlib.batch.scan import scan as run_scan
 
     result = run_scan(db, params_file=params_file, units=_csv_list(units),
-                      inspections=_csv_list(inspections), out=out, lang=lang)
+                      inspections=_csv_list(inspections), out=out, lang=lang, timings=timings)
     click.echo(result.describe(_params_lang(lang, params_file)))
 
 
@@ -695,6 +699,113 @@ def review_list(db, register_file, status, history, out, lang) -> None:
     rows = select(reg, status, history)
     write_list(rows, out)
     click.echo(t("cli.review.listed", lang, n=len(rows), out=out))
+
+
+# -- sample: audit sampling (CONTRACT §7) -------------------------------------------------------
+
+register_messages({
+    "help.sample": ("审计抽样：从所选单位的支付（或某批次的疑点）中按货币单元抽样（mus）或简单随机抽样（random）"
+                    "抽取可复现的样本，写出 sample.xlsx 与 plan.json；核实后用 auditlib sample evaluate 评价。",
+                    "Audit sampling: draw a reproducible monetary-unit (mus) or simple random (random) sample of "
+                    "the chosen units' payments (or a run's findings) into sample.xlsx and plan.json; evaluate "
+                    "the verified sample with `auditlib sample evaluate`."),
+    "help.sample.db": ("DuckDB 数据库文件（审计日志写在其旁）。", "DuckDB database file (the audit log goes beside it)."),
+    "help.sample.population": ("抽样总体：payments（支付）或 findings（某批次的疑点，需 --run）。",
+                               "Population: payments, or findings of a run (needs --run)."),
+    "help.sample.method": ("mus 货币单元抽样 或 random 简单随机抽样（默认：参数 sampling.method）。",
+                           "mus (monetary-unit) or random (default: the parameters' sampling.method)."),
+    "help.sample.out": ("输出文件夹：sample.xlsx 与 plan.json。", "Output folder for sample.xlsx and plan.json."),
+    "help.sample.units": ("以逗号分隔的单位编码（默认全部单位）。", "Unit codes separated by commas (default: all)."),
+    "help.sample.expense_types": ("以逗号分隔的支出类型，如 会议费,劳务费。", "Expense types separated by commas, e.g. 会议费,劳务费."),
+    "help.sample.from": ("支付日期起（YYYY-MM-DD）。", "Paid on or after (YYYY-MM-DD)."),
+    "help.sample.to": ("支付日期止（YYYY-MM-DD）。", "Paid on or before (YYYY-MM-DD)."),
+    "help.sample.min_amount": ("只含金额不低于此值的项目（元）。", "Only items of at least this amount (yuan)."),
+    "help.sample.run": ("批次文件夹（以其 findings.csv 中的疑点为总体）。", "Run folder whose findings.csv is the population."),
+    "help.sample.rules": ("以逗号分隔的规则编号（疑点总体）。", "Rule ids separated by commas (findings population)."),
+    "help.sample.confidence": ("可信赖程度，(0, 1)，如 0.95（默认：参数 sampling.confidence）。",
+                               "Confidence in (0, 1), e.g. 0.95 (default: the parameters' sampling.confidence)."),
+    "help.sample.tolerable": ("可容忍错报（元；默认：账面金额 × sampling.tolerable_rate）。",
+                              "Tolerable misstatement (yuan; default: book value × sampling.tolerable_rate)."),
+    "help.sample.expected": ("预计错报（元；默认：账面金额 × sampling.expected_rate）。",
+                             "Expected misstatement (yuan; default: book value × sampling.expected_rate)."),
+    "help.sample.size": ("指定样本量 n（不按公式计算）。", "Fix the sample size n instead of computing it."),
+    "help.sample.seed": ("随机种子：相同种子、数据与设置得到相同样本（默认随机生成并记入 plan.json）。",
+                         "Seed: the same seed, data and settings give the same sample (default: a new one, "
+                         "recorded in plan.json)."),
+    "help.sample.evaluate": ("读回已填写的样本工作簿（全部无误才评价），推断错报并写入抽样方案表与 evaluation.json。",
+                             "Read the filled sample workbook back (all or nothing), project the misstatement, "
+                             "and write it onto the plan sheet and evaluation.json."),
+})
+
+
+def _missing(ctx: click.Context, name: str):
+    param = next(p for p in ctx.command.params if p.name == name)
+    return LocalisedUsageError(click.MissingParameter(ctx=ctx, param=param))
+
+
+@main.group("sample", help="help.sample", invoke_without_command=True)
+@option("--db", default=None, type=click.Path(exists=True, dir_okay=False), help="help.sample.db")
+@option("--population", type=click.Choice(["payments", "findings"]), default="payments", show_default=True,
+        help="help.sample.population")
+@option("--method", type=click.Choice(["mus", "random"]), default=None, help="help.sample.method")
+@option("--out", default=None, type=click.Path(file_okay=False), help="help.sample.out")
+@option("--units", default=None, help="help.sample.units")
+@option("--expense-types", default=None, help="help.sample.expense_types")
+@option("--from", "date_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="help.sample.from")
+@option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="help.sample.to")
+@option("--min-amount", default=None, help="help.sample.min_amount")
+@option("--run", "run_dir", default=None, type=click.Path(exists=True, file_okay=False), help="help.sample.run")
+@option("--rules", default=None, help="help.sample.rules")
+@option("--confidence", type=float, default=None, help="help.sample.confidence")
+@option("--tolerable", default=None, help="help.sample.tolerable")
+@option("--expected", default=None, help="help.sample.expected")
+@option("--size", type=int, default=None, help="help.sample.size")
+@option("--seed", type=int, default=None, help="help.sample.seed")
+@option("--params", "params_file", type=click.Path(exists=True, dir_okay=False), default=None, help="help.params")
+@LANG_OPTION
+@click.pass_context
+@_handle_errors
+def sample(ctx, db, population, method, out, units, expense_types, date_from, date_to, min_amount, run_dir, rules,
+           confidence, tolerable, expected, size, seed, params_file, lang) -> None:
+    """审计抽样 / Audit sampling (CONTRACT §7)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from decimal import Decimal, InvalidOperation
+
+    from auditlib.errors import SamplingError
+    from auditlib.sampling.plan import SampleSettings, describe, draw_sample
+    from auditlib.sampling.population import Filters
+
+    for name, value in (("db", db), ("out", out)):
+        if value is None:
+            raise _missing(ctx, name)
+    lang = _params_lang(lang, params_file)
+    amount = None
+    if min_amount is not None:
+        try:
+            amount = Decimal(min_amount.replace(",", ""))
+            assert amount.is_finite()
+        except (InvalidOperation, AssertionError):
+            raise SamplingError(t("smp.bad_min", lang, value=min_amount), key="min_amount", reason="not money") from None
+    filters = Filters(units=tuple(_csv_list(units) or ()), expense_types=tuple(_csv_list(expense_types) or ()),
+                      date_from=date_from.date() if date_from else None, date_to=date_to.date() if date_to else None,
+                      min_amount=amount, rules=tuple(_csv_list(rules) or ()))
+    settings = SampleSettings(population=population, method=method, filters=filters, run_dir=run_dir,
+                              confidence=confidence, tolerable=tolerable, expected=expected, size=size, seed=seed)
+    plan = draw_sample(db, settings, out, params_file=params_file, lang=lang)
+    click.echo(describe(plan, lang))
+
+
+@sample.command("evaluate", help="help.sample.evaluate")
+@click.argument("target", type=click.Path(exists=True))
+@LANG_OPTION
+@_handle_errors
+def sample_evaluate(target, lang) -> None:
+    """读回已填写的样本工作簿并评价 / Evaluate a filled sample workbook."""
+    from auditlib.sampling.evaluate import describe, evaluate
+
+    result = evaluate(target, lang=lang)
+    click.echo(describe(result, lang or result.get("lang") or default_lang()))
 
 
 if __name__ == "__main__":  # pragma: no cover

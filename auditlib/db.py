@@ -8,12 +8,15 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from auditlib.errors import DatabaseError
 from auditlib.i18n import register, t
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made, so `auditlib ingest` starts without it
+    import pandas as pd
 
 register({
     "db.locked": ("数据库 {db} 正被其他进程使用（PID {pid}，例如正在运行的 auditlib run），请待其结束后重试",
@@ -67,6 +70,8 @@ def connect(db: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyCon
 
 def frame(rel: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     """A relation as a pandas frame, DECIMAL columns as exact ``Decimal`` objects."""
+    import pandas as pd
+
     names = rel.columns
     types = [str(t) for t in rel.types]
     rows = rel.fetchall()

@@ -68,3 +68,9 @@ class WorkspaceError(AuditlibError):
 class ReviewError(AuditlibError):
     """A decision cannot be recorded: a bad decision, a returned workbook refused, an unknown
     finding id (fields: ``file``, ``problems`` — every problem found, each naming its place)."""
+
+
+class SamplingError(AuditlibError):
+    """An audit sample cannot be drawn or evaluated: a bad setting, an empty population, a filled
+    sample workbook refused (fields: ``key`` or ``file``, ``reason``, ``problems`` — every problem
+    found, each naming its place)."""

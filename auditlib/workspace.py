@@ -156,6 +156,9 @@ auditlib run --db data/audit.duckdb              # 全部单位、全部检查�
 auditlib run --db data/audit.duckdb --units 0012,0013   # 只查部分单位
 auditlib scan --db data/audit.duckdb --out outputs/findings.csv   # 不生成报告，只输出疑点清单
 auditlib rules                                   # 查看规则目录、参数和依据
+auditlib sample --db data/audit.duckdb --units 0012 --expense-types 会议费,劳务费 --seed 1 --out outputs/抽样
+                                                 # 审计抽样：货币单元抽样，写出 sample.xlsx 与 plan.json
+auditlib sample evaluate outputs/抽样            # 核实并填写 sample.xlsx 后：推断错报与错报上限
 jupyter lab --notebook-dir=notebooks             # 交互查看（explore.ipynb 是交互探查面板）
 ```
 

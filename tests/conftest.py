@@ -6,6 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from auditlib.i18n import set_currency
+
+
+@pytest.fixture(autouse=True)
+def _yuan_after_each_test():
+    """Loading parameters sets the display currency for the process (auditlib.i18n): a test that
+    loads ``currency: £`` must not leave later tests labelled in pounds."""
+    yield
+    set_currency(None)
+
 ROOT = Path(__file__).resolve().parents[1]
 EXTERNAL = ROOT.parent / "shared" / "external"
 #: Debian's Chromium (``make browser`` installs it); Playwright drives it and never downloads one

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from auditlib.rules.catalogue import all_rules
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -24,12 +26,17 @@ def test_bench_quick_runs_and_writes_the_tables(tmp_path):
     assert "## A. Batch against the naive papermill loop" in text
     assert "| naive loop (papermill + nbconvert) |" in text and "| `auditlib run` |" in text
     assert "## B. Ingest and all rules at scale" in text
+    assert "## A2. Batch sizes and Dask" in text and "## A3. Where a notebook's time goes" in text
+    assert "plain DuckDB load" in text and "| rule | seconds |" in text
     data = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
     a = data["a"]
     assert a["tasks"] == 2 and a["batch"]["ok"] == 2
     assert a["batch"]["artifacts"] == {"ipynb": 2, "html": 2, "xlsx": 2}
     assert a["naive"]["artifacts"]["ipynb"] == 2 and a["naive"]["artifacts"]["html"] == 2
     assert a["ratio"] > 0
-    assert [r["ledger"] for r in data["b"]] == [2_000, 10_000]
+    assert [r["ledger_lines"] for r in data["b"]] == [2_000, 10_000]
     for r in data["b"]:
-        assert r["ingest_rows_s"] > 0 and r["rules_peak_mb"] > 0 and r["findings"] > 0
+        assert r["rows_per_s"] > 0 and r["plain_s"] > 0 and r["ratio"] > 0
+        assert r["rules_peak_mb"] > 0 and r["findings"] > 0 and len(r["scan"]["rules"]) == len(all_rules())
+    assert data["a2"]["local"][0]["ok"] == data["a2"]["local"][0]["notebooks"]
+    assert set(data["profile"]["steps"]) >= {"execution", "charts", "html", "workbook"}

@@ -343,3 +343,53 @@ def test_leeds_one_date_format_rejects_half_and_exits_1(tmp_path):
     assert res.exit_code == 1, res.output
     assert sum(r["rows_rejected"] for r in _report(db)) == 27_064
     assert "2012-01.csv: 8177 row(s) rejected (100.0%), most common reasons: paid_on (Date paid)" in res.output
+
+
+def test_leeds_end_to_end_says_what_it_could_not_test(leeds, tmp_path, monkeypatch):
+    """No acceptance dates (DP01/DP02) and a £500 publication floor (SF08): 未检查 with the reason in
+    the engine, the report and the workbook, amounts labelled £ — never 未发现 for a rule that could not run."""
+    from auditlib.outputs.workbook import write_workbook
+    from auditlib.views import report as report_module
+
+    db, _ = leeds
+    params_file = tmp_path / "leeds.yaml"
+    params_file.write_text('as_of: "2012-03-31"\nfiscal_year: 2011\ncurrency: "£"\n', encoding="utf-8")
+    try:
+        params = load_params(params_file)
+        units = [u for (u,) in _query(db, "SELECT unit_code FROM payments GROUP BY 1 HAVING count(*) >= 300")]
+        delayed = inspect(str(db), "delayed_payments", params=params)
+        gaps = delayed.untested
+        for rule in ("DP01", "DP02"):
+            untested = set(gaps.loc[gaps.rule_id == rule, "unit_code"])
+            assert untested == {u for (u,) in _query(db, "SELECT DISTINCT unit_code FROM payments")}
+            assert gaps.loc[gaps.rule_id == rule, "reason_zh"].str.contains("accepted_on").all()
+            assert not (delayed.findings.rule_id == rule).any()
+        slush = inspect(str(db), "slush_funds", params=params)
+        sf08 = slush.untested.loc[slush.untested.rule_id == "SF08"].set_index("unit_code")["reason_zh"]
+        assert "Leeds City Council" in sf08.index
+        assert "报告下限 400 £" in sf08["Leeds City Council"] and "不适用本福特定律" in sf08["Leeds City Council"]
+        assert set(sf08.index) <= set(units)
+        assert not slush.findings.loc[slush.findings.rule_id == "SF08", "unit_code"].isin(sf08.index).any()
+        # the unit's report says 未检查 where the rule could not run, and labels amounts in £
+        shown = []
+        monkeypatch.setattr(report_module, "show", lambda html, **kw: shown.append(html))
+        rep = report_module.Report.open(str(db), "Leeds City Council", "slush_funds", params_file=str(params_file))
+        assert "SF08: 未检查（金额有报告下限 400 £" in rep.summary_text()
+        rep.rule("SF08", chart=False)
+        assert "未检查" in shown[-1] and "未发现" not in shown[-1]
+        assert "£" in rep.totals_line() and " 元" not in rep.totals_line()
+        dp = report_module.Report.open(str(db), "Leeds City Council", "delayed_payments", params_file=str(params_file))
+        dp.rule("DP01", chart=False)
+        assert "未检查（缺少 accepted_on）" in shown[-1] and "未发现" not in shown[-1]
+        assert not dp.conclusion_text().startswith("本次检查未发现")
+        # the workbook's summary says so too
+        path = write_workbook(tmp_path / "w.xlsx", unit_code="Leeds City Council", unit_name="Leeds City Council",
+                              inspection="delayed_payments", findings=delayed.findings, evidence=delayed.evidence,
+                              params=params, run_id="leeds", sources=[], untested=delayed.untested)
+        import openpyxl
+
+        text = "\n".join(str(c.value) for ws in openpyxl.load_workbook(path).worksheets
+                         for row in ws.iter_rows() for c in row if c.value is not None)
+        assert "未检查（缺少 accepted_on）" in text and "(元)" not in text
+    finally:
+        load_params()  # back to the default currency for the tests after this one

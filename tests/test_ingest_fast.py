@@ -144,3 +144,114 @@ def test_fast_path_equals_row_path_on_the_bench_generator(monkeypatch, tmp_path)
     assert fast == row
     assert row["rejects"].count("\n") == 3
     shutil.rmtree(data)
+
+
+# ---- issue 17: one read per file, GBK on the fast path, all rules on both paths ----------------------
+
+GBK_PAYMENTS = (
+    "unit_code,payment_id,payee_name,amount,paid_on,memo,备注\n"
+    + "".join(f"001,P{i},供应商{i % 7}有限公司,{i}.50,2024-03-{i % 28 + 1:02d},支付货款,说明{i}\n" for i in range(1, 400))
+    + "001,P9001,甲公司,\"1,234.50\",2024/3/5,斜杠日期,\n"     # export forms: the row path's parser
+    + "001,P9002,乙公司,12.345,2024-03-05,三位小数,\n"          # rejected
+    + "001,P1,丙公司,5,2024-03-05,重复,\n"                      # duplicate key
+    + ",合计,,999,,,\n"                                         # subtotal
+)
+
+
+def _taken(monkeypatch) -> list:
+    """Records each file the fast path finished (True) — not the ones it handed to the row path."""
+    taken = []
+    real = fast_mod._load_staged
+    monkeypatch.setattr(fast_mod, "_load_staged", lambda *a: taken.append(a[1]) or real(*a))
+    return taken
+
+
+def test_gbk_and_windows_1252_files_take_the_fast_path_and_equal_the_row_path(monkeypatch, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "payments_gbk.csv").write_bytes(GBK_PAYMENTS.encode("gbk"))
+    western = ("unit_code,payment_id,payee_name,amount,memo\n"
+               + "".join(f"001,W{i},Café Müller {i},{i}.00,Straße £{i}\n" for i in range(1, 300)))
+    (data / "payments_cp1252.csv").write_bytes(western.encode("cp1252"))
+    taken = _taken(monkeypatch)
+    row, fast = _both(monkeypatch, tmp_path, data)
+    assert sorted(taken) == ["payments_cp1252.csv", "payments_gbk.csv"]  # the fast run only
+    assert fast == row
+    enc = {f["file"]: f["encoding"] for f in row["report"]}
+    assert enc == {"payments_gbk.csv": "gbk", "payments_cp1252.csv": "cp1252"}
+    lines = [line.split(",")[1] for line in row["rejects"].splitlines()[1:]]
+    assert lines == ["402", "403"]  # line numbers of the GBK file, as written
+    assert not list(tmp_path.glob("*/.auditlib-*.csv"))  # the UTF-8 copy is gone
+
+
+def test_a_file_whose_utf8_breaks_after_the_sniffed_start_falls_back_and_equals_the_row_path(monkeypatch, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    good = "unit_code,payment_id,payee_name,amount,memo\n" + "".join(
+        f"001,P{i},供应商{i},{i}.00,备注\n" for i in range(1, 3000))
+    (data / "payments.csv").write_bytes(good.encode("utf-8") + "001,PX,B,1,é\n".encode("latin-1"))
+    from auditlib.ingest import load as load_mod, sniff
+
+    # small chunks: the sniffer settles on UTF-8 long before the byte that is not UTF-8
+    monkeypatch.setattr(load_mod, "scan_csv", lambda p: sniff.scan_csv(p, chunk_size=1 << 12))
+    assert sniff.scan_csv(data / "payments.csv", chunk_size=1 << 12).choice.encoding == "utf-8"
+    taken = _taken(monkeypatch)
+    outcomes = []
+    for name, threshold in (("row", 10 ** 15), ("fast", 0)):
+        monkeypatch.setattr(fast_mod, "FAST_MIN_BYTES", threshold)
+        db = tmp_path / name / "audit.duckdb"
+        db.parent.mkdir()
+        try:
+            ingest(data, db)
+            outcomes.append(_snapshot(db))
+        except Exception as exc:  # the row path decides the encoding (or says it cannot): both the same
+            outcomes.append(repr(exc))
+    assert outcomes[0] == outcomes[1]
+    assert taken == []
+
+
+def test_one_read_gives_the_same_encoding_choice_as_the_whole_file(tmp_path):
+    from auditlib.ingest.encoding import choose_encoding
+    from auditlib.ingest.sniff import scan_csv
+    from auditlib.common.files import sha256_file
+
+    cases = {"ascii": b"a,b\n1,2\n" * 50000, "bom": b"\xef\xbb\xbfa,b\n" + "1,\u4e2d\n".encode() * 50000,
+             "utf8": "a,b\n".encode() + "1,摘要\n".encode() * 300000, "gbk": "a,b\n1,摘要\n".encode("gbk") * 1000}
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_bytes(data)
+        scan = scan_csv(path, chunk_size=1 << 16)
+        assert scan.choice == choose_encoding(data, path.name), name
+        assert scan.sha256 == sha256_file(path) and scan.lines == data.count(b"\n") and scan.simple
+
+
+def test_all_rules_find_the_same_on_both_paths(monkeypatch, tmp_path):
+    from auditlib.batch.scan import scan
+
+    data = tmp_path / "data"
+    generate(data, units=8, seed=11)
+    found = []
+    for name, threshold in (("row", 10 ** 15), ("fast", 0)):
+        monkeypatch.setattr(fast_mod, "FAST_MIN_BYTES", threshold)
+        db = tmp_path / name / "audit.duckdb"
+        db.parent.mkdir()
+        ingest(data, db)
+        out = scan(db, out=tmp_path / name / "findings.csv", run_id="same")
+        found.append(Path(out.out).read_text(encoding="utf-8-sig"))
+    assert found[0] == found[1]
+    assert found[0].count("\n") > 10
+
+
+def test_the_whole_text_encoding_scores_equal_the_run_by_run_definition():
+    import random
+
+    from auditlib.ingest import encoding as enc
+
+    alphabet = list("aZb Q,.1\n") + list("中文摘要¥·—“”ÕªÒüéÄ£€°\u00a0\u3000，！\u3400\uf900\u9fff\ufaff\u2000")
+    rng = random.Random(17)
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(20000)]
+    texts.append(GBK_PAYMENTS.encode("gbk").decode("latin-1"))
+    texts.append("Pavel B點hler, Café Müller, 预算单位 ABC中DEF x中y")
+    for text in texts:
+        assert enc.chinese_score(text) == enc._chinese_score_per_run(text), text
+        assert enc.western_score(text) == enc._western_score_per_run(text), text

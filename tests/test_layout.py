@@ -18,6 +18,7 @@ LAYERS = [
     {"rules"},
     {"review"},
     {"outputs"},
+    {"sampling"},
     {"batch"},
     {"views"},
     {"cli", "__main__", "__init__", "synth", "devtools"},

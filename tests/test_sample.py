@@ -1,4 +1,4 @@
-"""The synthetic county of ``auditlib sample``: deterministic, messy, with every rule planted."""
+"""The synthetic county of ``auditlib synth``: deterministic, messy, with every rule planted."""
 from __future__ import annotations
 
 import csv

@@ -18,7 +18,7 @@ def _digests(folder):
 def test_sample_ingests_cleanly_through_the_cli(tmp_path):
     data, db = tmp_path / "county", tmp_path / "audit.duckdb"
     runner = CliRunner()
-    result = runner.invoke(main, ["sample", str(data), "--units", "8", "--seed", "7"])
+    result = runner.invoke(main, ["synth", str(data), "--units", "8", "--seed", "7"])
     assert result.exit_code == 0, result.output
     before = _digests(data)
 

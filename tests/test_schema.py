@@ -79,5 +79,5 @@ def test_errors_pickle_with_their_fields():
 def test_cli_help_lists_the_contract_commands():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("sample", "ingest"):
+    for command in ("synth", "sample", "ingest"):
         assert command in result.output

@@ -25,7 +25,8 @@ def test_shipped_defaults_are_found():
     params = workspace.shipped("params")
     assert (params / "default.yaml").is_file() and list((params / "mappings").glob("*.yaml"))
     assert sorted(p.name for p in workspace.shipped("notebooks").glob("*.ipynb")) == [
-        "delayed_payments.ipynb", "explore.ipynb", "idle_funds.ipynb", "overview.ipynb", "slush_funds.ipynb"]
+        "delayed_payments.ipynb", "explore.ipynb", "idle_funds.ipynb", "overview.ipynb", "sampling.ipynb",
+        "slush_funds.ipynb"]
 
 
 def test_init_creates_the_workspace(ws):
@@ -95,11 +96,14 @@ def test_outside_any_workspace_the_shipped_defaults_are_used(tmp_path, monkeypat
     assert workspace.notebooks_dir() == workspace.shipped("notebooks")
 
 
-def test_synth_is_sample_by_its_new_name(tmp_path):
-    for command in ("synth", "sample"):
-        result = CliRunner().invoke(main, [command, str(tmp_path / command), "--units", "8", "--seed", "3"])
-        assert result.exit_code == 0, result.output
-    assert (tmp_path / "synth" / "truth.csv").read_bytes() == (tmp_path / "sample" / "truth.csv").read_bytes()
+def test_synth_writes_the_county_and_sample_no_longer_does(tmp_path):
+    result = CliRunner().invoke(main, ["synth", str(tmp_path / "synth"), "--units", "8", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "synth" / "truth.csv").is_file()
+    # `auditlib sample` is audit sampling now (CONTRACT §7): the old form is a usage error, no county
+    result = CliRunner().invoke(main, ["sample", str(tmp_path / "sample"), "--units", "8", "--seed", "3"])
+    assert result.exit_code == 2
+    assert not (tmp_path / "sample").exists()
 
 
 def test_kernel_for_run_is_of_this_interpreter(tmp_path, monkeypatch):

@@ -25,16 +25,28 @@ def task_evidence_path(work_dir: Path, folder: str, inspection: str) -> Path:
 
 
 def save_task_evidence(path: Path, findings: pd.DataFrame, evidence: dict[str, pd.DataFrame],
-                       resolved: pd.DataFrame | None = None) -> None:
+                       resolved: pd.DataFrame | None = None, untested: pd.DataFrame | None = None) -> None:
     """Write a task's findings and evidence (run-internal, removed when the run ends).
 
     ``resolved``: with a baseline, the baseline's findings of this task that are gone (the task's
     rows of ``resolved.csv``, :data:`auditlib.batch.compare.RESOLVED_COLUMNS`; empty when none);
     None without a baseline.  The report shows their count and outcome.
+    ``untested``: the task's rows of the run's rules not tested (:func:`auditlib.rules.coverage.untested`,
+    as the engine found them), so neither the notebook nor the workbook computes them again; None
+    when not known (they are then computed from the database).
     """
     with atomic_write(path, "wb") as fh:
-        pickle.dump({"findings": findings, "evidence": evidence, "resolved": resolved}, fh,
+        pickle.dump({"findings": findings, "evidence": evidence, "resolved": resolved, "untested": untested}, fh,
                     protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def load_task(path) -> dict:
+    """Everything :func:`save_task_evidence` left, in one read: ``findings``, ``evidence``,
+    ``resolved`` and ``untested`` (None when absent)."""
+    with open(path, "rb") as fh:
+        data = pickle.load(fh)
+    return {"findings": data["findings"], "evidence": data["evidence"], "resolved": data.get("resolved"),
+            "untested": data.get("untested")}
 
 
 def load_task_evidence(path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
@@ -52,6 +64,19 @@ def load_task_resolved(path) -> pd.DataFrame | None:
     return data.get("resolved")
 
 
+def unit_slices(findings: pd.DataFrame, evidence: dict[str, pd.DataFrame], units) -> dict:
+    """:func:`unit_slice` of each of ``units`` (``{unit: (findings, evidence)}``), every frame split
+    in one pass rather than filtered once per unit (a run of many units stays linear)."""
+    def split(frame: pd.DataFrame) -> dict:
+        rows = frame.groupby("unit_code", sort=False).indices if len(frame) else {}
+        return {u: frame.iloc[rows[u]].reset_index(drop=True) if u in rows else frame.iloc[:0].reset_index(drop=True)
+                for u in units}
+
+    found = split(findings)
+    ev = {rid: split(e) for rid, e in evidence.items()}
+    return {u: (found[u], {rid: parts[u] for rid, parts in ev.items()}) for u in units}
+
+
 def unit_slice(findings: pd.DataFrame, evidence: dict[str, pd.DataFrame], unit: str):
     """One unit's rows of an all-units inspection."""
     f = findings[findings["unit_code"] == unit].reset_index(drop=True)
@@ -59,5 +84,5 @@ def unit_slice(findings: pd.DataFrame, evidence: dict[str, pd.DataFrame], unit: 
     return f, ev
 
 
-__all__ = ["WORK", "task_evidence_path", "save_task_evidence", "load_task_evidence", "load_task_resolved",
-           "unit_slice"]
+__all__ = ["WORK", "task_evidence_path", "save_task_evidence", "load_task", "load_task_evidence", "load_task_resolved",
+           "unit_slice", "unit_slices"]

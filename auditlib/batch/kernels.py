@@ -5,7 +5,8 @@ report, and so does connecting a fresh client to a running kernel (0.2–0.4 s: 
 would do it for every notebook and never close it).  Each worker (a process, or a thread
 under Dask) keeps one kernel per kernel name with one connected client:
 
-- :func:`warm_kernel` starts it (and imports the report modules) or returns the running one;
+- :func:`start_kernel` starts it (it imports the report modules as it starts) without waiting,
+  so a worker can start it early; :func:`warm_kernel` returns it ready (started if needed);
 - papermill runs each notebook through the :data:`ENGINE` engine, which hands that client
   to the notebook client instead of connecting a new one;
 - :func:`reset_kernel` forgets the last notebook's variables (modules stay imported);
@@ -33,28 +34,47 @@ PROJECT_KERNEL = "auditlib"
 #: ipykernel's own kernel, which jupyter_client runs on the running interpreter
 NATIVE_KERNEL = "python3"
 _WARM: dict[tuple[int, str], object] = {}
-_IMPORTS = "import auditlib.views.report, auditlib.views.overview, auditlib.outputs.charts, auditlib.outputs.workbook"
+#: what a warm kernel runs as it starts, before it reports ready (IPython's ``exec_lines``): the
+#: modules the notebooks import, and the chart font loaded; the names are deleted again, so the
+#: first notebook sees the same empty namespace as the next ones
+_STARTUP = ("import auditlib.views.report, auditlib.views.overview, auditlib.outputs.charts; "
+            "auditlib.outputs.charts.warm_up(); del auditlib")
 
 
-def warm_kernel(name: str, start_timeout: int = 120):
-    """This worker's running kernel ``name`` (an ``AsyncKernelManager``), started if needed."""
+#: optional modules whose import costs more than a notebook: jsonschema (under nbformat) compiles a
+#: grammar for its ``iri`` format checks when ``rfc3987_syntax`` is installed (~1–2 s per process);
+#: a notebook's schema has no such format, so the batch's processes go without it
+_SKIPPED_IMPORTS = ("rfc3987_syntax",)
+
+
+def skip_slow_imports() -> None:
+    """Keep this process from importing :data:`_SKIPPED_IMPORTS` (an ImportError, which their
+    importers expect for an optional module); call before nbformat is first imported."""
+    for name in _SKIPPED_IMPORTS:
+        sys.modules.setdefault(name, None)
+
+
+def start_kernel(name: str):
+    """Start this worker's kernel ``name`` unless it runs, without waiting for it: it imports the
+    report modules as it starts (:data:`_STARTUP`); :func:`warm_kernel` then waits for it."""
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
     _register_engine()
     key = (threading.get_ident(), name)
     km = _WARM.get(key)
-    if km is not None and run_sync(km.is_alive)():
-        return km
     if km is not None:
+        if run_sync(km.is_alive)():
+            return km
         discard_kernel(name)
     km = AsyncKernelManager(kernel_name=name, transport=transport())
+    startup = [f"--IPKernelApp.exec_lines={_STARTUP}"]
     if km.transport == "ipc":  # short private paths: a socket path may not exceed ~100 bytes
         km._auditlib_ipc_dir = tempfile.mkdtemp(prefix="auditlib-")
         km.ip = os.path.join(km._auditlib_ipc_dir, "k")
-        run_sync(km.start_kernel)()
+        run_sync(km.start_kernel)(extra_arguments=startup)
     else:
-        run_sync(km.start_kernel)(stderr=subprocess.PIPE)
+        run_sync(km.start_kernel)(stderr=subprocess.PIPE, extra_arguments=startup)
         _forward_stderr(km)
     _WARM[key] = km
     if len(_WARM) == 1:
@@ -63,7 +83,18 @@ def warm_kernel(name: str, start_timeout: int = 120):
 
         atexit.register(shutdown_kernels)
         util.Finalize(None, shutdown_kernels, exitpriority=10)
-    execute(km, _IMPORTS, start_timeout)
+    return km
+
+
+def warm_kernel(name: str, start_timeout: int = 120):
+    """This worker's running kernel ``name`` (an ``AsyncKernelManager``), started if needed, once
+    it is ready with its client connected."""
+    km = start_kernel(name)
+    try:
+        client(km, start_timeout)
+    except Exception:
+        discard_kernel(name)
+        raise
     return km
 
 

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import shutil
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,8 @@ import pandas as pd
 from auditlib import auditlog
 from auditlib.batch import compare
 from auditlib.batch.executors import executor_for
-from auditlib.batch.handoff import WORK, save_task_evidence, task_evidence_path, unit_slice
+from auditlib.batch.kernels import skip_slow_imports
+from auditlib.batch.handoff import WORK, save_task_evidence, task_evidence_path, unit_slices
 from auditlib.batch.manifest import Manifest
 from auditlib.batch.options import KERNEL, RunOptions, TaskStatus, apply_environment
 from auditlib.batch.plan import NOTEBOOK_PARAMETERS, OVERVIEW_PARAMETERS, Plan, make_plan, open_run, unit_folder
@@ -128,24 +130,62 @@ def run(db, params_file=None, units=None, inspections=None, out="outputs", run_i
 
 def run_with(options: RunOptions) -> RunResult:
     """:func:`run` with its options resolved."""
+    skip_slow_imports()
     with contextlib.ExitStack() as stack:
         # A read-only connection held for the whole run: DuckDB's shared lock keeps a writer (ingest)
         # out until the run ends, so every task reads the same data; a running ingest makes this fail.
         holder = connect(options.db)
         stack.callback(holder.close)
+        executor = executor_for(options)
+        if hasattr(executor, "warm"):  # the workers start, and start their kernels, while the run plans
+            stack.callback(executor.close, True)  # stopped at once if the run stops before its tasks
+            if not options.resume:  # (a resumed run's tasks are known once its manifest is read)
+                executor.warm(options, _most_tasks(options, holder))
         plan, manifest = open_run(make_plan(options), stack)
-        return _execute(plan, manifest)
+        return _execute(plan, manifest, executor)
 
 
-def _execute(plan: Plan, manifest: Manifest) -> RunResult:
+def _most_tasks(options: RunOptions, con) -> int | None:
+    """How many tasks the run can have at most: its units (named, else the database's) × inspections;
+    None when the database cannot say (planning then reports what is wrong with it)."""
+    from auditlib.rules.catalogue import INSPECTIONS
+    from auditlib.rules.engine import unit_names
+
+    try:
+        units = len(set(options.units)) if options.units else len(unit_names(con))
+    except Exception:  # noqa: BLE001 - not a database of ours: make_plan says so
+        return None
+    return units * len(set(options.inspections or INSPECTIONS))
+
+
+def _execute(plan: Plan, manifest: Manifest, executor) -> RunResult:
     options, run_dir = plan.options, plan.run_dir
     work = run_dir / WORK
-    all_findings = _hand_off(plan, work, manifest)
-
     specs = [TaskSpec.inspection(options, plan.run_id, run_dir, x,
                                  task_evidence_path(work, x["folder"], x["inspection"]))
              for x in manifest.todo()]
+    if not specs and hasattr(executor, "close"):
+        executor.close(True)
+    elif hasattr(executor, "warm"):  # a resumed run's workers (a fresh run's are already starting)
+        executor.warm(options, len(specs))
+    try:
+        all_findings = _hand_off(plan, work, manifest)
+        return _run_tasks(plan, manifest, specs, executor, all_findings)
+    finally:
+        if hasattr(executor, "close"):
+            executor.close()
+
+
+def _run_tasks(plan: Plan, manifest: Manifest, specs: list[TaskSpec], executor, all_findings) -> RunResult:
+    options, run_dir = plan.options, plan.run_dir
+    work = run_dir / WORK
     done: list[pd.DataFrame] = []
+    county: list[dict] = []
+
+    def write_county() -> None:
+        """The county deliverables (once), while a worker runs the overview when it does."""
+        if not county:
+            county.append(_write_county(plan, manifest))
 
     def finish_tasks() -> TaskSpec:
         """Every task is done: write findings.csv (tasks that are ok), then hand on the overview."""
@@ -157,25 +197,42 @@ def _execute(plan: Plan, manifest: Manifest) -> RunResult:
     if specs:
         from tqdm import tqdm
 
+        # the county deliverables' modules (python-docx, matplotlib) imported while the tasks run,
+        # not after them: this process mostly waits meanwhile
+        threading.Thread(target=_import_county, name="auditlib-preload", daemon=True).start()
+
         with tqdm(total=len(specs), desc=t("run.progress", plan.lang), unit="nb", disable=not options.progress,
                   file=sys.stderr) as bar:
             def on_result(result: TaskResult) -> None:
                 manifest.record(result)
                 bar.update()
 
-            overview = executor_for(options).run(specs, on_result,
-                                                 then=finish_tasks if options.reuse_kernels else None)
+            # the county deliverables are written while a worker runs the overview (local processes)
+            overview = executor.run(specs, on_result, then=finish_tasks if options.reuse_kernels else None,
+                                    meanwhile=write_county)
     else:
         logger.info(t("run.nothing", plan.lang, run_id=plan.run_id))
     finish_tasks()
     findings = done[0]
-    if overview is None:  # under Dask, with fresh kernels, or no worker left: here, on a fresh kernel
-        overview = _in_process(TaskSpec.overview(options, plan.run_id, run_dir, reuse_kernel=False))
+    if overview is None:  # with fresh kernels, or no worker left: here, on a fresh kernel
+        spec = TaskSpec.overview(options, plan.run_id, run_dir, reuse_kernel=False)
+        if county:
+            overview = _in_process(spec)
+        else:  # the county deliverables meanwhile, in this thread: the overview mostly waits on its kernel
+            box: list[TaskResult] = []
+            thread = threading.Thread(target=lambda: box.append(_in_process(spec)), name="auditlib-overview")
+            thread.start()
+            try:
+                write_county()
+            finally:
+                thread.join()
+            overview = box[0] if box else TaskResult("", "", TaskStatus.FAILED, error="overview", kind=spec.kind)
 
     manifest.finish(overview.overview_entry())
     from auditlib.outputs.index_page import write_index
 
-    county = _write_county(plan, manifest)  # before the index, which links them
+    write_county()  # before the index, which links them
+    county = county[0]
     index = write_index(run_dir, manifest.data, plan.lang)
     shutil.rmtree(work, ignore_errors=True)
     all_ok = all(x["status"] == TaskStatus.OK for x in manifest.tasks)
@@ -185,6 +242,10 @@ def _execute(plan: Plan, manifest: Manifest) -> RunResult:
                     digests={x["file"]: x["sha256"] for x in plan.inputs})
     return RunResult(run_id=plan.run_id, run_dir=run_dir, tasks=manifest.tasks, findings=int(len(findings)),
                      index=index, overview_ok=overview.status == TaskStatus.OK, county_ok=not county["errors"])
+
+
+def _import_county() -> None:
+    from auditlib.outputs import county, county_charts, county_findings, county_report  # noqa: F401
 
 
 def _write_county(plan: Plan, manifest: Manifest) -> dict:
@@ -210,10 +271,13 @@ def _hand_off(plan: Plan, work: Path, manifest: Manifest) -> list[pd.DataFrame]:
         found = verified(ins.findings, plan.decisions or {}, plan.baseline)
         gone = (compare.resolved(plan.baseline, found["finding_id"], {(u, name) for u in plan.units})
                 if plan.baseline is not None else None)
+        gaps = ins.untested[UNTESTED_COLUMNS]
+        gaps = unit_slices(gaps.assign(unit_code=gaps["unit_code"].astype(str)), {}, list(plan.units))
+        slices = unit_slices(found, ins.evidence, list(plan.units))
         for u in plan.units:
-            f, ev = unit_slice(found, ins.evidence, u)
+            f, ev = slices[u]
             mine = None if gone is None else gone[gone["unit_code"] == u].reset_index(drop=True)
-            save_task_evidence(task_evidence_path(work, unit_folder(u), name), f, ev, mine)
+            save_task_evidence(task_evidence_path(work, unit_folder(u), name), f, ev, mine, untested=gaps[u][0])
             all_findings.append(f)
     found = pd.concat(all_findings, ignore_index=True) if all_findings else verified(
         pd.DataFrame(columns=FINDING_COLUMNS), {}, plan.baseline)

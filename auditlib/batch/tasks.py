@@ -18,8 +18,9 @@ from enum import Enum
 from pathlib import Path
 
 
-from auditlib.batch.handoff import load_task_evidence
-from auditlib.batch.kernels import ENGINE, discard_kernel, fresh_kernel_manager_class, reset_kernel, warm_kernel
+from auditlib.batch.handoff import load_task
+from auditlib.batch.kernels import (ENGINE, discard_kernel, fresh_kernel_manager_class, reset_kernel, skip_slow_imports,
+                                    start_kernel, warm_kernel)
 from auditlib.batch.options import RunOptions, TaskStatus, apply_environment
 from auditlib.common.files import atomic_path
 from auditlib.errors import RunError
@@ -145,15 +146,17 @@ def execute_task(spec: TaskSpec) -> TaskResult:
     unit folder; the overview leaves ``overview.ipynb`` and ``overview.html`` in the run folder.
     A notebook that failed still leaves its ipynb and html (showing the error).
     """
+    skip_slow_imports()  # before nbformat (a no-op once imported)
     from auditlib.outputs.html_export import export_html, external_urls
 
     start = time.perf_counter()
     result = TaskResult(spec.unit_code, spec.inspection_name, TaskStatus.FAILED, kind=spec.kind)
     apply_environment(spec.options.environment())  # kernels started from here inherit it
     try:
-        findings = evidence = None
+        findings = evidence = gaps = None
         if spec.kind is TaskKind.INSPECTION:
-            findings, evidence = load_task_evidence(spec.evidence)
+            task = load_task(spec.evidence)
+            findings, evidence, gaps = task["findings"], task["evidence"], task["untested"]
             result.findings = len(findings)
             result.amount = f"{total_amount(findings):.2f}"
         out = spec.out_dir
@@ -175,12 +178,34 @@ def execute_task(spec: TaskSpec) -> TaskResult:
             result.error, result.traceback = error_summary(error)
         else:
             if spec.kind is TaskKind.INSPECTION:
-                _write_workbook(spec, findings, evidence)
+                _write_workbook(spec, findings, evidence, gaps)
             result.status = TaskStatus.OK
     except Exception as exc:  # anything else still comes back as a record
         result.error, result.traceback = error_summary(exc)
     result.seconds = round(time.perf_counter() - start, 3)
     return result
+
+
+def warm_worker(options: RunOptions) -> None:
+    """Ready this worker for a run with ``options`` before its first task: start the kernel (it
+    imports the report modules as it starts) and, meanwhile, import what the worker itself writes
+    with (papermill, the HTML exporter, the workbook).  Never raises: a kernel that fails to start
+    is started again, and its error reported, by the first task."""
+    apply_environment(options.environment())
+    try:
+        if options.reuse_kernels:
+            start_kernel(options.kernel)
+            _KERNEL_WORKSPACE[(threading.get_ident(), options.kernel)] = options.workspace
+        import papermill  # noqa: F401
+
+        from auditlib.outputs import workbook  # noqa: F401
+        from auditlib.outputs.html_export import exporter
+
+        exporter(options.lang or "zh")
+        if options.reuse_kernels:
+            warm_kernel(options.kernel, options.start_timeout)
+    except Exception:  # noqa: BLE001 - the first task starts it again and reports the error
+        discard_kernel(options.kernel)
 
 
 #: the workspace each of this process's warm kernels was started in, by (thread, kernel name)
@@ -240,22 +265,42 @@ def _execute_notebook(spec: TaskSpec, final_nb: Path) -> BaseException | None:
     return error
 
 
-def _write_workbook(spec: TaskSpec, findings, evidence) -> None:
-    from auditlib.db import connect, ingested_files
+def _write_workbook(spec: TaskSpec, findings, evidence, gaps=None) -> None:
+    """The task's workbook; ``gaps``: the rules its unit's data could not test (CONTRACT §3 未检查)
+    as the run's engine found them (handed off with the evidence), computed here when None."""
+    from auditlib.db import connect
     from auditlib.outputs.workbook import write_workbook
-    from auditlib.rules.coverage import untested
-    from auditlib.rules.engine import implemented_rules
 
     o = spec.options
-    params = o.load_params()
-    con = connect(o.db)
-    try:  # the rules this unit's data could not test (CONTRACT §3 未检查)
-        gaps = untested(con, [spec.unit_code], implemented_rules(spec.name))
-    finally:
-        con.close()
+    params, sources = _run_inputs(spec)
+    if gaps is None:
+        from auditlib.rules.coverage import untested
+        from auditlib.rules.engine import implemented_rules
+
+        con = connect(o.db)
+        try:
+            gaps = untested(con, [spec.unit_code], implemented_rules(spec.name), params)
+        finally:
+            con.close()
     write_workbook(spec.out_dir / f"{spec.name}.xlsx", unit_code=spec.unit_code, unit_name=spec.unit_name,
                    inspection=spec.name, findings=findings, evidence=evidence, params=params,
-                   run_id=spec.run_id, sources=ingested_files(o.db), lang=o.lang, untested=gaps)
+                   run_id=spec.run_id, sources=sources, lang=o.lang, untested=gaps)
 
 
-__all__ = ["TaskKind", "TaskSpec", "TaskResult", "execute_task", "error_summary"]
+#: the parameters and input files of the run a worker last served, by (run folder, run id)
+_RUN_INPUTS: dict[tuple[str, str], tuple] = {}
+
+
+def _run_inputs(spec: TaskSpec) -> tuple:
+    """The run's parameters and ingested files, read once per worker and run: neither changes while
+    the run holds the database (CONTRACT §4 records them in the manifest at its start)."""
+    from auditlib.db import ingested_files
+
+    key = (spec.run_dir, spec.run_id)
+    if key not in _RUN_INPUTS:
+        _RUN_INPUTS.clear()
+        _RUN_INPUTS[key] = (spec.options.load_params(), ingested_files(spec.options.db))
+    return _RUN_INPUTS[key]
+
+
+__all__ = ["TaskKind", "TaskSpec", "TaskResult", "execute_task", "error_summary", "warm_worker"]

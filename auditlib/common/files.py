@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 #: temporary files are ``.<name>.<pid>.part`` beside their target
 PART_SUFFIX = ".part"
@@ -91,10 +91,14 @@ def remove_parts(folder: str | os.PathLike) -> int:
     return n
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """SHA-256 hex digest of a file, read (never written) in chunks."""
+def sha256_file(path: str | os.PathLike, each: Callable[[bytes], None] | None = None,
+                chunk_size: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file, read (never written) in chunks; ``each`` (if given) is called
+    with every chunk, so one read of the file can serve other purposes too."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
+        for chunk in iter(lambda: fh.read(chunk_size), b""):
             digest.update(chunk)
+            if each is not None:
+                each(chunk)
     return digest.hexdigest()

@@ -122,8 +122,66 @@ def _runs(text: str):
         yield m.group(), (text[i - 1] if i else ""), (text[j] if j < len(text) else "")
 
 
+# chinese_score counted with whole-text patterns (no Python loop per run); every pattern starts with
+# a character class, so the regex engine skips ahead in C.  Per _cjk_edge_bad, a Chinese character
+# is implausible when it starts a run right after a lower-case letter, or ends a run (of one or more
+# characters, not already counted) right before one, or is a run of one between two capitals.
+_CJK_SET = "\u3400-\u9fff\uf900-\ufaff"
+_CN_GOOD_SET = "\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef¥·—“”‘’…、"
+_NOT_CN_GOOD = re.compile(f"[^\\x00-\\x7f{_CN_GOOD_SET}]")
+_LOWER_CJK = re.compile(f"[a-z][{_CJK_SET}]")
+_CJK_LOWER = re.compile(f"[{_CJK_SET}](?=[a-z])")
+_LOWER_CJK_LOWER = re.compile(f"[a-z][{_CJK_SET}](?=[a-z])")
+_CAPITAL_CJK_CAPITAL = re.compile(f"[A-Z][{_CJK_SET}](?=[A-Z])")
+_LONG_RUN = re.compile(r"[^\x00-\x7f]{3,}")
+_SHORT_RUN = re.compile(r"[\x00-\x7f]([^\x00-\x7f]{1,2})(?![^\x00-\x7f])")
+_SHORT_RUN_AT_START = re.compile(r"[^\x00-\x7f]{1,2}(?![^\x00-\x7f])")
+
+
+def _non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
+
+
 def chinese_score(text: str) -> tuple[int, int]:
-    """(plausible, implausible) non-ASCII characters of a Chinese (GBK) reading."""
+    """(plausible, implausible) non-ASCII characters of a Chinese (GBK) reading: per run of
+    non-ASCII characters as :func:`_chinese_count` counts them, summed over the text."""
+    wide = _non_ascii(text)
+    if not wide:
+        return 0, 0
+    good = wide - len(_NOT_CN_GOOD.findall(text))
+    good -= len(_LOWER_CJK.findall(text))
+    good -= len(_CJK_LOWER.findall(text)) - len(_LOWER_CJK_LOWER.findall(text))
+    good -= len(_CAPITAL_CJK_CAPITAL.findall(text))
+    return good, wide - good
+
+
+def _short_run_flags(run: str, before: str, after: str) -> int:
+    """Plausible characters of a run of one or two non-ASCII characters (see :func:`_western_flags`)."""
+    if _is_ascii_letter(before) or _is_ascii_letter(after):
+        return sum(_western_flags(run, before, after))
+    return 1 if len(run) == 1 and run in _WESTERN_SIGNS else 0
+
+
+def western_score(text: str) -> tuple[int, int]:
+    """(plausible, implausible) non-ASCII characters of a single-byte Western reading: runs of
+    three or more are implausible, the short ones are weighed by :func:`_western_flags`."""
+    wide = _non_ascii(text)
+    if not wide:
+        return 0, 0
+    good = 0
+    n = len(text)
+    m = _SHORT_RUN_AT_START.match(text)
+    if m is not None:
+        j = m.end()
+        good += _short_run_flags(m.group(), "", text[j] if j < n else "")
+    for m in _SHORT_RUN.finditer(text):
+        i, j = m.span(1)
+        good += _short_run_flags(m.group(1), text[i - 1], text[j] if j < n else "")
+    return good, wide - good
+
+
+def _chinese_score_per_run(text: str) -> tuple[int, int]:
+    """:func:`chinese_score` run by run (the definition; the tests hold the two equal)."""
     good = bad = 0
     for run, b, a in _runs(text):
         g, n = _chinese_count(run, b, a)
@@ -132,8 +190,8 @@ def chinese_score(text: str) -> tuple[int, int]:
     return good, bad
 
 
-def western_score(text: str) -> tuple[int, int]:
-    """(plausible, implausible) non-ASCII characters of a single-byte Western reading."""
+def _western_score_per_run(text: str) -> tuple[int, int]:
+    """:func:`western_score` run by run (the definition; the tests hold the two equal)."""
     good = bad = 0
     for run, b, a in _runs(text):
         flags = _western_flags(run, b, a)
@@ -214,12 +272,19 @@ class EncodingSniffer:
         # is alive; without one, valid UTF-8 wins outright, and the Western reading matters only
         # when UTF-8 failed too
         gbk_alive = any(e in self.decoders for e in GBK_FAMILY)
+        scored: dict = {}  # GBK and GB18030 mostly read a chunk the same: score that text once
         for enc, text in texts.items():
             if enc == "latin-1" and "cp1252" in self.decoders:
                 continue  # latin-1 only matters when cp1252 cannot read the bytes
             if not gbk_alive and enc not in GBK_FAMILY and (enc == "utf-8" or "utf-8" in self.decoders):
                 continue
-            good, bad = _SCORES[enc](text)
+            score = _SCORES[enc]
+            same = scored.get(score)
+            if same is not None and same[0] == text:
+                good, bad = same[1]
+            else:
+                good, bad = score(text)
+                scored[score] = (text, (good, bad))
             self.counts[enc][0] += good
             self.counts[enc][1] += bad
             if len(self.examples[enc]) < 2:

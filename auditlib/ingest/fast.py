@@ -1,32 +1,40 @@
-"""The fast path: a UTF-8 CSV file read by DuckDB, canonical cells converted in SQL.
+"""The fast path: a CSV file read by DuckDB, canonical cells converted in SQL.
 
-Cells in a canonical form (money ``1234.50``, dates ``2024-03-05`` or ``20240305``, plain
-text, ...) give the same value in SQL as through :data:`~auditlib.ingest.values.PARSERS`;
-every other row (export forms such as ``1,234.50``, subtotal candidates, bad cells) goes
-through the row path's :func:`~auditlib.ingest.rows.parse_row`, and duplicate keys are
-found in SQL in line order.  Same rows, values, rejects and counts as the row path
-(:mod:`auditlib.ingest.rows`); a file DuckDB and Python's csv module might read differently
-(:mod:`auditlib.ingest.sniff`) falls back to the row path.
+DuckDB reads the file in parallel into a staging table, one row per record in the file's order
+(so a row's line is its ``rowid`` plus the header's line): cells in a canonical form (money
+``1234.50``, dates ``2024-03-05`` or ``20240305``, plain text, ...) give the same value in SQL as
+through :data:`~auditlib.ingest.values.PARSERS`; every other row (export forms such as
+``1,234.50``, subtotal candidates, bad cells, blank records) keeps its raw cells as a JSON list
+and goes through the row path's :func:`~auditlib.ingest.rows.parse_row`, which updates or
+deletes it in the staging table.  Duplicate keys are found in SQL in line order (by hash first),
+and the rest goes into the table in one statement, never deleted from it afterwards (a delete
+makes DuckDB rewrite the whole append at commit).  Same rows, values, rejects and counts as the
+row path (:mod:`auditlib.ingest.rows`); a file DuckDB and Python's csv module might read
+differently (:mod:`auditlib.ingest.sniff`) falls back to the row path.  A file in GBK / GB18030 /
+Windows-1252 is first transcoded to a UTF-8 copy in a streaming pass
+(:func:`~auditlib.ingest.sniff.transcode`), lines unchanged.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from auditlib.errors import InputError
 from auditlib.ingest import schema
 from auditlib.ingest.header import check_duplicate_headers, map_header
-from auditlib.ingest.readers import is_blank
+from auditlib.ingest.readers import check_not_binary, is_blank
 from auditlib.ingest.report import FileReport, Reject, RejectReason
-from auditlib.ingest.rows import ZERO_IF_EMPTY, parse_row, subtotal_indexes, to_sql_text
-from auditlib.ingest.sniff import csv_header, csv_layout
+from auditlib.ingest.rows import ZERO_IF_EMPTY, insert_text_rows, parse_row, subtotal_indexes, to_sql_text
+from auditlib.ingest.sniff import UTF8, CsvScan, csv_header, transcode
 from auditlib.ingest.values import cell_text, is_subtotal
 
 #: CSV files smaller than this take the row path (the fast path's fixed cost is not worth it)
-FAST_MIN_BYTES = 1 << 20
+FAST_MIN_BYTES = 1 << 16
 
 # an end character that str.strip() never removes (a superset of the whitespace is excluded)
 _END = r"[^\x00-\x20\x7f-\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
@@ -72,14 +80,23 @@ def _fast_cell(table: schema.Table, col: schema.Column, x: str) -> tuple[str, st
     return ok, val
 
 
-def load_csv_fast(con, path: Path, table: schema.Table, rep: FileReport, rejects: list[Reject]) -> bool:
-    """Load a CSV file the fast way; False (and nothing done) when the file needs the row path."""
-    if path.stat().st_size < FAST_MIN_BYTES:
+def wants_fast(path: Path, profile_used: bool) -> bool:
+    """Whether the file is one the fast path tries (a CSV file of at least :data:`FAST_MIN_BYTES`
+    read without a mapping profile); the caller then scans it with :func:`~auditlib.ingest.sniff.scan_csv`."""
+    return not profile_used and path.suffix.lower() == ".csv" and path.stat().st_size >= FAST_MIN_BYTES
+
+
+def load_csv_fast(con, path: Path, table: schema.Table, rep: FileReport, rejects: list[Reject],
+                  scan: CsvScan, tmp_dir: Path | None = None) -> bool:
+    """Load a CSV file the fast way; False (and nothing loaded) when the file needs the row path.
+
+    ``scan`` is the file's :func:`~auditlib.ingest.sniff.scan_csv`; a file in another encoding than
+    UTF-8 is transcoded to a temporary UTF-8 copy in ``tmp_dir`` (removed afterwards).
+    """
+    if scan.choice is None or not scan.simple or scan.size < FAST_MIN_BYTES:
         return False
-    layout = csv_layout(path)
-    if layout is None or not layout["simple"]:
-        return False
-    found = csv_header(path, layout["encoding"])
+    encoding = scan.choice.encoding
+    found = csv_header(path, encoding)
     if found is None:
         return False
     header, header_end = found
@@ -88,41 +105,73 @@ def load_csv_fast(con, path: Path, table: schema.Table, rep: FileReport, rejects
         check_duplicate_headers(table, header, path.name, header_end)
     except InputError:  # title rows, another delimiter, a missing column ...: the row path decides
         return False
-    n = len(header)
-    if n == 0:
+    if not header:
         return False
+    source = path
+    with contextlib.ExitStack() as stack:
+        if encoding not in UTF8:
+            with open(path, "rb") as fh:
+                check_not_binary(fh.read(65536), path.name)
+            fd, tmp = tempfile.mkstemp(prefix=".auditlib-", suffix=".csv", dir=tmp_dir)
+            os.close(fd)
+            stack.callback(lambda: Path(tmp).unlink(missing_ok=True))
+            if not transcode(path, encoding, tmp):  # pragma: no cover - the sniffer decoded it all
+                return False
+            source = Path(tmp)
+        return _insert(con, path.name, source, table, rep, rejects, scan, header_end, mapped, extra, len(header))
+
+
+def _insert(con, name, source, table, rep, rejects, scan, header_end, mapped, extra, n) -> bool:
+    """The records after the header (see :func:`load_rows_csv`)."""
+    return load_rows_csv(con, name, table, rep, rejects, source, n, mapped, extra, skip=header_end,
+                         first_line=header_end + 1, expected=scan.lines - header_end, choice=scan.choice)
+
+
+def load_rows_csv(con, name: str, table: schema.Table, rep: FileReport, rejects: list[Reject], source: Path,
+                  n: int, mapped: dict, extra: dict, *, skip: int = 0, first_line: int = 1, expected: int,
+                  choice=None, parallel: bool = True) -> bool:
+    """Load the records of a UTF-8 CSV file ``source`` (``n`` cells each, after ``skip`` lines) into
+    ``table`` the fast way, one record per line from line ``first_line`` on, as file ``name``.
+
+    ``mapped`` and ``extra`` are :func:`~auditlib.ingest.header.map_header`'s; ``expected`` is the
+    number of records the file must give (else False, nothing loaded: the caller takes another
+    path); ``choice`` the :class:`~auditlib.ingest.encoding.EncodingChoice` to report (None: no
+    encoding, e.g. an XLSX sheet staged as CSV).  Counts go to ``rep``, rejects to ``rejects``.
+    """
     cols = [f"c{i}" for i in range(n)]
     spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
-    name = path.name
+    reader = (f"read_csv({sql_str(str(source))}, header = false, skip = {skip}, columns = {spec}, "
+              f"delim = ',', quote = '\"', escape = '\"', comment = '', null_padding = false, auto_detect = false, "
+              f"strict_mode = true, ignore_errors = true, encoding = 'utf-8', parallel = {str(parallel).lower()})")
+    select, names = _select(table, mapped, extra, n)
     try:
-        source = (
-            f"(SELECT row_number() OVER () AS _rn, * "
-            f"FROM read_csv({sql_str(str(path))}, "
-            f"header = false, skip = {header_end}, columns = {spec}, delim = ',', quote = '\"', escape = '\"', "
-            f"comment = '', null_padding = false, auto_detect = false, strict_mode = true, ignore_errors = true, "
-            f"encoding = 'utf-8', parallel = true))")
-        staged = _stage(con, table, header_end, mapped, extra, n, source)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _fast_stage AS {select} FROM {reader})")
+        try:
+            count, base, top = con.execute("SELECT count(*), min(rowid), max(rowid) FROM _fast_stage").fetchone()
+            # every physical line one record, in order (a record spanning lines, or a line DuckDB
+            # skipped: a short or long row, bytes that are not UTF-8 ...: the row path reads the file)
+            if count != expected or (count and top - base + 1 != count):
+                return False
+            encoding = None
+            if choice is not None:
+                encoding = choice.encoding
+                rep.encoding_confidence = round(choice.confidence, 3)
+                rep.encoding_evidence = choice.evidence
+                rep.encoding_candidates = {k: round(v, 3) for k, v in choice.candidates.items()}
+            return _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, names,
+                                (base or 0) - first_line, count)
+        finally:
+            con.execute("DROP TABLE IF EXISTS _fast_stage")
     except duckdb.Error as exc:  # the transaction is gone: say which file
         raise InputError(f"{name}: 无法读取 CSV / cannot read the CSV file: {exc}",
                          file=name, line=None, column=None, reason=str(exc)) from exc
-    try:
-        (n_rows,) = con.execute("SELECT count(*) FROM _fast_stage").fetchone()
-        if n_rows != layout["lines"] - header_end:  # a record spanning lines, or a line DuckDB skipped
-            return False
-        choice = layout["choice"]
-        rep.encoding_confidence = round(choice.confidence, 3)
-        rep.encoding_evidence = choice.evidence
-        rep.encoding_candidates = {k: round(v, 3) for k, v in choice.candidates.items()}
-        return _load_staged(con, name, table, rep, rejects, layout["encoding"], mapped, extra, n, staged)
-    finally:
-        con.execute("DROP TABLE IF EXISTS _fast_stage")
-        con.execute("DROP TABLE IF EXISTS _fast_ok")
-        con.execute("DROP TABLE IF EXISTS _fast_slow")
 
 
-def _stage(con, table, header_end, mapped, extra, n, source) -> list[str]:
-    """``_fast_stage``: per line of ``source``, blank or not, canonical or not, typed values of the
-    canonical rows and the raw cells of the others; returns the table's column names."""
+def _select(table, mapped, extra, n) -> tuple[str, list[str]]:
+    """The SELECT of ``_fast_stage`` (its FROM to be completed with the reader and a closing
+    parenthesis): ``_fast`` (the row is canonical), typed values of canonical rows (NULL for the
+    others) and ``_extra``: the extra columns as JSON text for canonical rows, the raw cells (a JSON
+    list) for the others; and the table's column names."""
     cols = [f"c{i}" for i in range(n)]
     oks, vals = [], {}
     for col in table.columns:
@@ -147,47 +196,47 @@ def _stage(con, table, header_end, mapped, extra, n, source) -> list[str]:
         prefix = json.dumps(key, ensure_ascii=False) + ": "
         parts.append(f"CASE WHEN {x} <> '' THEN {sql_str(prefix)} || '\"' || {x} || '\"' END")
     extra_sql = (f"NULLIF('{{' || concat_ws(', ', {', '.join(parts)}) || '}}', '{{}}')" if parts else "NULL")
-    blank = " AND ".join(f"({c} IS NULL OR {c} = '')" for c in cols)
     fast = " AND ".join(oks) or "true"
     names = [c.name for c in table.columns]
     typed = ", ".join(f'CASE WHEN _fast THEN {vals[c]} END AS "{c}"' for c in names)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _fast_stage AS
-        SELECT _line, _blank, _fast, {typed},
-               CASE WHEN _fast THEN {extra_sql} END AS _extra,
-               {", ".join(f"CASE WHEN NOT _fast AND NOT _blank THEN {c} END AS {c}" for c in cols)}
-        FROM (SELECT _rn + {header_end} AS _line, {blank} AS _blank, COALESCE(({fast}), false) AS _fast, {", ".join(cols)}
-              FROM {source})""")
-    return names
+    select = (f"SELECT _fast, {typed}, CASE WHEN _fast THEN {extra_sql} "
+              f"ELSE CAST(to_json([{', '.join(cols)}]) AS VARCHAR) END AS _extra "
+              f"FROM (SELECT COALESCE(({fast}), false) AS _fast, {', '.join(cols)} ")
+    return select, names
 
 
-def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, n, names) -> bool:
-    cols = [f"c{i}" for i in range(n)]
-
-    # rows not in a canonical form: the row path's parser, subtotal and blank rules
+def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, names, offset, count) -> bool:
+    """``_fast_stage`` made final (a row's line is its ``rowid - offset``): the raw rows through the
+    row path's parser, subtotal and blank rules (updated in place or deleted), duplicate keys
+    deleted, and the rest inserted into the table in line order."""
     rep.encoding = encoding
     subtotal_idx = subtotal_indexes(table, mapped)
     slow_rows: dict[str, list] = {c: [] for c in names}
-    slow_rows["_line"], slow_rows["_extra"] = [], []
+    slow_rows["_rid"], slow_rows["_extra"] = [], []
+    drop: list[int] = []
     file_rejects: list[Reject] = []
-    n_slow_read = n_subtotal = n_rejected = 0
-    cur = con.execute(f"SELECT _line, {', '.join(cols)} FROM _fast_stage WHERE NOT _fast AND NOT _blank ORDER BY _line")
+    n_raw = n_slow_read = n_subtotal = n_rejected = 0
+    cur = con.execute("SELECT rowid, _extra FROM _fast_stage WHERE NOT _fast ORDER BY rowid")
     while True:
         batch = cur.fetchmany(10000)
         if not batch:
             break
-        for line, *values in batch:
+        for rid, raw in batch:
+            n_raw += 1
+            drop.append(rid)
+            values = json.loads(raw)
             if is_blank(values):
                 continue
             n_slow_read += 1
             if any(is_subtotal(values[i]) for i in subtotal_idx):
                 n_subtotal += 1
                 continue
-            row, errors = parse_row(table, mapped, {}, name, line, values)
+            row, errors = parse_row(table, mapped, {}, name, rid - offset, values)
             if errors:
                 n_rejected += 1
                 file_rejects.extend(errors)
                 continue
+            drop.pop()
             extras = {}
             for key, i in extra.items():
                 text = cell_text(values[i])
@@ -195,56 +244,58 @@ def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, n, nam
                     extras[key] = text
             for c in names:
                 slow_rows[c].append(to_sql_text(row[c]))
-            slow_rows["_line"].append(str(line))
+            slow_rows["_rid"].append(rid)
             slow_rows["_extra"].append(json.dumps(extras, ensure_ascii=False) if extras else None)
-
     types = {c.name: schema.SQL_TYPES[c.type] for c in table.columns}
-    select_cols = ", ".join(f'"{c}"' for c in names)
-    if slow_rows["_line"]:
-        frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in slow_rows.items()})
-        con.register("_fast_slow_frame", frame)
-        try:
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE _fast_slow AS SELECT CAST(_line AS BIGINT) AS _line,
-                {", ".join(f'CAST("{c}" AS {types[c]}) AS "{c}"' for c in names)}, _extra FROM _fast_slow_frame""")
-        finally:
-            con.unregister("_fast_slow_frame")
-        union = f"UNION ALL SELECT _line, {select_cols}, _extra FROM _fast_slow"
-    else:
-        union = ""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _fast_ok AS
-        SELECT _line, {select_cols}, _extra FROM _fast_stage WHERE _fast AND NOT _blank {union}""")
-    n_fast = con.execute("SELECT count(*) FROM _fast_stage WHERE _fast AND NOT _blank").fetchone()[0]
-    con.execute("DROP TABLE IF EXISTS _fast_stage")
+    if slow_rows["_rid"]:
+        sets = ", ".join(f'"{c}" = CAST(u."{c}" AS {types[c]})' for c in names)
+        with insert_text_rows(con, "_fast_slow", slow_rows, {"_rid": "BIGINT"}):
+            con.execute(f"UPDATE _fast_stage SET {sets}, _extra = u._extra FROM _fast_slow u "
+                        f"WHERE _fast_stage.rowid = u._rid")
+    _delete(con, drop)
 
-    # duplicate keys, in line order: a key already in the table, or a later line of the same key
+    # duplicate keys, in line order: a key already in the table, or a later line of the same key.
+    # Keys are first compared by their hash (little memory), then exactly where hashes meet.
     key = ", ".join(f'"{k}"' for k in table.key)
-    on = " AND ".join(f'o."{k}" = t."{k}"' for k in table.key)
+    same = " AND ".join(f'o."{k}" = d."{k}"' for k in table.key)
     has_rows = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table.name})").fetchone()[0]
-    dups = con.execute(f"""
-        SELECT _line, {key} FROM (
-            SELECT _line, {key}, row_number() OVER (PARTITION BY {key} ORDER BY _line) AS rn FROM _fast_ok) o
-        WHERE rn > 1 {f"OR EXISTS (SELECT 1 FROM {table.name} t WHERE {on})" if has_rows else ""}
-        ORDER BY _line""").fetchall()
-    for line, *key_values in dups:
-        file_rejects.append(Reject(name, int(line), ",".join(table.key),
+    new_h = f"SELECT hash({key}) AS _h FROM _fast_stage"
+    met = (f"UNION SELECT _h FROM ({new_h}) SEMI JOIN (SELECT hash({key}) AS _h FROM {table.name}) USING (_h)"
+           if has_rows else "")
+    in_old = f"OR EXISTS (SELECT 1 FROM {table.name} o WHERE {same})" if has_rows else ""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _fast_keys AS SELECT _h FROM ({new_h}) GROUP BY _h "
+                f"HAVING count(*) > 1 {met}")
+    dups = []
+    if con.execute("SELECT EXISTS (SELECT 1 FROM _fast_keys)").fetchone()[0]:
+        dups = con.execute(f"""
+            WITH d AS (SELECT rowid AS _rid, {key} FROM _fast_stage WHERE hash({key}) IN (SELECT _h FROM _fast_keys))
+            SELECT _rid, {key} FROM (
+                SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY _rid) AS rn FROM d) d
+            WHERE rn > 1 {in_old}
+            ORDER BY _rid""").fetchall()
+    con.execute("DROP TABLE IF EXISTS _fast_keys")
+    for rid, *key_values in dups:
+        file_rejects.append(Reject(name, int(rid - offset), ",".join(table.key),
                                    "|".join(cell_text(k) for k in key_values), RejectReason.DUPLICATE_KEY))
     n_rejected += len(dups)
-    dup_filter = ""
-    if dups:
-        con.execute("CREATE OR REPLACE TEMP TABLE _fast_dup (_line BIGINT)")
-        con.executemany("INSERT INTO _fast_dup VALUES (?)", [[d[0]] for d in dups])
-        dup_filter = "WHERE _line NOT IN (SELECT _line FROM _fast_dup)"
-    loaded = n_fast + len(slow_rows["_line"]) - len(dups)
+    _delete(con, [d[0] for d in dups])
+    loaded = count - n_raw + len(slow_rows["_rid"]) - len(dups)
     if loaded:
-        con.execute(f"""INSERT INTO {table.name} ({select_cols}, _file, _line, _extra)
-            SELECT {select_cols}, {sql_str(name)}, CAST(_line AS INTEGER), _extra FROM _fast_ok {dup_filter}
-            ORDER BY _line""")
-    con.execute("DROP TABLE IF EXISTS _fast_dup")
+        cols = ", ".join(f'"{c}"' for c in names)
+        con.execute(f"INSERT INTO {table.name} ({cols}, _file, _line, _extra) "
+                    f"SELECT {cols}, {sql_str(name)}, CAST(rowid - {offset} AS INTEGER), _extra FROM _fast_stage")
     file_rejects.sort(key=lambda r: r.line)  # stable: a row's cells keep their column order
     rejects.extend(file_rejects)
+    n_fast = count - n_raw
     rep.rows_read = n_fast + n_slow_read
     rep.rows_subtotal = n_subtotal
     rep.rows_rejected = n_rejected
     rep.rows_loaded = loaded
     rep.check()
     return True
+
+
+def _delete(con, rowids: list[int]) -> None:
+    """Delete the rows of ``_fast_stage`` with these rowids."""
+    if rowids:
+        con.execute("DELETE FROM _fast_stage WHERE rowid IN (SELECT unnest(?::BIGINT[]))", [rowids])

@@ -11,7 +11,7 @@ for fields the export lacks, and rows to leave out::
     encoding: utf-8                         # CSV encoding (default: detected, UTF-8, GBK or Western)
     # encoding: {"2011-1[12].csv": cp1252, "*": utf-8}   # or per file-name pattern, first match wins
     dates: {format: ["%d/%m/%Y"]}           # tried first; unambiguous ISO forms always work
-    money: {decimal_comma: false, currency: ["£"]}
+    money: {decimal_comma: false, currency: ["£"], label: £}   # label: the currency pages should say
     constants: {unit_code: "OCC", payee_is_sme: false}
     fields:
       payment_id: [Trans No, trans_no]        # alternatives: the first header present wins
@@ -186,6 +186,8 @@ class Profile:
     date_formats: tuple[str, ...] = ()
     decimal_comma: bool = False
     currency: tuple[str, ...] = ()
+    #: the currency the profile suggests for the pages (``money.label``; the parameters' ``currency:``)
+    currency_label: str | None = None
     filters: tuple[Filter, ...] = field(default=())
     #: encoding of CSV files: ``((file-name pattern, encoding), ...)`` in order (``*`` for all);
     #: a file no pattern matches has its encoding detected
@@ -543,8 +545,12 @@ def load_profile(mapping) -> Profile:
     money = data.get("money") or {}
     if not isinstance(dates, dict) or set(dates) - {"format"}:
         raise _err(path, "dates", "只可有 format / only 'format' is allowed")
-    if not isinstance(money, dict) or set(money) - {"decimal_comma", "currency"}:
-        raise _err(path, "money", "只可有 decimal_comma、currency / only decimal_comma and currency are allowed")
+    if not isinstance(money, dict) or set(money) - {"decimal_comma", "currency", "label"}:
+        raise _err(path, "money", "只可有 decimal_comma、currency、label / only decimal_comma, currency and label "
+                                  "are allowed")
+    label = money.get("label")
+    if label is not None and not (isinstance(label, str) and 0 < len(label.strip()) <= 8):
+        raise _err(path, "money.label", "须为 1–8 个字符的货币单位，如 £ / must be a currency label of 1-8 characters")
     date_formats = tuple(str(f) for f in _as_list(dates["format"])) if "format" in dates else ()
     if not isinstance(money.get("decimal_comma", False), bool):
         raise _err(path, "money.decimal_comma", "须为 true/false / must be true or false")
@@ -556,4 +562,5 @@ def load_profile(mapping) -> Profile:
     filters = tuple(_filter(f, path, i) for i, f in enumerate(raw_filters))
     return Profile(path=str(path), name=str(data.get("name") or path.stem), table=table_name, files=files,
                    fields=fields, date_formats=date_formats, decimal_comma=bool(money.get("decimal_comma", False)),
-                   currency=currency, filters=filters, encodings=encodings)
+                   currency=currency, currency_label=label.strip() if label else None, filters=filters,
+                   encodings=encodings)

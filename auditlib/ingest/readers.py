@@ -1,16 +1,23 @@
 """Reading one CSV or XLSX data file into a header and raw rows.
 
-CSV cells are always strings (nothing is inferred); XLSX cells keep the Python
-type openpyxl gives them (``datetime`` for date cells, ``int``/``float`` for
-numbers).  Line numbers are the 1-based physical rows of the file, so the
-header of a file that starts with it is line 1.
+CSV cells are always strings (nothing is inferred); XLSX cells keep their Python
+type (``datetime`` for date cells, ``int``/``float`` for numbers, ``bool``, the text
+of an error cell), the same whichever reader ran: python-calamine by default
+(:mod:`auditlib.ingest.xlsx_calamine`, about ten times faster), openpyxl for what
+only it reads exactly (a whole number of 16 digits or more, an error cell without an
+address, a workbook calamine cannot open) or when ``AUDITLIB_XLSX_READER=openpyxl``.
+Line numbers are the 1-based physical rows of the file, so the header of a file that
+starts with it is line 1.
 """
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import logging
+import os
 import re
+from enum import Enum
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
@@ -87,6 +94,10 @@ def _check_not_binary(data: bytes, name: str) -> None:
         raise InputError(f"{name}: 文件含大量 NUL 字节，不是 UTF-8/GBK 文本（可能为 UTF-16 或二进制文件）/ the file "
                          f"is full of NUL bytes: not UTF-8/GBK text (UTF-16 or a binary file?)",
                          file=name, line=None, column=None, reason="NUL bytes")
+
+
+#: the check of :func:`read_csv`, for the fast path's transcoding (:mod:`auditlib.ingest.fast`)
+check_not_binary = _check_not_binary
 
 
 def _lines_kept(text: str, kept: list):
@@ -204,15 +215,27 @@ def _header_text_of(value) -> str:
     return str(value).strip()
 
 
-def read_xlsx(path: str | Path) -> RawFile:
-    """Read the first worksheet of an XLSX file; cells keep their Python types.
+class XlsxReader(Enum):
+    """Which library reads the cells of an XLSX workbook."""
 
-    A header whose merged cells span several rows (a group title over sub-headers) is read as
-    one header: per column the candidate names (see :class:`RawFile`), data below it.
-    """
-    import openpyxl
+    #: python-calamine (Rust): the default, about ten times faster
+    CALAMINE = "calamine"
+    #: openpyxl in read-only mode: the reference, and the fallback where calamine cannot read a file
+    OPENPYXL = "openpyxl"
 
-    path = Path(path)
+
+#: the reader of XLSX workbooks; the environment variable ``AUDITLIB_XLSX_READER=openpyxl`` picks the other
+DEFAULT_XLSX_READER = XlsxReader.CALAMINE
+
+
+def xlsx_reader() -> XlsxReader:
+    """The XLSX reader in use: ``AUDITLIB_XLSX_READER`` if set, else :data:`DEFAULT_XLSX_READER`."""
+    name = os.environ.get("AUDITLIB_XLSX_READER", "").strip().lower()
+    return XlsxReader(name) if name in {r.value for r in XlsxReader} else DEFAULT_XLSX_READER
+
+
+def _check_zip_workbook(path: Path) -> None:
+    """An OLE2 container instead of a zip: an encrypted workbook or an old ``.xls``, each a clear error."""
     with open(path, "rb") as fh:
         magic = fh.read(8)
     if magic == OLE2_MAGIC:
@@ -226,6 +249,13 @@ def read_xlsx(path: str | Path) -> RawFile:
         raise InputError(
             f"{path.name}: 这是旧版 Excel（.xls）文件，请另存为 .xlsx / this is an old Excel (.xls) file; save it "
             f"as .xlsx", file=path.name, line=None, column=None, reason="old .xls format")
+
+
+def _openpyxl_rows(path: Path) -> tuple[list[tuple[int, list]], list]:
+    """Every non-blank row ``(line, values)`` of the first worksheet read by openpyxl (read-only), and
+    the sheet's merged ranges."""
+    import openpyxl
+
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException ...
@@ -235,8 +265,6 @@ def read_xlsx(path: str | Path) -> RawFile:
         ) from exc
     try:
         ws = wb.worksheets[0]
-        header: list | None = None
-        header_line = None
         rows: list[tuple[int, list]] = []
         for row in ws.iter_rows():
             cells = [c for c in row]
@@ -244,45 +272,97 @@ def read_xlsx(path: str | Path) -> RawFile:
             values = [getattr(c, "value", None) for c in cells]
             if line is None or is_blank(values):
                 continue
-            if header is None:
-                header = values
-                header_line = line
-                continue
             rows.append((line, values))
-        merges = _merged_ranges(path, ws) if header is not None else []
+        merges = _merged_ranges(path, ws) if rows else []
     finally:
         wb.close()
+    return rows, merges
+
+
+def _calamine_rows(path: Path) -> tuple[Iterator[tuple[int, list]], list] | None:
+    """Every non-blank row of the first worksheet read by python-calamine (lazily, a
+    :class:`~auditlib.ingest.xlsx_calamine.CalamineRows`), and the merged ranges; None when
+    calamine cannot read the file exactly (openpyxl then reads it, or says why not)."""
+    from auditlib.ingest import xlsx_calamine
+
+    try:
+        sheet = xlsx_calamine.read_sheet(path)
+    except Exception as exc:  # noqa: BLE001 - not installed, an odd workbook: openpyxl decides
+        logger.debug("%s: python-calamine cannot read it (%s); reading with openpyxl", path.name, exc)
+        return None
+    return sheet.rows, sheet.merges
+
+
+def read_rows(path: Path, reader: XlsxReader | None = None) -> tuple[Iterator[tuple[int, list]], list]:
+    """The non-blank rows ``(line, values)`` of the first worksheet of ``path`` and its merged
+    ranges, read by ``reader`` (default :func:`xlsx_reader`); python-calamine falls back to openpyxl
+    where it cannot read the workbook exactly."""
+    _check_zip_workbook(path)
+    reader = reader or xlsx_reader()
+    got = _calamine_rows(path) if reader is XlsxReader.CALAMINE else None
+    return got if got is not None else _openpyxl_rows(path)
+
+
+def read_xlsx(path: str | Path, reader: XlsxReader | None = None) -> RawFile:
+    """Read the first worksheet of an XLSX file; cells keep their Python types.
+
+    ``reader`` (default :data:`DEFAULT_XLSX_READER`): python-calamine, or openpyxl, which also reads
+    what calamine cannot; both give the same cells (``datetime`` for date cells, ``int`` for
+    whole numbers, ``float``, ``bool``, ``str``, the text of error cells, ``None`` when empty).
+
+    A header whose merged cells span several rows (a group title over sub-headers) is read as
+    one header: per column the candidate names (see :class:`RawFile`), data below it.
+    """
+    path = Path(path)
+    rows, merges = read_rows(path, reader)
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return RawFile([], iter(()), None)
+    header_line, header = first
+    return _spanning_header(header, header_line, rows, merges)
+
+
+def _spanning_header(header: list, header_line: int, rows: Iterator, merges: list) -> RawFile:
+    """The file with its header; merged cells that start on the header row and reach below it make
+    the header span rows (the rows under it up to the merges' bottom are taken into it)."""
     header_alts = None
-    # merged cells that start on the header row and reach below it: the header spans rows
     bottom = max((r[3] for r in merges if r[1] == header_line and r[3] > header_line), default=None)
-    if bottom is not None:
-        sub = [(ln, vals) for ln, vals in rows if ln <= bottom]
-        rows = [(ln, vals) for ln, vals in rows if ln > bottom]
-        width = max([len(header)] + [len(v) for _, v in sub])
-        grid = [list(header) + [None] * (width - len(header))]
-        grid += [list(v) + [None] * (width - len(v)) for _, v in sub]
-        top_line = header_line
-        for min_col, min_row, max_col, max_row in merges:  # a merged range's text fills all its cells
-            if min_row < top_line or min_row > bottom:
-                continue
-            text = grid[min_row - top_line][min_col - 1] if min_col - 1 < width else None
-            for r in range(min_row, min(max_row, bottom) + 1):
-                for c in range(min_col, min(max_col, width) + 1):
-                    if (r, c) != (min_row, min_col) and r - top_line < len(grid):
-                        grid[r - top_line][c - 1] = text if r == min_row else None
-        header, header_alts = [], []
-        for c in range(width):
-            texts = []
-            for r in range(len(grid)):
-                t = _header_text_of(grid[r][c])
-                if t and t not in texts:
-                    texts.append(t)
-            # a group title over a sub-header: the joined texts (借方 + 金额), else the sub-header
-            alts = ["".join(texts), texts[-1]] if len(texts) > 1 else texts
-            header.append("/".join(texts) if texts else None)  # an extra column: 借方/数量
-            header_alts.append(alts)
-        header_line = bottom
-    return RawFile(header or [], iter(rows), None, header_line=header_line, header_alts=header_alts)
+    if bottom is None:
+        return RawFile(header, rows, None, header_line=header_line)
+    sub = []
+    for ln, vals in rows:
+        if ln > bottom:
+            if hasattr(rows, "push_back"):  # calamine's rows: the fast path may take them raw
+                rows.push_back()
+            else:
+                rows = itertools.chain([(ln, vals)], rows)
+            break
+        sub.append((ln, vals))
+    width = max([len(header)] + [len(v) for _, v in sub])
+    grid = [list(header) + [None] * (width - len(header))]
+    grid += [list(v) + [None] * (width - len(v)) for _, v in sub]
+    top_line = header_line
+    for min_col, min_row, max_col, max_row in merges:  # a merged range's text fills all its cells
+        if min_row < top_line or min_row > bottom:
+            continue
+        text = grid[min_row - top_line][min_col - 1] if min_col - 1 < width else None
+        for r in range(min_row, min(max_row, bottom) + 1):
+            for c in range(min_col, min(max_col, width) + 1):
+                if (r, c) != (min_row, min_col) and r - top_line < len(grid):
+                    grid[r - top_line][c - 1] = text if r == min_row else None
+    header, header_alts = [], []
+    for c in range(width):
+        texts = []
+        for r in range(len(grid)):
+            t = _header_text_of(grid[r][c])
+            if t and t not in texts:
+                texts.append(t)
+        # a group title over a sub-header: the joined texts (借方 + 金额), else the sub-header
+        alts = ["".join(texts), texts[-1]] if len(texts) > 1 else texts
+        header.append("/".join(texts) if texts else None)  # an extra column: 借方/数量
+        header_alts.append(alts)
+    return RawFile(header, rows, None, header_line=bottom, header_alts=header_alts)
 
 
 def _looks_like_text(path: Path) -> bool:

@@ -44,6 +44,11 @@ register({
     "ingest.share": ("拒收率", "rejected %"),
     "ingest.top_reasons": ("{file}：拒收 {n} 行（{share}），最常见原因：{reasons}",
                            "{file}: {n} row(s) rejected ({share}), most common reasons: {reasons}"),
+    "ingest.currency_hint": ("映射配置 {profile} 的金额单位是 {label}：在参数文件中写 currency: {label}，"
+                             "报告、底稿和清单中的金额即标为 {label}（只改单位名称，不换算）。",
+                             "Mapping profile {profile} says the amounts are in {label}: put currency: {label} "
+                             "in the parameters file and the reports, workbooks and lists label them so "
+                             "(a label only, never a conversion)."),
     "ingest.over_share": ("{file} 拒收 {share} 的行，超过 --max-reject-share {limit}；请检查映射配置（日期格式等）"
                           "和 rejects.csv",
                           "{file}: {share} of its rows rejected, more than --max-reject-share {limit}; check the "

@@ -9,12 +9,11 @@ this path loads, and sends every row it cannot convert in SQL through :func:`par
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 from decimal import Decimal
 from pathlib import Path
-
-import pandas as pd
 
 from auditlib.ingest import profiles, schema
 from auditlib.ingest.header import check_not_empty, map_header, read_with_header
@@ -37,6 +36,21 @@ def to_sql_text(value) -> str | None:
     if isinstance(value, _dt.date):
         return value.isoformat()
     return str(value)
+
+
+@contextlib.contextmanager
+def insert_text_rows(con, name: str, columns: dict[str, list], types: dict[str, str] | None = None):
+    """A temporary table ``name`` of the columns given as lists of text (``None`` for NULL; a
+    column of ``types`` as that SQL type), dropped again when the ``with`` block ends.  One
+    statement however many rows, and no data frame library."""
+    types = types or {}
+    keys = list(columns)
+    select = ", ".join(f'unnest(${i + 1}::{types.get(k, "VARCHAR")}[]) AS "{k}"' for i, k in enumerate(keys))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select}", [columns[k] for k in keys])
+    try:
+        yield name
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def subtotal_indexes(table: schema.Table, mapped: dict) -> list[int]:
@@ -166,13 +180,9 @@ def load_file(con, path: Path, table: schema.Table, rep: FileReport, seen: set,
 
     rep.check()
     if rep.rows_loaded:
-        frame = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
         types = {c.name: schema.SQL_TYPES[c.type] for c in table.columns}
         types.update({name: sqltype for name, sqltype in schema.PROVENANCE})
         cols = ", ".join(f'"{k}"' for k in out)
         select = ", ".join(f'CAST("{k}" AS {types[k]})' for k in out)
-        con.register("_ingest_frame", frame)
-        try:
-            con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {select} FROM _ingest_frame")
-        finally:
-            con.unregister("_ingest_frame")
+        with insert_text_rows(con, "_ingest_rows", out):
+            con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {select} FROM _ingest_rows")

@@ -115,7 +115,7 @@ def write_county_findings(inp: CountyInput, path: str | os.PathLike) -> Path:
     """Write ``county-findings.xlsx`` for ``inp`` to ``path`` (whole or not at all); return the path."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False,
+        wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                                             "strings_to_numbers": False, "nan_inf_to_errors": False})
         try:
             w = _Writer(wb, inp)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from auditlib.common.cells import unneutralise
-from auditlib.common.csvfile import write_csv
-from auditlib.outputs.verification import changes, exposure, interest, statuses
+from auditlib.common.cells import neutralise, unneutralise
+from auditlib.common.csvfile import money_cells, text_cells, write_csv_columns
+from auditlib.outputs.verification import as_money, changes, statuses
+from auditlib.review.statuses import Status
 from auditlib.rules.identity import finding_ids
 
 CSV_COLUMNS = ["run_id", "inspection", "rule_id", "unit_code", "ref", "amount", "severity", "title", "detail",
@@ -43,13 +45,70 @@ def write_findings_csv(findings: pd.DataFrame, path: str | os.PathLike, run_id: 
     Amounts are written exactly (``Decimal`` text with two places); empty for unit-level indicators.
     The frame may carry ``finding_id`` (computed when absent), ``exposure``, ``interest``, ``status``
     and ``change`` (see :mod:`auditlib.outputs.verification` for their defaults).
+
+    Built column by column (:func:`~auditlib.common.csvfile.text_cells`,
+    :func:`~auditlib.common.csvfile.money_cells`, :func:`~auditlib.common.csvfile.write_csv_columns`):
+    the same bytes as writing each row through :func:`~auditlib.common.csvfile.write_csv`.
     """
-    ordered = findings.sort_values(["inspection", "rule_id", "unit_code", "ref"], kind="stable")
+    ordered = _ordered(findings)
+    n = len(ordered)
     ids = ordered["finding_id"] if "finding_id" in ordered.columns else finding_ids(ordered)
-    extra = zip(ids, exposure(ordered), interest(ordered), statuses(ordered), changes(ordered))
-    rows = ([run_id, row.inspection, row.rule_id, row.unit_code, row.ref, row.amount, row.severity, row.title,
-             row.detail, fid, exp, intr, status.value, "" if change is None else change.value]
-            for row, (fid, exp, intr, status, change) in zip(ordered.itertuples(index=False), extra))
-    return write_csv(path, CSV_COLUMNS, rows, money=("amount", "exposure", "interest"))
+    cells = {"run_id": [neutralise(run_id)] * n}
+    for col in ("inspection", "rule_id", "unit_code", "ref"):
+        cells[col] = text_cells(_values(ordered[col]))
+    cells["amount"] = money_cells(_values(ordered["amount"]))
+    for col in ("severity", "title", "detail"):
+        cells[col] = text_cells(_values(ordered[col]))
+    cells["finding_id"] = text_cells(_values(ids))
+    # exposure and interest as verification reads them (as_money), written as money cells
+    for col in ("exposure", "interest"):
+        source = col if col in ordered.columns else ("amount" if col == "exposure" else None)
+        if source is None or source not in ordered.columns:
+            cells[col] = [""] * n
+        else:
+            cells[col] = money_cells(_values(ordered[source]), parse=as_money)
+    cells["status"] = ([Status.OPEN.value] * n if "status" not in ordered.columns
+                       else [s.value for s in statuses(ordered)])
+    cells["change"] = ([""] * n if "change" not in ordered.columns
+                       else ["" if c is None else c.value for c in changes(ordered)])
+    for col in ("status", "change"):
+        cells[col] = text_cells(cells[col])
+    return write_csv_columns(path, CSV_COLUMNS, [cells[c] for c in CSV_COLUMNS])
 
 
+#: the order of findings.csv's rows (a stable sort)
+_ORDER = ["inspection", "rule_id", "unit_code", "ref"]
+
+
+def _values(column: pd.Series) -> list:
+    """A column's values as Python objects, as ``itertuples`` gives them (missing text as NaN)."""
+    return column.to_numpy(dtype=object).tolist()
+
+
+def _ordered(findings: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` stably sorted by inspection, rule, unit and ref.
+
+    The engine gives each rule's findings already ordered by unit and ref, so the rows are ordered
+    by (inspection, rule) only, stably, and each rule's rows checked to be in order already; the same
+    rows in the same order as the full stable sort, which runs when the check fails or a key is
+    missing (NaN) or not text."""
+    full = lambda: findings.sort_values(_ORDER, kind="stable")  # noqa: E731
+    if len(findings) < 2:
+        return full()
+    keys = [findings[c].to_numpy(dtype=object) for c in _ORDER]
+    if not all(set(map(type, k)) <= {str} for k in keys):
+        return full()
+    (ci, inspections), (cr, rules) = pd.factorize(keys[0]), pd.factorize(keys[1])
+    pair = ci.astype(np.int64) * len(rules) + cr  # (inspection, rule) as one code
+    codes = np.unique(pair)
+    ranked = sorted(codes.tolist(), key=lambda c: (inspections[c // len(rules)], rules[c % len(rules)]))
+    rank = np.empty(int(codes.max()) + 1, dtype=np.int64)
+    rank[ranked] = np.arange(len(ranked))
+    group = rank[pair]
+    perm = np.argsort(group, kind="stable")
+    g, unit, ref = group[perm], keys[2][perm], keys[3][perm]
+    same_group = g[1:] == g[:-1]
+    in_order = (unit[1:] > unit[:-1]) | ((unit[1:] == unit[:-1]) & (ref[1:] >= ref[:-1]))
+    if not bool(np.all(in_order | ~same_group)):
+        return full()
+    return findings.iloc[perm]

@@ -47,17 +47,6 @@ def money(value) -> str:
     return f"{Decimal(value):,.2f}"
 
 
-def in_currency(text: str, currency: str = "元") -> str:
-    """``text`` with the unit after its amounts set to ``currency`` (the parameters' ``currency:``):
-    ``涉及金额 1,000.00 元`` -> ``涉及金额 1,000.00 £``, ``amount 1,000.00 yuan`` -> ``amount 1,000.00 £``,
-    ``金额(元)`` / ``Amount (yuan)`` -> ``金额(£)`` / ``Amount (£)``.  Only a unit right after a number
-    or in brackets changes (never 元 inside a word such as 元旦); the default 元 leaves the text as it is."""
-    if not currency or currency == "元":
-        return text
-    text = re.sub(r"(\d) (?:元|yuan(?![A-Za-z]))", lambda m: f"{m.group(1)} {currency}", text)
-    return re.sub(r"([(（])(?:元|yuan)([)）])", lambda m: f"{m.group(1)}{currency}{m.group(2)}", text)
-
-
 def _decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(repr(float(value))) if isinstance(value, float) \
         else Decimal(str(value))
@@ -115,7 +104,7 @@ def param_text(rule, values: dict, lang: str = "zh", sep: str | None = None) -> 
     parts = []
     for p in rule.params:
         if p.name in values:
-            parts.append(f"{p.zh if lang == 'zh' else p.en} = {param_value(p, values[p.name], lang)}")
+            parts.append(f"{p.label(lang)} = {param_value(p, values[p.name], lang)}")
     return (sep if sep is not None else ("；" if lang == "zh" else "; ")).join(parts)
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from auditlib.common.files import write_text
+
+if TYPE_CHECKING:  # nbformat is imported when a page is written: a kernel importing the views never needs it
+    import nbformat
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "nbconvert"
 TEMPLATE = "auditlib_report"
@@ -45,7 +47,7 @@ def exporter(lang: str = "zh"):
     return exp
 
 
-def export_html(notebook: str | os.PathLike | nbformat.NotebookNode, out_path: str | os.PathLike,
+def export_html(notebook: "str | os.PathLike | nbformat.NotebookNode", out_path: str | os.PathLike,
                 lang: str = "zh", title: str | None = None) -> Path:
     """Render ``notebook`` to ``out_path`` (written whole or not at all); return the path.
 
@@ -61,6 +63,8 @@ def export_html(notebook: str | os.PathLike | nbformat.NotebookNode, out_path: s
         Page title; the notebook's ``metadata.title``, else the title a view gave its page
         (:func:`page_title`), else the file name.
     """
+    import nbformat
+
     nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, as_version=4)
     out = Path(out_path)
     name = title or nb.metadata.get("title") or page_title(nb) or (out.stem if isinstance(notebook, nbformat.NotebookNode)
@@ -73,7 +77,7 @@ def export_html(notebook: str | os.PathLike | nbformat.NotebookNode, out_path: s
 PAGE_TITLE_KEY = "auditlib_page_title"
 
 
-def page_title(nb: nbformat.NotebookNode) -> str | None:
+def page_title(nb: "nbformat.NotebookNode") -> str | None:
     """The first page title a view left in an output's metadata (e.g. 县教育局 小金库专项检查)."""
     for cell in nb.cells:
         for output in cell.get("outputs", []):

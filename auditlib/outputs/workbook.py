@@ -174,6 +174,7 @@ def write_workbook(path, *, unit_code: str, unit_name: str, inspection: str,
     rows = {rule.id: _unit_rows((evidence or {}).get(rule.id), unit_code) for rule in rules}
     with atomic_write(path, "wb") as fh:
         wb = xlsxwriter.Workbook(fh, {
+            "in_memory": True,  # the parts zipped from memory: no temporary file per part
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
             "nan_inf_to_errors": False, "remove_timezone": True})
         try:

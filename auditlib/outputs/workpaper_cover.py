@@ -333,7 +333,7 @@ def _parameters(w: Writer, ws, row: int, ctx: dict) -> int:
             w.text(ws, row, 1, name, value, track=False)
             try:
                 prm = rule.param(name)
-                w.text(ws, row, 2, prm.zh if lang == "zh" else prm.en, value, track=False)
+                w.text(ws, row, 2, prm.label(lang), value, track=False)
                 ptype = prm.type
             except KeyError:
                 w.blank(ws, row, 2, border=1)

@@ -7,7 +7,6 @@ digit.  SF08 uses the first-digit MAD.
 """
 from __future__ import annotations
 
-import bisect
 import math
 from collections import Counter
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
 import pandas as pd
+
+from auditlib.rules.floors import Floor, floor_of, histogram
 
 #: Nigrini's MAD limits: (close, acceptable, marginally acceptable); above is nonconformity
 MAD_LIMITS = {
@@ -110,6 +111,13 @@ def benford_test(amounts: Iterable, digits: int = 1, min_amount=None) -> Benford
         if floor is not None and _as_decimal(value) < floor:
             continue
         counts[d] += 1
+    return benford_counts(counts, digits)
+
+
+def benford_counts(counts: dict[int, int], digits: int = 1) -> BenfordResult:
+    """The Benford test of amounts whose leading ``digits`` are counted already (digit → count),
+    e.g. by a query; :func:`benford_test` counts them itself and ends here."""
+    counts = Counter({int(d): int(c) for d, c in counts.items()})
     expected = expected_proportions(digits)
     n = sum(counts.values())
     rows = []
@@ -133,61 +141,11 @@ def _as_decimal(value) -> Decimal:
 
 # ------------------------------------------------------------------ the report
 
-#: round thresholds tried as a reporting floor: 1, 2, 2.5 and 5 times a power of ten
-_FLOOR_MULTIPLES = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5))
-
-
-@dataclass(frozen=True)
-class Floor:
-    """A reporting floor: many amounts just above ``threshold``, few just below."""
-
-    threshold: Decimal
-    #: share of the positive amounts in [threshold, 2 x threshold)
-    share_above: float
-    #: share of the positive amounts in [threshold / 2, threshold)
-    share_below: float
-    #: share of the positive amounts below threshold
-    share_under: float
-
-    @property
-    def distorts_first_digit(self) -> bool:
-        """A floor at a power of ten cuts whole decades and leaves first digits alone; any other cuts
-        the digits below its own out of the first decade above it."""
-        return leading_digits(self.threshold, 1) != 1 or self.threshold.normalize().as_tuple().digits != (1,)
-
-
 def detect_floor(amounts: Iterable, min_share: float = 0.03, min_ratio: float = 4.0) -> Floor | None:
-    """A reporting floor in ``amounts`` (e.g. published "payments over £500"), or None.
-
-    A round threshold T (1, 2, 2.5 or 5 times a power of ten) is a floor when at least
-    ``min_share`` of the positive amounts lie in [T, 2T), that octave holds at least
-    ``min_ratio`` times as many amounts as the octave below, [T/2, T), and not clearly fewer
-    (at least 80 %) than the octave above, [2T, 4T).  Under Benford's law (scale invariance) neighbouring octaves hold
-    about the same number, so a step of that size right where the amounts peak means amounts
-    below T were cut off, mostly or wholly; a bell-shaped distribution whose peak lies higher
-    up is not a floor.  The steepest such step wins.
-    """
-    values = sorted(abs(_as_decimal(v)) for v in amounts if v is not None and _as_decimal(v) > 0)
-    n = len(values)
-    if not n:
-        return None
-    def count(lo: Decimal, hi: Decimal) -> int:
-        return bisect.bisect_left(values, hi) - bisect.bisect_left(values, lo)
-
-    lo_exp = values[0].adjusted() - 1
-    hi_exp = values[-1].adjusted() + 1
-    best: tuple[float, Floor] | None = None
-    for exp in range(lo_exp, hi_exp + 1):
-        for m in _FLOOR_MULTIPLES:
-            t = m.scaleb(exp)
-            above, below = count(t, 2 * t), count(t / 2, t)
-            if above < min_share * n or above < min_ratio * below or above < 0.8 * count(2 * t, 4 * t):
-                continue
-            ratio = above / below if below else math.inf
-            floor = Floor(t.normalize(), above / n, below / n, bisect.bisect_left(values, t) / n)
-            if best is None or ratio > best[0]:
-                best = (ratio, floor)
-    return best[1] if best else None
+    """A reporting floor in ``amounts`` (e.g. published "payments over £500"), or None; the test is
+    :func:`auditlib.rules.floors.floor_of`'s."""
+    values = (abs(_as_decimal(v)) for v in amounts if v is not None and _as_decimal(v) > 0)
+    return floor_of(histogram(values), min_share, min_ratio)
 
 
 @dataclass(frozen=True)
@@ -288,16 +246,28 @@ def benford_report(amounts: Iterable, min_amount=10, top: int = 10) -> BenfordRe
 # ---- the unit-level screen of a rule (SF08) -----------------------------------------------------
 def benford_screen(con, p_rel: str) -> pd.DataFrame:
     """Per unit (the query of SF08), first-digit MAD of payment amounts >= 10 above ``max_mad`` with at least
-    ``min_count`` amounts.  The evidence holds the unit's digit table."""
-    rows = con.sql(f"""
-        WITH {p_rel}
-        SELECT y.unit_code, list(y.amount) AS amounts, any_value(p.max_mad) AS max_mad,
-               any_value(p.min_count) AS min_count
-        FROM payments y JOIN p USING (unit_code) WHERE y.amount >= 10 AND (y.paid_on IS NULL OR y.paid_on <= p.as_of)
-        GROUP BY y.unit_code ORDER BY y.unit_code""").fetchall()
+    ``min_count`` amounts.  The evidence holds the unit's digit table.
+
+    The first digits are counted in the query (an amount >= 10 begins with its first digit; a value
+    that is no finite number counts not, as in :func:`benford_test`), the test is
+    :func:`benford_counts` of those counts."""
+    counted = con.sql(f"""
+        WITH {p_rel},
+        d AS (
+            SELECT y.unit_code, TRY_CAST(left(CAST(y.amount AS VARCHAR), 1) AS INTEGER) AS digit,
+                   count(*) AS n, any_value(p.max_mad) AS max_mad, any_value(p.min_count) AS min_count
+            FROM payments y JOIN p USING (unit_code)
+            WHERE y.amount >= 10 AND (y.paid_on IS NULL OR y.paid_on <= p.as_of)
+            GROUP BY ALL)
+        SELECT unit_code, list(digit ORDER BY digit) FILTER (WHERE digit BETWEEN 1 AND 9),
+               list(n ORDER BY digit) FILTER (WHERE digit BETWEEN 1 AND 9),
+               any_value(max_mad), any_value(min_count)
+        FROM d GROUP BY unit_code ORDER BY unit_code""").fetchall()
+    rows = [(unit, dict(zip(digits or [], ns or [])), max_mad, min_count)
+            for unit, digits, ns, max_mad, min_count in counted]
     out = []
-    for unit, amounts, max_mad, min_count in rows:
-        result = benford_test(amounts, 1, min_amount=10)
+    for unit, counts, max_mad, min_count in rows:
+        result = benford_counts(counts, 1)
         if result.n >= min_count and Decimal(repr(result.mad)) > max_mad:
             out.append({"unit_code": unit, "ref": f"units:{unit}", "amount": None, "severity": "low",
                         "detail": f"首位数字 MAD {result.mad:.5f} > {_plain(Decimal(max_mad))}，n = {result.n}（{result.label('zh')}）",

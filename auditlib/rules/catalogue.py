@@ -105,7 +105,7 @@ def render_catalogue(lang: str = "zh") -> str:
                              f"{word('penalty')}: {version.penalty_basis or word('none')}")
             lines.append(f"      {word('advice')}: {rule.advice(lang) or word('none')}")
             for p in rule.params:
-                label = p.zh if lang == "zh" else p.en
+                label = p.label(lang)
                 if p.type == "words":  # a word list: its words, and how many it may hold
                     shown = "、".join(p.default) or "—"
                     lines.append(f"      {p.name} = [{shown}]  ({label}; {p.min}–{p.max})")

@@ -100,7 +100,7 @@ def _column_text(need: str) -> str:
     return "/".join(alt.split(".", 1)[1] for alt in need.split("|"))
 
 
-def untested(con, units, rules) -> pd.DataFrame:
+def untested(con, units, rules, params=None) -> pd.DataFrame:
     """The (unit, rule) pairs a rule could not test, with the reason in zh and en.
 
     Parameters
@@ -110,6 +110,9 @@ def untested(con, units, rules) -> pd.DataFrame:
         The unit codes inspected.
     rules : iterable of Rule
         The rules run.
+    params : Params, optional
+        The run's parameters, for the rules' checks on the data (``Rule.applies``: SF08 on
+        amounts with a reporting floor); those checks are skipped without them.
 
     Returns
     -------
@@ -119,6 +122,8 @@ def untested(con, units, rules) -> pd.DataFrame:
     units, rules = [str(u) for u in units], list(rules)
     present = _present(con, units, rules)
     accounts = _with_accounts(con, rules)
+    misfits = {rule.id: rule.applies(con, units, params) for rule in rules
+               if rule.applies is not None and params is not None}
     rows = []
     for unit in units:
         for rule in rules:
@@ -141,6 +146,8 @@ def untested(con, units, rules) -> pd.DataFrame:
             if rule.accounts and not any(unit in units_on for units_on in accounts.values()):
                 reasons.append((t("cov.no_accounts", "zh", accounts="/".join(rule.accounts)),
                                 t("cov.no_accounts", "en", accounts="/".join(rule.accounts))))
+            if not reasons and unit in misfits.get(rule.id, {}):  # the data do not fit the method
+                reasons.append(misfits[rule.id][unit])
             if reasons:
                 rows.append((unit, rule.id, "；".join(r[0] for r in reasons), "; ".join(r[1] for r in reasons)))
     return pd.DataFrame(rows, columns=UNTESTED_COLUMNS)

@@ -112,7 +112,6 @@ def progress(con, unit_code: str, params, lang: str) -> Figure | None:
     ax.set_title(label("chart.progress.title", lang))
     ax.set_xlabel(label("chart.progress.x", lang))
     legend_outside(ax)
-    fig.tight_layout()
     return fig
 
 

@@ -8,18 +8,20 @@ evidence columns an auditor checks.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import duckdb
 import pandas as pd
 
+from auditlib.i18n import in_currency
 from auditlib.rules.catalogue import all_rules, get_rule
 from auditlib.rules.coverage import UNTESTED_COLUMNS, untested
 from auditlib.db import connect, frame
 from auditlib.rules.exposure import FEN_QUOTIENT_MACRO
 from auditlib.rules.identity import finding_ids
-from auditlib.rules.laws import with_cited_basis
+from auditlib.rules.laws import EVIDENCE_DATES, with_cited_basis
 from auditlib.rules.model import Rule
 from auditlib.rules.params import Params, load_params
 
@@ -40,6 +42,12 @@ class Inspection:
     #: the (unit, rule) pairs not tested for want of input (CONTRACT §3 未检查):
     #: ``unit_code, rule_id, reason_zh, reason_en`` (:func:`auditlib.rules.coverage.untested`)
     untested: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNTESTED_COLUMNS))
+    #: each rule's own wall seconds (its query and the building of its findings), rule id → seconds,
+    #: in the order the rules ran
+    timings: dict[str, float] = field(default_factory=dict)
+    #: the seconds of the steps the rules share (``setup``: macros and units; ``coverage``: the
+    #: 未检查 queries), step → seconds
+    shared_timings: dict[str, float] = field(default_factory=dict)
 
 
 _FULL = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
@@ -69,32 +77,99 @@ def implemented_rules(inspection: str | None = None) -> list[Rule]:
     return [r for r in all_rules() if r.query is not None and (inspection is None or r.inspection == inspection)]
 
 
-def _param_relation(rule: Rule, params: Params, units: list[str]) -> str:
-    """SQL text of the ``p`` relation: one row per unit with its resolved parameters."""
+#: the temporary table holding the units of an :func:`inspect` run (one column ``unit_code``)
+UNITS_TABLE = "_rule_units"
+
+
+def _resolver(params: Params):
+    """``params.for_unit`` for many units at the cost of a few: every unit without overrides resolves
+    to the same parameters, so those are resolved once (the result is only read)."""
+    cache: dict[str | None, dict] = {}
+
+    def resolved(unit: str) -> dict:
+        key = str(unit) if str(unit) in params.units else None
+        if key not in cache:
+            cache[key] = params.for_unit(unit)
+        return cache[key]
+    return resolved
+
+
+def _param_relation(rule: Rule, params: Params, units: list[str], resolved=None) -> str:
+    """SQL text of the ``p`` relation: one row per unit with its resolved parameters.
+
+    The units sharing one set of values (every unit without overrides, usually all) are read from
+    :data:`UNITS_TABLE`, so the text stays short however many units the run has; each other unit
+    is one row of literals."""
+    resolved = resolved or _resolver(params)
     own = list(rule.params)
     borrowed = [(other, get_rule(other).param(name)) for other, name in rule.uses]  # Rule.uses
     names = [prm.name for prm in own] + [prm.name for _, prm in borrowed]
     cols = ["unit_code", *names, "as_of", "fiscal_year"]
-    rows = []
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    groups: dict[tuple[str, ...], list[str]] = {}
     for unit in units:
         # a rule the parameters do not know (one installed after they were loaded) runs on its defaults
-        resolved = params.for_unit(unit)
-        values = resolved.get(rule.id) or rule.defaults()
-        cells = [_literal(unit)]
+        resolved_unit = resolved(unit)
+        values = resolved_unit.get(rule.id) or rule.defaults()
+        cells = []
         for prm in own:  # a value the parameters lack (a hand-made Params) is the rule's default
             cells.append(_cell(values.get(prm.name, prm.default)))
         for other, prm in borrowed:
-            cells.append(_cell((resolved.get(other) or {}).get(prm.name, prm.default)))
-        cells += [f"DATE '{params.as_of.isoformat()}'", str(params.fiscal_year)]
-        rows.append(f"({', '.join(cells)})")
-    if not rows:  # no unit: one typed row of NULLs (untyped ones leave e.g. dayofyear(as_of) ambiguous)
+            cells.append(_cell((resolved_unit.get(other) or {}).get(prm.name, prm.default)))
+        cells += [f"DATE '{params.as_of.isoformat()}'", f"CAST({int(params.fiscal_year)} AS INTEGER)"]
+        groups.setdefault(tuple(cells), []).append(str(unit))
+    if not groups:  # no unit: one typed row of NULLs (untyped ones leave e.g. dayofyear(as_of) ambiguous)
         types = ["VARCHAR", *("DECIMAL(18,6)" if isinstance(prm.default, Decimal) else
                               "VARCHAR[]" if prm.type == "words" else "INTEGER"
                               for prm in [*own, *(prm for _, prm in borrowed)]),
                  "DATE", "INTEGER"]
-        rows = ["(" + ", ".join(f"CAST(NULL AS {t})" for t in types) + ")"]
-    quoted = ", ".join(f'"{c}"' for c in cols)
-    return f"(SELECT * FROM (VALUES {', '.join(rows)}) AS v({quoted}) WHERE unit_code IS NOT NULL)"
+        row = "(" + ", ".join(f"CAST(NULL AS {t})" for t in types) + ")"
+        return f"(SELECT * FROM (VALUES {row}) AS v({quoted}) WHERE unit_code IS NOT NULL)"
+    common = max(groups, key=lambda cells: len(groups[cells]))  # the largest group, first on a tie
+    others = [(unit, cells) for cells, members in groups.items() if cells != common for unit in members]
+    select = ", ".join(f'{cell} AS "{name}"' for cell, name in zip(common, cols[1:]))
+    parts = [f"SELECT u.unit_code, {select} FROM {UNITS_TABLE} u"]
+    if others:
+        parts[0] += " WHERE u.unit_code NOT IN (" + ", ".join(_literal(u) for u, _ in others) + ")"
+        rows = ", ".join("(" + ", ".join([_literal(u), *cells]) + ")" for u, cells in others)
+        parts.append(f"SELECT * FROM (VALUES {rows}) AS v({quoted})")
+    return "(" + " UNION ALL ".join(parts) + ")"
+
+
+def _findings_columns(rule: Rule, columns) -> list[str] | None:
+    """The evidence columns a rule's findings are built from (the finding's own, the columns its
+    exposure and interest name, the dates its cited basis is chosen by); None when a declaration
+    is a function, which may read any column."""
+    wanted = ["unit_code", "ref", "amount", "severity", "detail"]
+    for how in (rule.exposure or "amount", rule.interest):
+        if callable(how):
+            return None
+        if how is not None:
+            wanted.append(how)
+    if rule.basis_versions:
+        wanted += [c for c in EVIDENCE_DATES if c in columns]
+    return list(dict.fromkeys(wanted))
+
+
+def _lean_frame(con, sql: str, columns: list[str]) -> pd.DataFrame:
+    """The ``columns`` of the rows of ``sql``, ordered by the first two, as :func:`auditlib.db.frame`
+    gives them (DECIMAL as exact ``Decimal``, NULL as None) but fetched column-wise: DECIMAL
+    columns travel as their exact text and become ``Decimal`` here."""
+    rel = con.sql(sql)  # bound, not run
+    types = dict(zip(rel.columns, (str(t) for t in rel.types)))
+    decimal = {c for c in columns if types.get(c, "").startswith("DECIMAL")}
+    select = ", ".join(f"CAST({_quoted(c)} AS VARCHAR) AS {_quoted(c)}" if c in decimal else _quoted(c)
+                       for c in columns)
+    arrays = con.sql(f"SELECT {select} FROM ({sql}) ORDER BY 1, 2").fetchnumpy()
+    data = {}
+    for c in columns:
+        values = arrays[c].tolist()  # Python objects; NULL (masked) as None
+        data[c] = [None if v is None else Decimal(v) for v in values] if c in decimal else values
+    return pd.DataFrame(data, columns=columns)
+
+
+def _quoted(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
 
 
 def _cell(value) -> str:
@@ -104,7 +179,7 @@ def _cell(value) -> str:
         return f"CAST('{value}' AS DECIMAL(18,6))"
     if isinstance(value, (tuple, list)):
         return "CAST([" + ", ".join(_literal(w) for w in value) + "] AS VARCHAR[])"
-    return str(int(value))
+    return f"CAST({int(value)} AS INTEGER)"
 
 
 def _literal(text: str) -> str:
@@ -147,7 +222,7 @@ def rule_notes(db, params: Params | None = None, inspection: str | None = None) 
 
 
 def inspect(db, inspection: str | None = None, unit: str | None = None,
-            params: Params | None = None, rule_ids=None) -> Inspection:
+            params: Params | None = None, rule_ids=None, keep_evidence: bool = True) -> Inspection:
     """Run the rules of ``inspection`` (all when None) for every unit or one.
 
     Parameters
@@ -161,11 +236,15 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
         Resolved parameters; ``params/default.yaml`` when omitted.
     rule_ids : iterable of str, optional
         Only these rules (of ``inspection``); every rule when omitted.
+    keep_evidence : bool
+        Keep each rule's evidence frame (``Inspection.evidence``); False leaves it empty and frees
+        each frame once its findings are built (``auditlib scan``: less memory).
     """
     params = params or load_params()
     own = not isinstance(db, duckdb.DuckDBPyConnection)
     con = connect(db) if own else db
     try:
+        timings, shared, started = {}, {}, time.perf_counter()
         _install_macros(con)
         units = list(unit_names(con))
         if unit is not None:
@@ -173,9 +252,16 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
         frames, evidence = [], {}
         wanted = None if rule_ids is None else set(rule_ids)
         run = [r for r in implemented_rules(inspection) if wanted is None or r.id in wanted]
-        gaps = untested(con, units, run)  # CONTRACT §3: a rule without its input is not tested
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {UNITS_TABLE} AS "
+                    f"SELECT CAST(unnest(?) AS VARCHAR) AS unit_code", [[str(u) for u in units]])
+        resolved = _resolver(params)
+        shared["setup"] = time.perf_counter() - started
+        started = time.perf_counter()
+        gaps = untested(con, units, run, params)  # CONTRACT §3: a rule without its input is not tested
+        shared["coverage"] = time.perf_counter() - started
         for rule in run:
-            p_rel = f"p AS {_param_relation(rule, params, units)}"
+            started = time.perf_counter()
+            p_rel = f"p AS {_param_relation(rule, params, units, resolved)}"
             query = rule.query
             if callable(query):
                 ev = query(con, p_rel)
@@ -185,12 +271,19 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
                     sql = f"WITH {p_rel}, {query[4:]} ORDER BY 1, 2"
                 else:
                     sql = f"WITH {p_rel} {query} ORDER BY 1, 2"
-                ev = frame(con.sql(sql))
+                lean = None if keep_evidence else _findings_columns(rule, con.sql(sql).columns)
+                if lean:  # only what the findings are built from: less to compute and to fetch
+                    ev = _lean_frame(con, sql, lean)
+                else:
+                    ev = frame(con.sql(sql))
             ev = with_cited_basis(rule, ev)  # the basis version in force on each finding's date
+            if params.currency != "元" and len(ev):  # details name amounts in the display currency
+                ev["detail"] = ev["detail"].map(lambda d: in_currency(d) if isinstance(d, str) else d)
             skip = set(gaps.loc[gaps["rule_id"] == rule.id, "unit_code"])
             if skip and len(ev):  # a unit the rule could not test has no findings of it, only 未检查
                 ev = ev[~ev["unit_code"].astype(str).isin(skip)].reset_index(drop=True)
-            evidence[rule.id] = ev
+            if keep_evidence:
+                evidence[rule.id] = ev
             if len(ev):
                 f = ev[["unit_code", "ref", "amount", "severity", "detail"]].copy()
                 f.insert(0, "rule_id", rule.id)
@@ -200,9 +293,17 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
                 f["exposure"] = rule.exposures(ev).values
                 f["interest"] = rule.interests(ev).values
                 frames.append(f[FINDING_COLUMNS])
+            ev = f = None  # freed before the next rule's query unless kept
+            timings[rule.id] = time.perf_counter() - started
         findings = (pd.concat(frames, ignore_index=True) if frames
                     else pd.DataFrame(columns=FINDING_COLUMNS))
-        return Inspection(findings=findings, evidence=evidence, params=params, untested=gaps)
+        return Inspection(findings=findings, evidence=evidence, params=params, untested=gaps, timings=timings,
+                          shared_timings=shared)
     finally:
         if own:
             con.close()
+        else:  # the caller's connection: leave it as it was
+            try:
+                con.execute(f"DROP TABLE IF EXISTS {UNITS_TABLE}")
+            except duckdb.Error:  # never hide the error that ended the run
+                pass

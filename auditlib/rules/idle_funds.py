@@ -79,6 +79,18 @@ def project_lines(con, unit_code: str, ref: str, evidence: pd.Series | None = No
     ]
 
 
+#: IF02's and IF05's CTE: per account its last bank line by the cut-off (by txn_date, _file, _line;
+#: NULLs last), with its balance
+LAST_BALANCE = """ranked AS (  -- per account its last line (by txn_date, _file, _line; NULLs last)
+            SELECT unit_code, account_no, last.balance, last.txn_date, 1 AS rn FROM (
+                SELECT t.unit_code, t.account_no,
+                       arg_max({'balance': t.balance, 'txn_date': t.txn_date},
+                               (t.txn_date, t._file IS NOT NULL, COALESCE(t._file, ''),
+                                t._line IS NOT NULL, COALESCE(t._line, 0))) AS last
+                FROM bank_txns t JOIN p USING (unit_code)
+                WHERE t.txn_date <= p.as_of AND t.balance IS NOT NULL
+                GROUP BY t.unit_code, t.account_no))"""
+
 RULES: tuple[Rule, ...] = (
     Rule("IF01", "idle_funds", "预算指标超过结转年限未支出", "Budget line unspent past the carry-over age",
          "《预算法》第四十二条；《预算法实施条例》第五十条；参照《财政部关于推进地方盘活财政存量资金有关事项的通知》（财预〔2015〕15号）第一条",
@@ -116,12 +128,7 @@ RULES: tuple[Rule, ...] = (
          (money("min_balance", 100000, "余额下限(元)", "minimum balance (yuan)"),
           days("dormant_days", 365, "无支出天数", "days without an outflow")),
          query="""
-        WITH ranked AS (
-            SELECT t.unit_code, t.account_no, t.balance, t.txn_date,
-                   row_number() OVER (PARTITION BY t.unit_code, t.account_no
-                                      ORDER BY t.txn_date DESC, t._file DESC, t._line DESC) AS rn
-            FROM bank_txns t JOIN p USING (unit_code)
-            WHERE t.txn_date <= p.as_of AND t.balance IS NOT NULL),
+        WITH """ + LAST_BALANCE + """,
         lastout AS (
             SELECT t.unit_code, t.account_no, max(t.txn_date) AS last_outflow
             FROM bank_txns t JOIN p USING (unit_code)
@@ -221,12 +228,7 @@ RULES: tuple[Rule, ...] = (
             FROM bank_txns t JOIN p USING (unit_code)
             WHERE t.txn_date <= p.as_of AND (COALESCE(t.inflow, 0) <> 0 OR COALESCE(t.outflow, 0) <> 0)
             GROUP BY ALL),
-        ranked AS (
-            SELECT t.unit_code, t.account_no, t.balance, t.txn_date,
-                   row_number() OVER (PARTITION BY t.unit_code, t.account_no
-                                      ORDER BY t.txn_date DESC, t._file DESC, t._line DESC) AS rn
-            FROM bank_txns t JOIN p USING (unit_code)
-            WHERE t.txn_date <= p.as_of AND t.balance IS NOT NULL)
+        """ + LAST_BALANCE + """
         SELECT a.unit_code, 'accounts:' || a.account_no AS ref, COALESCE(r.balance, 0) AS amount,
                'medium' AS severity,
                printf('账户 %s %s，最近余额 %s 元', a.account_no,

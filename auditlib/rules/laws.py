@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 #: a citation's law name: the text between 《 and 》
@@ -225,14 +226,11 @@ def with_cited_basis(rule, evidence: pd.DataFrame) -> pd.DataFrame:
     for column in EVIDENCE_DATES:  # the first present date of each row, column by column
         if column in evidence.columns:
             day = day.fillna(pd.to_datetime(evidence[column], errors="coerce"))
-    by_day: dict = {}
-    cited = []
-    for d in day:  # Timestamps or NaT; each distinct day looked up once
-        key = None if pd.isna(d) else d.date()
-        if key not in by_day:
-            by_day[key] = rule.basis_for(key)
-        cited.append(by_day[key])
+    codes, days = pd.factorize(day)  # each distinct day looked up once; NaT is code -1
+    bases = [rule.basis_for(d.date()) for d in days] + [rule.basis_for(None)]
+    basis = np.array([b for b, _ in bases], dtype=object)
+    penalty = np.array([p for _, p in bases], dtype=object)
     out = evidence.copy()
-    out["basis"] = [basis for basis, _ in cited]
-    out["penalty_basis"] = [penalty for _, penalty in cited]
+    out["basis"] = list(basis[codes])  # code -1 takes the last entry: the basis for no date
+    out["penalty_basis"] = list(penalty[codes])
     return out

@@ -19,47 +19,56 @@ def unbooked_bank_lines(con, p_rel: str) -> pd.DataFrame:
     candidate is matched whatever the order (the greedy pass would reach it with both free), so
     only the pairs that compete for a line go through the greedy pass in Python; the unmatched
     bank lines are then selected in SQL.  Same result as running the greedy pass over every pair.
+
+    For speed and memory the pairs hold only row ids and a hash of each line's key (bank line:
+    unit, account, txn_id; ledger line: unit, voucher_no, line_no); one join on (unit, side,
+    amount) finds them, each ledger line standing once for its debit and once for its credit.
+    A key counted with more than one pair makes its pairs contested.  Two keys sharing a hash
+    can only make an uncontested pair look contested, and the greedy pass matches such a pair
+    all the same, so the result is exact.
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _sf02_pairs AS
         WITH {p_rel},
-        t AS (SELECT t.unit_code, t.txn_id, t.account_no, t.txn_date, p.window_days,
-                     COALESCE(t.inflow, 0) AS inflow, COALESCE(t.outflow, 0) AS outflow
-              FROM bank_txns t JOIN p USING (unit_code) WHERE t.txn_date <= p.as_of),
-        l AS (SELECT l.unit_code, l.voucher_no, l.line_no, l.voucher_date,
-                     COALESCE(l.debit, 0) AS debit, COALESCE(l.credit, 0) AS credit
-              FROM ledger l JOIN p USING (unit_code)
-              WHERE l.voucher_date <= p.as_of AND (l.account_code LIKE '1002%' OR l.account_code LIKE '1011%')),
-        pairs AS (  -- inflow <-> debit, outflow <-> credit: two equi-joins on (unit, amount)
-            SELECT t.unit_code, t.account_no, t.txn_id, t.txn_date, l.voucher_no, l.line_no, l.voucher_date,
-                   abs(t.txn_date - l.voucher_date) AS gap
-            FROM t JOIN l ON l.unit_code = t.unit_code AND l.debit = t.inflow
-            WHERE t.inflow <> 0 AND abs(t.txn_date - l.voucher_date) <= t.window_days
-            UNION ALL
-            SELECT t.unit_code, t.account_no, t.txn_id, t.txn_date, l.voucher_no, l.line_no, l.voucher_date,
-                   abs(t.txn_date - l.voucher_date) AS gap
-            FROM t JOIN l ON l.unit_code = t.unit_code AND l.credit = t.outflow
-            WHERE t.inflow = 0 AND t.outflow <> 0 AND abs(t.txn_date - l.voucher_date) <= t.window_days)
-        SELECT *, count(*) OVER (PARTITION BY unit_code, account_no, txn_id) AS nb,
-                  count(*) OVER (PARTITION BY unit_code, voucher_no, line_no) AS nl
+        t AS (SELECT t.rowid AS bank_row, t.unit_code, t.txn_date, p.window_days,
+                     hash(t.unit_code, t.account_no, t.txn_id) AS hb,
+                     CASE WHEN COALESCE(t.inflow, 0) <> 0 THEN 'd' ELSE 'c' END AS side,
+                     CASE WHEN COALESCE(t.inflow, 0) <> 0 THEN t.inflow ELSE t.outflow END AS amount
+              FROM bank_txns t JOIN p USING (unit_code)
+              WHERE t.txn_date <= p.as_of AND (COALESCE(t.inflow, 0) <> 0 OR COALESCE(t.outflow, 0) <> 0)),
+        l AS (SELECT l.rowid AS ledger_row, l.unit_code, l.voucher_date,
+                     hash(l.unit_code, l.voucher_no, l.line_no) AS hl, s.side,
+                     CASE s.side WHEN 'd' THEN l.debit ELSE l.credit END AS amount
+              FROM ledger l JOIN p USING (unit_code), (VALUES ('d'), ('c')) AS s(side)
+              WHERE l.voucher_date <= p.as_of AND (l.account_code LIKE '1002%' OR l.account_code LIKE '1011%')
+                AND COALESCE(CASE s.side WHEN 'd' THEN l.debit ELSE l.credit END, 0) <> 0),
+        pairs AS MATERIALIZED (
+            SELECT t.bank_row, l.ledger_row, t.hb, l.hl, abs(t.txn_date - l.voucher_date) AS gap
+            FROM t JOIN l ON l.unit_code = t.unit_code AND l.side = t.side AND l.amount = t.amount
+            WHERE abs(t.txn_date - l.voucher_date) <= t.window_days),
+        mb AS (SELECT hb FROM pairs GROUP BY hb HAVING count(*) > 1),
+        ml AS (SELECT hl FROM pairs GROUP BY hl HAVING count(*) > 1)
+        SELECT bank_row, ledger_row, gap, (hb IN (SELECT hb FROM mb) OR hl IN (SELECT hl FROM ml)) AS contested
         FROM pairs""")
     try:
         contested = con.execute("""
-            SELECT unit_code, account_no, txn_id, voucher_no, line_no FROM _sf02_pairs WHERE nb > 1 OR nl > 1
-            ORDER BY gap, txn_date, txn_id, voucher_date, voucher_no, line_no""").fetchall()
+            SELECT t.unit_code, t.account_no, t.txn_id, l.unit_code, l.voucher_no, l.line_no
+            FROM _sf02_pairs x JOIN bank_txns t ON t.rowid = x.bank_row JOIN ledger l ON l.rowid = x.ledger_row
+            WHERE x.contested
+            ORDER BY x.gap, t.txn_date, t.txn_id, l.voucher_date, l.voucher_no, l.line_no""").fetchall()
         used_bank, used_ledger = set(), set()
-        for unit, account, txn_id, voucher_no, line_no in contested:
-            b, l = (unit, account, txn_id), (unit, voucher_no, line_no)
+        for unit, account, txn_id, lunit, voucher_no, line_no in contested:
+            b, l = (unit, account, txn_id), (lunit, voucher_no, line_no)
             if b not in used_bank and l not in used_ledger:
                 used_bank.add(b)
                 used_ledger.add(l)
-        con.execute("CREATE OR REPLACE TEMP TABLE _sf02_matched AS "
-                    "SELECT unit_code, account_no, txn_id FROM _sf02_pairs WHERE nb = 1 AND nl = 1 LIMIT 0")
+        con.execute("CREATE OR REPLACE TEMP TABLE _sf02_matched (unit_code VARCHAR, account_no VARCHAR, txn_id VARCHAR)")
         if used_bank:
             con.executemany("INSERT INTO _sf02_matched VALUES (?, ?, ?)", [list(b) for b in used_bank])
         bank = frame(con.sql(f"""
             WITH {p_rel},
-            matched AS (SELECT unit_code, account_no, txn_id FROM _sf02_pairs WHERE nb = 1 AND nl = 1
+            matched AS (SELECT t.unit_code, t.account_no, t.txn_id FROM bank_txns t
+                        WHERE t.rowid IN (SELECT bank_row FROM _sf02_pairs WHERE NOT contested)
                         UNION ALL SELECT unit_code, account_no, txn_id FROM _sf02_matched)
             SELECT t.unit_code, t.account_no, t.txn_id, t.txn_date,
                    CASE WHEN COALESCE(t.inflow, 0) <> 0 THEN 'in' ELSE 'out' END AS direction,

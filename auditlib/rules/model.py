@@ -17,6 +17,7 @@ from typing import Callable, Mapping
 
 import pandas as pd
 
+from auditlib.i18n import in_currency
 from auditlib.rules.exposure import money_series
 
 #: parameter types: money (yuan, Decimal), days (int), count (int), ratio (Decimal), words (a
@@ -55,6 +56,10 @@ class Param:
     max: Decimal | int
     zh: str
     en: str
+
+    def label(self, lang: str = "zh") -> str:
+        """The parameter's name in ``lang``, its amounts in the display currency."""
+        return in_currency(self.zh if lang == "zh" else self.en)
 
 
 def money(name, default, zh, en, hi=10**10) -> Param:
@@ -116,6 +121,10 @@ class Rule:
     accounts : tuple of str
         Account-code prefixes the rule reads ledger lines on (SF02 1002/1011): a unit whose ledger
         has no line on any of them is not tested either (an enterprise chart of accounts, say).
+    applies : callable, optional
+        A check on the data beyond ``needs``: ``f(con, units, params) -> {unit_code: (zh, en)}``,
+        the units the rule's method does not fit, with why; they are **not tested** either (SF08
+        on amounts with a reporting floor, :func:`auditlib.rules.floors.benford_not_applicable`).
     params : tuple of Param
     query : str or callable, optional
         One DuckDB SELECT reading the tables and the parameter relation ``p``, or a
@@ -182,16 +191,17 @@ class Rule:
     basis_versions: tuple = ()
     needs: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
+    applies: Callable | None = None
 
     def title(self, lang: str = "zh") -> str:
         return self.title_zh if lang == "zh" else self.title_en
 
     def check(self, lang: str = "zh") -> str:
-        return self.check_zh if lang == "zh" else self.check_en
+        return in_currency(self.check_zh if lang == "zh" else self.check_en)
 
     def advice(self, lang: str = "zh") -> str:
         """处理建议 in ``lang`` (empty when the rule gives none)."""
-        return self.advice_zh if lang == "zh" else self.advice_en
+        return in_currency(self.advice_zh if lang == "zh" else self.advice_en)
 
     def basis_for(self, day=None) -> tuple[str, str]:
         """``(basis, penalty_basis)`` for a finding whose evidence is dated ``day`` (CONTRACT §3):
@@ -221,7 +231,7 @@ class Rule:
     def label(self, column: str, lang: str = "zh") -> str:
         """An evidence column's header in ``lang``; its raw name when the rule labels it not."""
         labels = self.labels(column)
-        return (labels[0] if lang == "zh" else labels[1]) if labels else str(column)
+        return in_currency(labels[0] if lang == "zh" else labels[1]) if labels else str(column)
 
     def unlabelled(self, columns) -> list[str]:
         """The columns of ``columns`` the rule has no zh/en label for."""

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from auditlib.i18n import set_currency
 from auditlib.rules.catalogue import all_rules, get_rule
 from auditlib.rules.model import Param
 from auditlib.errors import ParameterError
@@ -22,7 +23,9 @@ from auditlib.errors import ParameterError
 #: ``load_params(default=WORKSPACE_DEFAULTS)``: the workspace's ``params/default.yaml`` (else the
 #: shipped one), found when called (:func:`auditlib.workspace.default_params_file`)
 WORKSPACE_DEFAULTS = "<workspace>"
-TOP_KEYS = ("as_of", "fiscal_year", "lang", "rules", "units", "project", "weights", "currency")
+TOP_KEYS = ("as_of", "fiscal_year", "lang", "rules", "units", "project", "weights", "currency", "sampling")
+#: the v2 ``sampling:`` block (CONTRACT §7): audit-sampling defaults and their checks
+SAMPLING_DEFAULTS = {"method": "mus", "confidence": 0.95, "tolerable_rate": 0.05, "expected_rate": 0.0}
 #: the display unit of amounts when the parameters set no ``currency`` (the data are yuan)
 DEFAULT_CURRENCY = "元"
 #: the v2 ``project:`` block (CONTRACT §2): text fields, and ``members`` a list of names
@@ -48,6 +51,9 @@ class Params:
     #: the unit pages print after amounts (``currency:``, e.g. ``£`` for a foreign export); only a
     #: label — amounts are never converted
     currency: str = DEFAULT_CURRENCY
+    #: the v2 ``sampling:`` block (audit-sampling defaults: method, confidence, tolerable_rate,
+    #: expected_rate); not part of :meth:`to_dict`, since it changes no finding of a run
+    sampling: dict = field(default_factory=lambda: dict(SAMPLING_DEFAULTS))
 
     def for_unit(self, unit_code: str) -> dict[str, dict]:
         """Every rule's parameters for one unit, its overrides applied."""
@@ -96,7 +102,7 @@ def load_params(path: str | Path | None = None, default: str | Path | None = WOR
         default = default_params_file()
     settings = {"as_of": dt.date(2024, 12, 31), "fiscal_year": 2024, "lang": "zh",
                 "rules": {rule.id: rule.defaults() for rule in all_rules()}, "units": {},
-                "weights": {rule.id: Decimal("1") for rule in all_rules()}}
+                "weights": {rule.id: Decimal("1") for rule in all_rules()}, "sampling": dict(SAMPLING_DEFAULTS)}
     sources = []
     problems = Problems()
     for source in (default, path):
@@ -107,7 +113,9 @@ def load_params(path: str | Path | None = None, default: str | Path | None = WOR
             _apply(settings, data, problems.at(str(source)))
         sources.append(str(source))
     problems.raise_any()
-    return Params(sources=tuple(sources), **settings)
+    params = Params(sources=tuple(sources), **settings)
+    set_currency(params.currency)  # pages label amounts in it (auditlib.i18n)
+    return params
 
 
 @dataclass
@@ -205,6 +213,8 @@ def _apply(settings: dict, data: dict, problems: _FileProblems) -> None:
             settings["lang"] = data["lang"]
     if "project" in data:
         settings["project"] = {**settings.get("project", {}), **_project(data["project"], problems)}
+    if "sampling" in data:
+        settings["sampling"].update(_sampling(data["sampling"], problems))
     if "currency" in data:
         cur = data["currency"]
         if not isinstance(cur, str) or not cur.strip() or len(cur.strip()) > 8 or not cur.strip().isprintable():
@@ -243,6 +253,32 @@ def _project(value, problems: _FileProblems) -> dict:
             problems.add(f"project.{key}", f"须为文字（加引号）/ must be text (quoted), got {item!r}")
         else:
             out[key] = item
+    return out
+
+
+def _sampling(value, problems: _FileProblems) -> dict:
+    """The ``sampling:`` block checked: ``method`` mus|random, ``confidence`` in (0, 1), the
+    tolerable rate in (0, 1] and the expected rate in [0, 1) as shares of the book value."""
+    out = {}
+    for key, item in _mapping(value, problems, "sampling").items():
+        where = f"sampling.{key}"
+        if key not in SAMPLING_DEFAULTS:
+            problems.add(where, "未知参数 / unknown key")
+        elif key == "method":
+            if item not in ("mus", "random"):
+                problems.add(where, f"须为 mus 或 random / must be mus or random, got {item!r}")
+            else:
+                out[key] = item
+        elif isinstance(item, bool) or not isinstance(item, (int, float)) or item != item:
+            problems.add(where, f"须为数值 / must be a number, got {item!r}")
+        elif key == "confidence" and not 0 < item < 1:
+            problems.add(where, f"须在 0 与 1 之间（不含两端）/ must lie strictly between 0 and 1, got {item!r}")
+        elif key == "tolerable_rate" and not 0 < item <= 1:
+            problems.add(where, f"须大于 0 且不超过 1 / must be in (0, 1], got {item!r}")
+        elif key == "expected_rate" and not 0 <= item < 1:
+            problems.add(where, f"须不小于 0 且小于 1 / must be in [0, 1), got {item!r}")
+        else:
+            out[key] = float(item)
     return out
 
 

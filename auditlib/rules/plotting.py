@@ -4,7 +4,9 @@ data and percent axes.
 matplotlib is imported inside the functions, so importing the rules (the CLI does at
 start-up) never loads it.  Figures are :class:`matplotlib.figure.Figure`, never
 ``pyplot``, so they are safe in worker threads and leave no global state behind.  The
-CJK font is registered by the caller (:func:`auditlib.outputs.charts.draw`).
+CJK font is registered by the caller (:func:`auditlib.outputs.charts.draw`).  Charts call no
+``tight_layout``: :func:`auditlib.outputs.charts.figure_png` crops to the tight box, which takes in
+what lies outside the axes, and a layout pass would only lay every text out once more.
 """
 from __future__ import annotations
 
@@ -19,6 +21,10 @@ def figure(width: float = 8, height: float = 3.6, rows: int = 1, sharex: bool = 
 
     fig = Figure(figsize=(width, height))
     axes = fig.subplots(rows, 1, sharex=sharex) if rows > 1 else fig.subplots()
+    for ax in fig.axes:
+        # the title sits on the axes: no chart has tick labels on top, where matplotlib would lift
+        # it to; placing it "auto" measures every tick label of the y axis once more per drawing
+        ax.set_title("", y=1.0)
     return fig, axes
 
 

@@ -24,6 +24,7 @@ from auditlib.db import query
 from auditlib.i18n import register
 from auditlib.rules.benford import benford_screen, benford_test, expected_proportions
 from auditlib.rules.exposure import nothing_at_stake
+from auditlib.rules.floors import benford_not_applicable
 from auditlib.rules.matching import unbooked_bank_lines
 from auditlib.rules.model import EXPOSURE_LABEL, Rule, count, days, money, ratio, words
 from auditlib.rules.plotting import figure, label, legend_outside, percent_axis, wan
@@ -84,7 +85,6 @@ def reconciliation(con, unit_code: str, params, lang: str) -> Figure | None:
         legend_outside(ax)
     bottom.set_xticks(x, months, rotation=60, fontsize=7)
     top.set_title(label("chart.recon.title", lang))
-    fig.tight_layout()
     return fig
 
 
@@ -180,7 +180,6 @@ def cash_by_month(con, unit_code: str, params, lang: str) -> Figure | None:
     ax.set_ylabel(label("chart.cash.y", lang))
     ax.set_title(label("chart.cash.title", lang))
     legend_outside(ax)
-    fig.tight_layout()
     return fig
 
 
@@ -429,7 +428,7 @@ RULES: tuple[Rule, ...] = (
          columns={"n": ("金额笔数", "Amounts"), "mad": ("平均绝对偏差MAD", "MAD"),
                   "chi_square": ("卡方值", "Chi-square"), "conformity": ("符合程度", "Conformity"),
                   **{f"digit_{d}": (f"首位{d}笔数", f"First digit {d}") for d in range(1, 10)}},
-         chart=benford_chart, exposure=nothing_at_stake, sample=benford_sample),
+         chart=benford_chart, exposure=nothing_at_stake, sample=benford_sample, applies=benford_not_applicable),
     Rule("SF09", "slush_funds", "向其他预算单位支付", "Payment to another budget unit",
          "《预算法》第十三条、第六十三条",
          query="""

@@ -30,11 +30,15 @@ QUERY = r"""
                         ELSE regexp_extract(voucher_no, '^(.*[0-9])[^0-9]*$', 1) END AS core
             FROM v),
         d AS (SELECT c.*, regexp_extract(core, '[0-9]+$') AS digits FROM c),
-        n AS (  -- two spellings of one number (记-12, 记-012) are neighbours 0 apart: no gap
-            SELECT unit_code, left(core, length(core) - length(digits)) AS prefix,
-                   date_trunc('month', voucher_date) AS month_start, CAST(digits AS BIGINT) AS num,
-                   voucher_no, voucher_date
-            FROM d WHERE digits <> '' AND length(digits) <= 18),
+        n AS MATERIALIZED (  -- two spellings of one number (记-12, 记-012) are neighbours 0 apart: no gap
+            -- (materialized: the groups and the window below read it, the split is done once; the
+            -- filter on the number, not on the digits, so that the regex runs once per voucher)
+            SELECT * FROM (
+                SELECT unit_code, left(core, length(core) - length(digits)) AS prefix,
+                       date_trunc('month', voucher_date) AS month_start,
+                       CASE WHEN digits <> '' AND length(digits) <= 18 THEN CAST(digits AS BIGINT) END AS num,
+                       voucher_no, voucher_date
+                FROM d) WHERE num IS NOT NULL),
         grp AS (  -- the groups with a gap (fewer numbers than their span): only these are ordered
             SELECT unit_code, prefix, month_start, count(*) AS vouchers_in_month, min(num) AS month_first,
                    max(num) AS month_last

@@ -1,4 +1,4 @@
-"""A synthetic county for demos and tests (CONTRACT §5 ``auditlib sample``).
+"""A synthetic county for demos and tests (CONTRACT §5 ``auditlib synth``).
 
 ``generate(out_dir, units=8, seed=2024)`` writes the six input tables in the
 messy forms of CONTRACT §1 (GBK CSV, Chinese headers, XLSX date cells,
@@ -931,7 +931,7 @@ def generate(out_dir, units: int = 8, seed: int = 2024) -> SampleSummary:
     even = {u["code"] for i, u in enumerate(U) if i % 2 == 0}
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
-    wb.set_properties({"created": dt.datetime(2025, 1, 15, 9, 0, 0), "author": "auditlib sample"})
+    wb.set_properties({"created": dt.datetime(2025, 1, 15, 9, 0, 0), "author": "auditlib synth"})
     ws = wb.add_worksheet("支付明细")
     datef = wb.add_format({"num_format": "yyyy-mm-dd"})
     moneyf = wb.add_format({"num_format": "#,##0.00"})

@@ -54,6 +54,10 @@ register({
     "ex.finding": ("疑点", "Lead"),
     "ex.export": ("导出取证工作底稿", "Export evidence workbook"),
     "ex.save": ("保存为参数文件", "Save as parameters"),
+    "ex.sample": ("抽样并导出样本工作簿", "Draw a sample and export its workbook"),
+    "ex.sample_seed": ("抽样种子", "Sample seed"),
+    "ex.sampled": ("已抽样（本单位的支付；方法与样本量按参数 sampling:）：{path}", "Sample drawn (this unit's payments; "
+                   "method and size from the parameters' sampling:): {path}"),
     "ex.counts": ("{unit} {inspection}：发现疑点 {n} 条，涉及金额 {amount} 元（重算 {ms} 毫秒）",
                   "{unit} {inspection}: {n} leads, amount {amount} yuan (recounted in {ms} ms)"),
     "ex.none": ("当前参数下未发现疑点。", "No leads with these settings."),
@@ -108,6 +112,7 @@ class Explorer:
 
         self.db = Path(db) if db else default_db()
         self.base = load_params(params_file or None)
+        self.params_file = params_file or None
         self.lang = lang or self.base.lang
         self.out_dir = Path(out_dir) if out_dir else outputs_dir() / "explore"
         self.register = Register(register) if register else Register.beside(self.db)
@@ -143,6 +148,8 @@ class Explorer:
         self.export_button = w.Button(description=self._t("ex.export"), icon="file-excel-o")
         self.save_button = w.Button(description=self._t("ex.save"), icon="save")
         self.message = w.HTML()
+        self.sample_seed = w.IntText(description=self._t("ex.sample_seed"), value=2024)
+        self.sample_button = w.Button(description=self._t("ex.sample"), icon="random")
         self.status_filter = w.Dropdown(description=self._t("ex.status_filter"),
                                         options=[(self._t("ex.all_statuses"), ALL)]
                                         + [(s.label(self.lang), s.value) for s in Status], value=ALL)
@@ -160,6 +167,7 @@ class Explorer:
         self.finding.observe(lambda change: self.show_finding(), names="value")
         self.export_button.on_click(lambda b: self._guard(self.export_workbook, "ex.exported"))
         self.save_button.on_click(lambda b: self._guard(self.save_params, "ex.saved"))
+        self.sample_button.on_click(lambda b: self._guard(self.draw_sample, "ex.sampled"))
         self.status_filter.observe(lambda change: self._render_table(), names="value")
         for status, button in self.decision_buttons.items():
             button.on_click(lambda b, status=status: self._decide_clicked(status))
@@ -170,7 +178,8 @@ class Explorer:
             self.rule, self.param_box, self.summary, self.status_filter, self.table, self.finding,
             w.HBox([self.by, self.amount]), self.reason, w.HBox(list(self.decision_buttons.values())),
             self.decision_message, self.drill, self.chart,
-            w.HBox([self.export_button, self.save_button]), self.message,
+            w.HBox([self.export_button, self.save_button]), w.HBox([self.sample_seed, self.sample_button]),
+            self.message,
         ])
         self._building = False
         self._inspection_changed()
@@ -404,6 +413,20 @@ class Explorer:
                               run_id=f"explore-{self._stamp()}", sources=ingested_files(self.db), lang=self.lang,
                               untested=getattr(self.result, "untested", None))
 
+    def draw_sample(self, out=None) -> Path:
+        """Draw an audit sample of the payments of the unit on screen (CONTRACT §7; method and sizes
+        from the parameters' ``sampling:`` block, the seed box's seed) and write its workbook and
+        plan.json into ``out`` (a new folder under ``outputs/explore``); returns the workbook."""
+        from auditlib.batch.run import unit_folder
+        from auditlib.sampling.plan import SampleSettings, draw_sample
+        from auditlib.sampling.population import Filters
+
+        unit = self.unit.value
+        out = Path(out) if out else self.out_dir / f"sample-{unit_folder(unit)}-{self._stamp()}"
+        settings = SampleSettings(filters=Filters(units=(unit,)), seed=int(self.sample_seed.value))
+        plan = draw_sample(self.db, settings, out, params_file=self.params_file, lang=self.lang)
+        return Path(plan["paths"]["workbook"])
+
     def save_params(self, path=None) -> Path:
         """Write the current settings as a parameters YAML for ``auditlib run --params``."""
         path = Path(path) if path else self.out_dir / f"params-{self._stamp()}.yaml"
@@ -428,7 +451,7 @@ def _control(rule_id: str, param: Param, value, lang: str):
     """An ipywidget for one rule parameter, from its type and range."""
     import ipywidgets as w
 
-    label = f"{rule_id} {param.zh if lang == 'zh' else param.en}"
+    label = f"{rule_id} {param.label(lang)}"
     style = {"description_width": "initial"}
     layout = w.Layout(width="480px")
     if param.type == "days":

@@ -348,7 +348,7 @@ class Overview:
             else:
                 con = connect(self.db)
                 try:
-                    self._untested = coverage.untested(con, units, implemented_rules())
+                    self._untested = coverage.untested(con, units, implemented_rules(), self.params)
                 finally:
                     con.close()
         return self._untested

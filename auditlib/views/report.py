@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from auditlib.rules.catalogue import INSPECTIONS, get_rule
-from auditlib.batch.handoff import load_task_evidence, load_task_resolved, unit_slice
+from auditlib.batch.handoff import load_task, unit_slice
 from auditlib.db import connect
 from auditlib.rules.engine import FINDING_COLUMNS, implemented_rules, inspect, unit_names
 from auditlib.rules import coverage, exclusions
@@ -30,7 +30,7 @@ from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
 from auditlib.outputs import verification as vf
 from auditlib.outputs.totals import dedup_exposure, interest_total
-from auditlib.outputs.formats import (enum_label, in_currency, inspection_label, money, param_text, param_value,
+from auditlib.outputs.formats import (enum_label, inspection_label, money, param_text, param_value,
                                       shown_path, total_amount)
 from auditlib.review.statuses import Change, Outcome, Status
 from auditlib.views.html import back_link, escape, show, table
@@ -214,9 +214,12 @@ class Report:
         if inspection not in INSPECTIONS:
             raise ParameterError(f"未知检查 / unknown inspection {inspection!r}", file="", key="inspection",
                                  reason="unknown inspection")
-        params = load_params(params_file or None)
+        params = _run_params(params_file, run_id) if evidence and run_id else load_params(params_file or None)
         lang = lang or params.lang
         db = Path(db) if db else default_db()
+        # under auditlib run (which holds the database read-only for the whole run) one connection is
+        # held while the report lives: DuckDB then shares its open database with every later connect
+        holder = connect(db) if evidence else None
         con = connect(db)
         try:
             units = unit_names(con)
@@ -225,23 +228,26 @@ class Report:
         unit = str(unit) if unit else next(iter(units), "")
         if unit not in units:
             raise ParameterError(t("rep.no_unit", lang, unit=unit), file="", key="unit", reason="unknown unit")
-        resolved = None
+        resolved = gaps = None
         if evidence:
-            findings, ev = load_task_evidence(evidence)
-            resolved = load_task_resolved(evidence)
+            task = load_task(evidence)
+            findings, ev, resolved, gaps = task["findings"], task["evidence"], task["resolved"], task["untested"]
         else:
             ins = inspect(db, inspection, unit=unit, params=params)
             findings, ev = with_register(db, ins.findings), ins.evidence
         findings, ev = unit_slice(findings, ev, unit)
         if resolved is not None and "unit_code" in resolved.columns:
             resolved = resolved[resolved["unit_code"].astype(str) == unit].reset_index(drop=True)
-        return cls(db=db, unit_code=unit, unit_name=units[unit] or "", inspection=inspection, params=params,
-                   lang=lang, findings=findings, evidence=ev, run_id=run_id, resolved=resolved)
+        report = cls(db=db, unit_code=unit, unit_name=units[unit] or "", inspection=inspection, params=params,
+                     lang=lang, findings=findings, evidence=ev, run_id=run_id, resolved=resolved)
+        report._holder = holder
+        if gaps is not None:  # the run's engine found them: the same rows, not computed again
+            report._untested = gaps[gaps["unit_code"].astype(str) == unit].reset_index(drop=True)
+        return report
 
     # ---- text -------------------------------------------------------------------------------
     def _t(self, key, **kw) -> str:
-        # amounts labelled in the parameters' currency (元 by default; only a label, never converted)
-        return in_currency(t(key, self.lang, **kw), getattr(self.params, "currency", "元"))
+        return t(key, self.lang, **kw)
 
     @property
     def inspection_label(self) -> str:
@@ -259,27 +265,42 @@ class Report:
         if getattr(self, "_untested", None) is None:
             con = connect(self.db)
             try:
-                self._untested = coverage.untested(con, [self.unit_code], self.rules)
+                self._untested = coverage.untested(con, [self.unit_code], self.rules, self.params)
             finally:
                 con.close()
         return self._untested
 
     def untested_text(self, rule_id: str) -> str:
         """``未检查（缺少 accepted_on）`` when the rule could not test this unit; "" otherwise."""
-        return coverage.untested_text(self.untested, self.unit_code, rule_id, self.lang)
+        memo, key = self.__dict__.setdefault("_untested_texts", {}), (rule_id, self.lang, id(self.untested))
+        if key not in memo:  # asked for by several cells: looked up once
+            memo[key] = coverage.untested_text(self.untested, self.unit_code, rule_id, self.lang)
+        return memo[key]
 
     def data_warnings(self) -> list[str]:
         """Run-level coverage warnings in the report's language (dates vs fiscal year and cut-off,
-        a chart of accounts that is not the government one); empty when all is well."""
-        con = connect(self.db)
-        try:
-            got = coverage.data_warnings(con, self.params.fiscal_year, self.params.as_of, self.rules)
-        finally:
-            con.close()
+        a chart of accounts that is not the government one); empty when all is well.  Under a run
+        they are read once per kernel for each inspection (the run holds the database unchanged)."""
+        key = (self.run_id, str(self.db), self.inspection, self.params.fiscal_year, self.params.as_of)
+        got = _RUN_WARNINGS.get(key) if self.run_id else None
+        if got is None:
+            con = connect(self.db)
+            try:
+                got = coverage.data_warnings(con, self.params.fiscal_year, self.params.as_of, self.rules)
+            finally:
+                con.close()
+            if self.run_id:
+                if any(k[0] != self.run_id for k in _RUN_WARNINGS):  # another run's: forgotten
+                    _RUN_WARNINGS.clear()
+                _RUN_WARNINGS[key] = got
         return [w[0] if self.lang == "zh" else w[1] for w in got]
 
     def rule_findings(self, rule_id: str) -> pd.DataFrame:
-        return self.findings[self.findings["rule_id"] == rule_id]
+        memo = self.__dict__.setdefault("_rule_findings", {})
+        got = memo.get(rule_id)
+        if got is None or got[0] is not self.findings:  # asked for by several cells: selected once
+            got = memo[rule_id] = (self.findings, self.findings[self.findings["rule_id"] == rule_id])
+        return got[1]
 
     # ---- cells ------------------------------------------------------------------------------
     def header(self) -> None:
@@ -427,7 +448,7 @@ class Report:
         applied = self.params.for_unit(self.unit_code)
         for rule in self.rules:
             for prm in rule.params:
-                label = prm.zh if self.lang == "zh" else prm.en
+                label = prm.label(self.lang)
                 rows.append((f"{rule.id} {label}", param_value(prm, applied[rule.id][prm.name], self.lang)))
         return pd.DataFrame(rows, columns=[self._t("rep.setting"), self._t("rep.value")])
 
@@ -689,6 +710,25 @@ class Report:
         items = "".join(f"<li>{escape(x)}</li>" for x in rest)
         show(f"<h2>{escape(self._t('rep.conclusion'))}</h2><p>{escape(head)}</p>"
                       + (f"<ul>{items}</ul>" if items else ""))
+
+
+#: under a run (``run_id`` set): the run's parameters and coverage warnings, read once per kernel
+#: (a run's parameters and database do not change while it runs; CONTRACT §4)
+_RUN_PARAMS: dict[tuple, Params] = {}
+_RUN_WARNINGS: dict[tuple, list] = {}
+
+
+def _run_params(params_file: str, run_id: str) -> Params:
+    """:func:`load_params` of ``params_file``, read once per run in this kernel."""
+    import os
+
+    from auditlib.workspace import ENV
+
+    key = (run_id, params_file or "", os.environ.get(ENV, ""))
+    if key not in _RUN_PARAMS:
+        _RUN_PARAMS.clear()
+        _RUN_PARAMS[key] = load_params(params_file or None)
+    return _RUN_PARAMS[key]
 
 
 def _rows_text(rows, lang: str, most: int = 5) -> str:

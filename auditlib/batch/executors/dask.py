@@ -2,11 +2,13 @@
 
 Each task is one future calling :func:`~auditlib.batch.tasks.execute_task` on a Dask worker
 (its warm kernels are kept per worker thread); the workers must see the same database,
-notebooks and run folder paths.  The overview is left to the run's process.
+notebooks and run folder paths.  :meth:`DaskExecutor.warm` has each worker start its kernel
+while the run plans and computes the findings; once every task is done, the overview runs on a
+worker's warm kernel too (or, when that fails, in the run's process).
 """
 from __future__ import annotations
 
-from auditlib.batch.tasks import TaskResult, TaskSpec, error_summary, execute_task
+from auditlib.batch.tasks import TaskResult, TaskSpec, error_summary, execute_task, warm_worker
 
 
 class DaskExecutor:
@@ -14,16 +16,57 @@ class DaskExecutor:
 
     def __init__(self, address: str, lang: str):
         self.address, self.lang = address, lang
+        self._client = None
+        self._warming: list = []
 
-    def run(self, specs: list[TaskSpec], on_result, then=None) -> TaskResult | None:
-        from distributed import Client, as_completed
+    def _connect(self):
+        if self._client is None:
+            from distributed import Client
 
-        with Client(self.address, set_as_default=False) as client:
-            futures = {client.submit(execute_task, s, pure=False, key=f"auditlib-{s.run_id}-{i}"): s
-                       for i, s in enumerate(specs)}
-            for fut in as_completed(list(futures), loop=client.loop):
-                on_result(self._collect(fut, futures[fut]))
-        return None
+            self._client = Client(self.address, set_as_default=False)
+        return self._client
+
+    def warm(self, options, tasks: int | None = None) -> None:
+        """One warm-up future per worker (:func:`~auditlib.batch.tasks.warm_worker`, on the thread
+        that runs its tasks), so each worker's kernel starts before its first task."""
+        import uuid
+
+        if self._warming:  # already warming
+            return
+        client = self._connect()
+        workers = list(client.scheduler_info().get("workers", {}))[: tasks or None]
+        tag = uuid.uuid4().hex[:8]
+        self._warming = [client.submit(warm_worker, options, pure=False, workers=[w], allow_other_workers=False,
+                                       key=f"auditlib-warm-{tag}-{i}") for i, w in enumerate(workers)]
+
+    def run(self, specs: list[TaskSpec], on_result, then=None, meanwhile=None) -> TaskResult | None:
+        from distributed import as_completed
+
+        client = self._connect()
+        futures = {client.submit(execute_task, s, pure=False, key=f"auditlib-{s.run_id}-{i}"): s
+                   for i, s in enumerate(specs)}
+        for fut in as_completed(list(futures), loop=client.loop):
+            on_result(self._collect(fut, futures[fut]))
+        if then is None:
+            return None
+        spec = then()  # the overview, on a worker's warm kernel; the county files meanwhile
+        fut = client.submit(execute_task, spec, pure=False, key=f"auditlib-{spec.run_id}-overview")
+        if meanwhile is not None:
+            meanwhile()
+        try:
+            return fut.result()
+        except Exception:  # noqa: BLE001 - the worker died: the caller runs it itself
+            return None
+
+    def close(self, now: bool = False) -> None:
+        """Let go of the scheduler (its workers keep running, their kernels warm)."""
+        client, self._client = self._client, None
+        if client is not None:
+            if now:
+                for fut in self._warming:
+                    fut.cancel()
+            self._warming = []
+            client.close()
 
     def _collect(self, fut, spec: TaskSpec) -> TaskResult:
         """A future's result; a worker that died becomes a failed record for its task."""
