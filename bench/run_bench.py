@@ -269,7 +269,7 @@ def _yes(ok: bool) -> str:
 
 
 def _minutes(s: float) -> str:
-    return f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h"
+    return f"{s / 60:.1f} min" if s < 600 else f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h"
 
 
 def render(m: dict, a: dict | None, a2: dict | None, prof: dict | None, b: list[dict] | None, x: dict | None,
@@ -315,7 +315,8 @@ def render(m: dict, a: dict | None, a2: dict | None, prof: dict | None, b: list[
     if a2 is not None:
         out += ["## A2. Batch sizes and Dask", "",
                 "`auditlib run`, all inspections, every artifact, 2 workers; each run alone in a measuring process "
-                "(start-up included). CPU counts the run and every process it started.", "",
+                "(start-up included). CPU counts the run and every process it started (on Dask only the client's: the "
+                "workers are not its children).", "",
                 bench_batch.markdown(a2["local"] + a2.get("dask", [])), ""]
         if a2.get("dask"):
             out += [f"Dask on loopback (2 single-threaded worker processes) against the local run, in "
@@ -399,7 +400,8 @@ def render(m: dict, a: dict | None, a2: dict | None, prof: dict | None, b: list[
                            f"{local[6]['per_notebook']:.2f} s | {_yes(local[6]['per_notebook'] <= T_SMALL_NB_S)} |")
             if 200 in local and 8 in local:
                 g = local[200]["per_notebook"] / local[8]["per_notebook"] - 1
-                out.append(f"| 200 units within 15% of 8 units a notebook | {g * 100:+.0f}% | {_yes(g <= T_LINEAR)} |")
+                out.append(f"| 200 units: s a notebook at most 15% above the 8-unit figure (cost grows linearly) | "
+                           f"{g * 100:+.0f}% | {_yes(g <= T_LINEAR)} |")
             if a2.get("dask"):
                 out.append(f"| Dask within 20% of the local run | {(a2['dask_ratio'] - 1) * 100:+.0f}% | "
                            f"{_yes(a2['dask_ratio'] - 1 <= T_DASK)} |")
