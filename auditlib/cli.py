@@ -426,12 +426,8 @@ def ingest(data_dir: tuple[str, ...], db: str, mapping: str | None, replace: boo
     lang = lang or default_lang()
     report = run_ingest(list(data_dir), db, mapping=mapping, replace=replace)
     click.echo(report.describe(lang))
-    if mapping:
-        from auditlib.ingest.profiles import load_profile
-
-        profile = load_profile(mapping)
-        if profile.currency_label:
-            click.echo(t("ingest.currency_hint", lang, profile=profile.name, label=profile.currency_label))
+    if report.currency_label:
+        click.echo(t("ingest.currency_hint", lang, profile=report.profile, label=report.currency_label))
     over = report.over_share(max_reject_share)
     for f in over:
         click.echo(t("ingest.over_share", lang, file=f.file, share=f"{f.rejected_share:.1%}",

@@ -262,20 +262,27 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def dask_cluster(work: Path, workers: int = 2):
+def dask_cluster(work: Path, workers: int = 2, logs: Path | None = None):
     """A Dask scheduler and ``workers`` single-threaded worker processes on loopback; yields its
-    address and stops them all on exit."""
+    address and stops them all on exit.  ``logs``: a folder for their output (default: dropped).
+    The tests use it too (``tests/test_run.py``)."""
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
+    if logs is not None:
+        Path(logs).mkdir(parents=True, exist_ok=True)
+
+    def out(name):
+        return open(Path(logs) / f"{name}.log", "w") if logs is not None else subprocess.DEVNULL
+
     address = f"tcp://127.0.0.1:{_free_port()}"
     env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
     procs = [subprocess.Popen([BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", address.rsplit(":", 1)[1],
-                               "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                               "--no-dashboard"], stdout=out("scheduler"), stderr=subprocess.STDOUT, env=env,
                               start_new_session=True)]
     for i in range(workers):
         procs.append(subprocess.Popen([BIN / "dask", "worker", address, "--nthreads", "1", "--nworkers", "1",
                                        "--no-dashboard", "--name", f"w{i}", "--local-directory", str(work)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                                      stdout=out(f"worker{i}"), stderr=subprocess.STDOUT, env=env,
                                       start_new_session=True))
     try:
         from distributed import Client

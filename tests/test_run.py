@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
-import signal
 import re
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
@@ -215,53 +210,14 @@ def test_unsafe_unit_codes_get_encoded_folders():
     assert unit_folder("has space") == "has_space~" + __import__("hashlib").sha256(b"has space").hexdigest()[:8]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def dask_cluster(tmp_path):
-    """A real Dask scheduler and two single-threaded workers on loopback."""
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
-    logs = tmp_path / "dask-logs"
-    logs.mkdir()
-    procs = [subprocess.Popen([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
-                               "--no-dashboard"], stdout=open(logs / "scheduler.log", "w"),
-                              stderr=subprocess.STDOUT, env=env, start_new_session=True)]
-    for i in range(2):
-        procs.append(subprocess.Popen([str(BIN / "dask"), "worker", address, "--nthreads", "1", "--nworkers", "1",
-                                       "--no-dashboard", "--name", f"w{i}", "--local-directory", str(tmp_path)],
-                                      stdout=open(logs / f"worker{i}.log", "w"), stderr=subprocess.STDOUT,
-                                      env=env, start_new_session=True))
-    from distributed import Client
+    """A real Dask scheduler and two single-threaded workers on loopback (the benchmark's)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from bench_batch import dask_cluster as loopback
 
-    deadline = time.time() + 90
-    try:
-        while True:
-            try:
-                with Client(address, timeout=5) as client:
-                    client.wait_for_workers(2, timeout=60)
-                break
-            except Exception:
-                if time.time() > deadline:
-                    raise
-                time.sleep(1)
+    with loopback(tmp_path, 2, logs=tmp_path / "dask-logs") as address:
         yield address
-    finally:
-        for p in procs:
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
 
 
 def test_dask_batch_equals_local_batch(county, local_run, dask_cluster):

@@ -251,7 +251,8 @@ def ingest(data_dir, db, mapping=None, replace: bool = False) -> IngestReport:
                            f"no file matches the files of mapping profile {profile.name}",
                            file=str(data_dir), key="files", line=None, column=None, reason="no file")
     con = _open(db)
-    report = IngestReport()
+    report = IngestReport(profile=profile.name if profile else None,
+                          currency_label=profile.currency_label if profile else None)
     digests: dict[str, str] = {}
     try:
         con.execute("BEGIN TRANSACTION")

@@ -186,6 +186,9 @@ class IngestReport:
     #: the same warnings as :class:`~auditlib.ingest.completeness.Issue` objects (kind, file, line)
     issues: list = field(default_factory=list)
     rejects_path: str | None = None
+    #: the mapping profile's name and the currency it suggests for the pages (``money.label``)
+    profile: str | None = None
+    currency_label: str | None = None
     report_path: str | None = None
     completeness_path: str | None = None
 
