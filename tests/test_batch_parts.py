@@ -140,3 +140,57 @@ def test_run_lock_refuses_a_second_holder_and_stale_parts_go(tmp_path):
                 "except Exception as e:\n    print(type(e).__name__)")
         out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True)
         assert out.stdout.strip() == RunError.__name__
+
+
+def test_the_workers_take_the_longest_notebooks_first_ties_in_run_order(tmp_path):
+    from auditlib.batch.run import longest_first
+    from auditlib.rules.engine import implemented_rules
+
+    options = _options(tmp_path)
+    names = ("idle_funds", "slush_funds", "delayed_payments")
+    specs = [TaskSpec.inspection(options, "r", tmp_path, task_record(u, "", n, u), tmp_path / f"{u}-{n}.pkl")
+             for u in ("001", "002", "003") for n in names]
+    found = [pd.DataFrame({"unit_code": ["003"] * 40, "inspection": ["delayed_payments"] * 40}),
+             pd.DataFrame({"unit_code": ["002", "002"], "inspection": ["idle_funds"] * 2})]
+    order = [(s.unit_code, s.name) for s in longest_first(specs, found)]
+    assert sorted(order) == sorted((s.unit_code, s.name) for s in specs)  # every task, once
+    assert order[0] == ("003", "delayed_payments")  # 40 findings outweigh any inspection's rules
+    weight = {n: len(implemented_rules(n)) for n in names}
+    cost = [weight[n] + 2 * {("003", "delayed_payments"): 40, ("002", "idle_funds"): 2}.get((u, n), 0)
+            for u, n in order]
+    assert cost == sorted(cost, reverse=True)
+    ties = [k for k, c in zip(order, cost) if c == weight["slush_funds"]]
+    assert ties == [(u, "slush_funds") for u in ("001", "002", "003")]  # equal cost: the run's order
+
+
+def test_the_county_deliverables_made_early_read_the_manifest_as_it_ends_when_all_is_ok(tmp_path):
+    from auditlib.batch.run import _assumed_manifest
+
+    tasks = [task_record("001", "甲", "idle_funds", "001"), task_record("002", "乙", "idle_funds", "002"),
+             task_record("003", "丙", "idle_funds", "003")]
+    tasks[2].update(status="failed", error="boom")  # a task not run again keeps its record
+    manifest = Manifest(tmp_path / "manifest.json", {"tasks": tasks})
+    assumed = _assumed_manifest(manifest, {("001", "idle_funds"), ("002", "idle_funds")})
+    assert [(x["status"], x["error"]) for x in assumed["tasks"]] == [("ok", None), ("ok", None), ("failed", "boom")]
+    assert [x["status"] for x in manifest.tasks] == ["pending", "pending", "failed"]  # a copy: the run's own is untouched
+
+
+def test_the_plan_reads_a_notebooks_parameters_as_papermill_does(tmp_path):
+    import nbformat
+    import papermill as pm
+
+    from auditlib.batch.plan import declared_parameters
+    from auditlib.workspace import notebooks_dir
+
+    for path in sorted(notebooks_dir().glob("*.ipynb")):
+        assert declared_parameters(path) == set(pm.inspect_notebook(str(path))), path.name
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    cell = nbformat.v4.new_code_cell('db = ""  # the database\nunit: str = "001"\nx, y = 1, 2\nimport os\n')
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_code_cell("z = 1"), cell]
+    nbformat.write(nb, tmp_path / "p.ipynb")
+    assert declared_parameters(tmp_path / "p.ipynb") == {"db", "unit"} <= set(pm.inspect_notebook(str(tmp_path / "p.ipynb")))
+    nb.cells = [nbformat.v4.new_code_cell("z = 1")]  # no parameters cell: nothing declared
+    nbformat.write(nb, tmp_path / "p.ipynb")
+    assert declared_parameters(tmp_path / "p.ipynb") == set()

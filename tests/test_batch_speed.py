@@ -137,3 +137,10 @@ def test_the_batch_processes_skip_the_slow_optional_import_and_nbformat_still_va
                   "    print('skipped')\n")
     assert got.returncode == 0, got.stderr
     assert got.stdout.strip() == "skipped"
+
+
+def test_the_run_starts_its_workers_before_it_imports_pandas():
+    got = _python("import sys, auditlib.cli, auditlib.batch.run, auditlib.batch.executors.local, auditlib.batch.kernels\n"
+                  "print(sorted(m for m in ('pandas', 'duckdb', 'papermill', 'matplotlib') if m in sys.modules))")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.strip() == "[]"

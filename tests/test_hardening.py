@@ -481,6 +481,8 @@ def test_kill_9_midway_then_resume_gives_the_uninterrupted_findings(county, two_
     assert check_final_files(run_dir) == []
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["status"] == "running" and not (run_dir / "findings.csv").exists()
+    # nor what the run makes alongside its tasks, on the assumption that they all end ok
+    assert not [p.name for p in run_dir.iterdir() if p.name.startswith(("overview.", "county-"))]
     done = {(x["unit_code"], x["inspection"]): (run_dir / x["notebook"]).stat().st_mtime_ns
             for x in manifest["tasks"] if x["status"] == "ok"}
     assert 2 <= len(done) < len(manifest["tasks"])

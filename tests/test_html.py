@@ -217,3 +217,57 @@ def test_source_column_names_the_rows_behind_a_finding_about_several(sample_db):
             seen.add(rule_id)
             break
     assert seen == {"SF01", "IF04", "DP05"}
+
+
+def _tricky_notebook():
+    """Markdown (its text as character references), an error, escaped text, images with and
+    without ``alt``, a ``>`` in text."""
+    nb = new_notebook(cells=[
+        new_markdown_cell("# 沉淀资金 ¶\n\n![x](data:image/png;base64,iVBORw0KGgo=) a <b>b</b> & c "
+                          "<img src=\"data:image/png;base64,AA==\" /> it's \"q\" a > b"),
+        new_code_cell("1/0", outputs=[
+            new_output("stream", name="stdout", text="hi <x> & y 'q' \"d\"\n"),
+            new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                       traceback=["\x1b[0;31m---\x1b[0m", "\x1b[0;31mZeroDivisionError\x1b[0m: <b> 'x'"]),
+            new_output("display_data", data={"text/html": "<p>摘要 &lt;script&gt; <br> &#x27;q&#x27; &quot;d&quot; "
+                                                          "a > b &nbsp;</p><IMG SRC='data:image/png;base64,AA=='>",
+                                             "text/plain": "x"}),
+            new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "x"}, metadata={"alt": "图"}),
+            new_output("execute_result", data={"text/plain": "42 <tag>"}, execution_count=1),
+        ]),
+    ])
+    nb.metadata["language_info"] = {"name": "python"}
+    return nb
+
+
+def test_report_page_is_the_stock_exporters_page_without_its_reparse():
+    """The exporter leaves out the stock exporter's BeautifulSoup pass: parsed again, the page is the
+    stock exporter's page to the byte, and its text reads the same (no character references left)."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from auditlib.outputs.html_export import TEMPLATE, TEMPLATES, render_html
+
+    for nb in (_notebook(), _tricky_notebook()):
+        for lang, code in (("zh", "zh-CN"), ("en", "en")):
+            stock = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
+                                 exclude_input_prompt=True, exclude_output_prompt=True, embed_images=True)
+            stock.language_code = code
+            expected, _ = stock.from_notebook_node(nb, resources={"metadata": {"name": "报告"}})
+            page = render_html(nb, lang, title="报告")
+            assert str(BeautifulSoup(page, features="html.parser")) == expected
+            assert page.count('tabindex="0"') == expected.count('tabindex="0"') > 0
+            assert "&#" not in page[page.find("<body"):] and "&quot;" not in page[page.find("<body"):]
+    page = render_html(_tricky_notebook(), "zh", title="报告")
+    assert "沉淀资金" in page and 'alt="No description has been provided for this image"' in page
+
+
+def test_external_urls_searches_only_where_a_url_can_be():
+    """The stretches between brackets holding ``//`` give the same URLs as the whole page, in order."""
+    from auditlib.outputs.html_export import _REF
+
+    pages = ['<a href="https://x.org/a">x</a><img src = \'//cdn.y/z.png\'>', 'style="background:url( http://a.b/c)"',
+             '@import "//f.g/h.css";', "src=//a>b//c<d href=http://e//f", "<p>see http://x.y</p>",
+             "<style>a{} @import url(//s.t/u.css)</style><p>//</p><link href=//v.w>", "", "//"]
+    for text in pages + [p * 3 for p in pages]:
+        assert external_urls(text) == [m.group("url") for m in _REF.finditer(text)]

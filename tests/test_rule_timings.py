@@ -46,7 +46,8 @@ def test_scan_timings_json_lists_every_rule_slowest_first(tmp_path):
     seconds = list(doc["rules"].values())
     assert seconds == sorted(seconds, reverse=True)
     assert set(doc["shared"]) == {"setup", "coverage", "write"}
-    assert doc["total"] >= sum(seconds) - 0.03  # each value rounded to the millisecond
+    # each value rounded to the millisecond; the rules run in two lanes at once (auditlib.outputs.findings_scan)
+    assert doc["total"] >= sum(seconds) / 2 - 0.03 and doc["total"] >= max(seconds) - 0.001
     assert not (tmp_path / "timings.json.part").exists()
     # without the option no file is written
     CliRunner().invoke(main, ["scan", "--db", str(db), "--out", str(tmp_path / "b.csv")])

@@ -331,6 +331,41 @@ def test_sf14_finds_exactly_the_removed_numbers(n, data):
     assert len(found) == len(runs)
 
 
+def _gap_refs(vouchers):
+    """SF14's refs computed from its definition: ``vouchers`` is ``[(voucher_no, day)]`` (one unit)."""
+    import re
+
+    first_day = {}
+    for no, day in vouchers:
+        first_day[no] = min(day, first_day.get(no, day))
+    numbers = {}
+    for no, day in first_day.items():
+        m = re.match(r"^(.*?)([0-9]+)[^0-9]*$", no)
+        if m and len(m.group(2)) <= 18 and day <= BASE.as_of:
+            numbers.setdefault((m.group(1), day.strftime("%Y-%m")), set()).add(int(m.group(2)))
+    out = []
+    for (prefix, month), nums in numbers.items():
+        ordered = sorted(nums)
+        out += [f"vouchers:{prefix}/{month}/{a + 1}-{b - 1}" for a, b in zip(ordered, ordered[1:]) if b - a > 1]
+    return sorted(out)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_sf14_one_number_spelt_several_ways(data):
+    """Numbers spelt with other widths (记-12, 记-012) or with text after them (记-12附) count once: a
+    gap is a number missing in every spelling; a voucher's month is that of its first line."""
+    numbers = data.draw(st.lists(st.integers(1, 30), min_size=1, max_size=25))
+    vouchers = []
+    for n in numbers:
+        spelling = data.draw(st.sampled_from(["{:d}", "{:03d}", "{:04d}", "{:d}附", "{:03d}-A"]))
+        month = data.draw(st.sampled_from([3, 3, 3, 4]))
+        day = D(2024, month, data.draw(st.integers(1, 28)))
+        vouchers.append((f"记-{spelling.format(n)}", day))
+    con = memdb(ledger=[line(no, day, "5001", "x", debit="1", line_no=i) for i, (no, day) in enumerate(vouchers)])
+    assert refs(con, "SF14") == _gap_refs(vouchers)
+
+
 # ---- raising a threshold never adds a finding ------------------------------------------------------
 def _mixed_db(seed_rows):
     payments, bank_rows, ledger = [], [], []
@@ -432,3 +467,15 @@ def test_word_lists_are_defaults_of_the_rules_and_the_default_file():
     for rule_id in ("SF05", "SF06", "SF07", "SF13"):
         assert get_rule(rule_id).param("exclude_payees").min == 0
         assert BASE.rules[rule_id]["exclude_expense_types"] == ("工资福利", "社会保障缴费", "住房公积金")
+
+
+# ---- SF02: lines sharing a key ---------------------------------------------------------------------
+@pytest.mark.parametrize("shared_key", [False, True])
+def test_sf02_a_matched_key_clears_every_line_holding_it(shared_key):
+    """Matching is by key (unit, account, txn_id): a second bank line with the key of a matched one
+    is matched too, whichever way the lines are selected (no two lines sharing a key, or some)."""
+    bank_rows = [bank("T1", D(2024, 3, 1), "100.00", "付款"), bank("T2", D(2024, 3, 5), "300.00", "付款")]
+    if shared_key:
+        bank_rows.append(bank("T1", D(2024, 3, 2), "200.00", "付款"))
+    ledger = [line("记-1", D(2024, 3, 1), "1002", "付款", credit="100.00")]
+    assert refs(memdb(bank_txns=bank_rows, ledger=ledger), "SF02") == ["bank_txns:T2"]

@@ -181,6 +181,10 @@ def test_failing_task_then_resume(county, tmp_path):
     assert not (run_dir / "002" / "slush_funds.xlsx").exists()
     rows = read_findings(run_dir / "findings.csv")
     assert not [r for r in rows if r["unit_code"] == "002" and r["inspection"] == "slush_funds"]
+    # the county list and the overview, made while the tasks ran as if all would end ok, were made
+    # again without the failed task's findings
+    assert _county_list(run_dir) == sorted((r["unit_code"], r["finding_id"]) for r in rows)
+    assert manifest["overview"]["status"] == "ok" and manifest["county"]["errors"] == []
     kept = {k: (run_dir / v["notebook"]).stat().st_mtime_ns for k, v in status.items()}
 
     shutil.copy(NOTEBOOKS / "slush_funds.ipynb", nbs / "slush_funds.ipynb")  # fixed
@@ -195,6 +199,17 @@ def test_failing_task_then_resume(county, tmp_path):
     rows = read_findings(run_dir / "findings.csv")
     assert [r for r in rows if r["unit_code"] == "002" and r["inspection"] == "slush_funds"]
     assert manifest.get("resumed")
+
+
+def _county_list(run_dir: Path) -> list[tuple[str, str]]:
+    """(unit code, finding id) of every row of the run's county list of findings (问题清单)."""
+    import openpyxl
+
+    rows = list(openpyxl.load_workbook(run_dir / "county-findings.xlsx")["清单"].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "序号")
+    labels = list(rows[head])
+    return sorted((r[labels.index("单位编码")], r[labels.index("疑点编号")]) for r in rows[head + 1:]
+                  if isinstance(r[0], int))
 
 
 def test_unsafe_unit_codes_get_encoded_folders():
@@ -383,3 +398,20 @@ def test_baseline_marks_changes_and_lists_resolved(county, tmp_path):
                                       "--baseline", str(tmp_path / "next"), "--params", str(params),
                                       "--no-progress", "--resume"])
     assert other.exit_code == 2 and "对比基准批次" in other.output
+
+
+def test_a_kernel_call_returns_the_functions_result_or_its_error():
+    from auditlib.batch.kernels import KernelCall, call, kernel_for_run, shutdown_kernels
+
+    kernel = kernel_for_run()
+    try:
+        ok = call(KernelCall(kernel, "json:dumps", {"obj": [1, "二"], "ensure_ascii": False}))
+        assert ok == {"call": "json:dumps", "value": '[1, "二"]', "error": None}
+        bad = call(KernelCall(kernel, "json:loads", {"s": "{"}))  # raises in the kernel: a record, not an exception
+        assert bad["value"] is None and "JSONDecodeError" in bad["error"]
+        again = call(KernelCall(kernel, "json:dumps", {"obj": 2}))  # a fresh kernel after the error
+        assert again["value"] == "2" and again["error"] is None
+        missing = call(KernelCall("no-such-kernel", "json:dumps", {"obj": 1}))
+        assert missing["value"] is None and "no-such-kernel" in missing["error"]
+    finally:
+        shutdown_kernels()

@@ -454,3 +454,54 @@ def test_hostile_explanation_stays_inert_and_long_text_is_cut_with_a_marker(tmp_
             if name.startswith("xl/worksheets/sheet"):
                 xml = z.read(name).decode("utf-8")
                 assert "<f>" not in xml and "<hyperlink" not in xml, name
+
+
+def test_display_width_counts_wide_characters_twice_whatever_was_measured_before():
+    """Remembered widths (labels recur on every sheet) are the widths measured afresh."""
+    import unicodedata
+
+    from auditlib.outputs.xlsx_cells import display_width
+
+    def plain(text):
+        return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+    texts = ["", "abc 123", "资金", "沉淀资金 IF01（元）", "ＡＢ", "a\tb", "金额(元)"]
+    for _ in range(2):
+        assert [display_width(x) for x in texts] == [plain(x) for x in texts]
+    assert display_width("资金") == 4 and display_width("ab") == 2
+
+
+def test_fit_columns_gives_up_width_in_the_wrap_columns_until_the_page_holds_them(tmp_path):
+    import xlsxwriter
+
+    from auditlib.outputs.xlsx_cells import MIN_PRINT_SCALE, PAGE_PX, Writer, column_px
+
+    wb = xlsxwriter.Workbook(str(tmp_path / "w.xlsx"))
+    w = Writer(wb, "zh")
+    ws = w.add_sheet("S")
+    for c in range(8):
+        w.text(ws, 0, c, "说" * 30)
+    widths = w.fit_columns(ws, maximum=40, wrap={1: 12, 2: 16})
+    wb.close()
+    budget = PAGE_PX["landscape"] / MIN_PRINT_SCALE
+    # the wrap columns shrank as far as they may; the others kept their width
+    assert widths[1] == 12 and widths[2] == 16 and all(widths[c] == 40 for c in (0, 3, 4, 5, 6, 7))
+    assert sum(column_px(v) for v in widths.values()) > budget  # the rest does not fit: no more to give
+
+
+def test_fit_columns_stops_shrinking_once_the_page_holds_the_columns(tmp_path):
+    import xlsxwriter
+
+    from auditlib.outputs.xlsx_cells import MIN_PRINT_SCALE, PAGE_PX, Writer, column_px
+
+    wb = xlsxwriter.Workbook(str(tmp_path / "w.xlsx"))
+    w = Writer(wb, "zh")
+    ws = w.add_sheet("S")
+    for c in range(4):
+        w.text(ws, 0, c, "说" * 30)
+    widths = w.fit_columns(ws, maximum=40, wrap={1: 12, 2: 16})
+    wb.close()
+    total = sum(column_px(v) for v in widths.values())
+    budget = PAGE_PX["landscape"] / MIN_PRINT_SCALE
+    assert widths[0] == widths[3] == 40 and widths[1] >= 12 and widths[2] >= 16
+    assert budget - column_px(1) < total <= budget  # one step more would have been one too many

@@ -17,6 +17,22 @@ from auditlib.common.files import atomic_write
 
 #: the run-internal folder holding the handoff files
 WORK = ".work"
+#: under it, the run's files made while its tasks run, on the assumption that every task ends ok
+#: (findings.csv, resolved.csv, the overview, the county deliverables); moved into the run folder
+#: when the tasks have ended so, else dropped and made again: an interrupted run never shows them
+STAGED = "final"
+
+
+def staged_dir(run_dir) -> Path:
+    """Where a running batch makes the run folder's files before they are final."""
+    return Path(run_dir) / WORK / STAGED
+
+
+def run_file(run_dir, name: str) -> Path:
+    """The run's file ``name`` as its readers see it: the one being made while the batch runs
+    (:func:`staged_dir`), else the run folder's own."""
+    staged = staged_dir(run_dir) / name
+    return staged if staged.is_file() else Path(run_dir) / name
 
 
 def task_evidence_path(work_dir: Path, folder: str, inspection: str) -> Path:

@@ -10,7 +10,8 @@ under Dask) keeps one kernel per kernel name with one connected client:
 - papermill runs each notebook through the :data:`ENGINE` engine, which hands that client
   to the notebook client instead of connecting a new one;
 - :func:`reset_kernel` forgets the last notebook's variables (modules stay imported);
-- after any error :func:`discard_kernel` shuts it down, so the next task gets a fresh one.
+- after any error :func:`discard_kernel` shuts it down, so the next task gets a fresh one;
+- a :class:`KernelCall` runs one function of auditlib on the warm kernel (the county deliverables).
 
 The kernels talk over local IPC sockets (Unix domain sockets in a private temporary folder) where
 the platform has them, so ipykernel has no reason to warn "Kernel is running over TCP without
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import threading
 import weakref
+from dataclasses import dataclass
 
 ENGINE = "auditlib-warm"
 #: the project's kernel (``make venv`` installs it; the notebooks name it in their metadata)
@@ -60,7 +62,6 @@ def start_kernel(name: str):
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    _register_engine()
     key = (threading.get_ident(), name)
     km = _WARM.get(key)
     if km is not None:
@@ -77,6 +78,7 @@ def start_kernel(name: str):
         run_sync(km.start_kernel)(stderr=subprocess.PIPE, extra_arguments=startup)
         _forward_stderr(km)
     _WARM[key] = km
+    _register_engine()  # (imports papermill: after the kernel is on its way)
     if len(_WARM) == 1:
         import atexit
         from multiprocessing import util
@@ -175,6 +177,58 @@ def reset_kernel(km) -> None:
     frees the figures' reference cycles soon enough.
     """
     execute(km, "get_ipython().reset(new_session=False)")
+
+
+@dataclass(frozen=True)
+class KernelCall:
+    """A function called on this worker's warm kernel, where the report modules, matplotlib and its
+    chart font are loaded already (the run's county deliverables: :func:`auditlib.outputs.county.write_county`).
+
+    Plain data, picklable: ``function`` is ``"package.module:name"``, ``kwargs`` JSON-able; calling
+    the object returns the function's JSON-able result.  A kernel-side error raises RuntimeError
+    (the kernel is then discarded, like after a failed notebook).
+    """
+
+    kernel: str
+    function: str
+    kwargs: dict
+    timeout: int = 600
+    start_timeout: int = 120
+
+    def __call__(self):
+        import json
+
+        module, _, name = self.function.partition(":")
+        folder = tempfile.mkdtemp(prefix="auditlib-")
+        out = os.path.join(folder, "result.json")
+        code = (f"import importlib as _i, json as _j\n"
+                f"with open({out!r}, 'w', encoding='utf-8') as _f:\n"
+                f"    _j.dump(getattr(_i.import_module({module!r}), {name!r})(**_j.loads({json.dumps(self.kwargs)!r})), _f)\n"
+                f"del _i, _j, _f")
+        try:
+            km = warm_kernel(self.kernel, self.start_timeout)
+            try:
+                execute(km, code, timeout=self.timeout)
+                reset_kernel(km)
+            except Exception:
+                discard_kernel(self.kernel)
+                raise
+            with open(out, encoding="utf-8") as fh:
+                return json.load(fh)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def outcome(self, value=None, error: str | None = None) -> dict:
+        """What became of the call: ``{"call", "value", "error"}`` (error None when it returned)."""
+        return {"call": self.function, "value": value, "error": error}
+
+
+def call(job: KernelCall) -> dict:
+    """Run ``job``; its :meth:`~KernelCall.outcome`, never an exception."""
+    try:
+        return job.outcome(value=job())
+    except Exception as exc:  # noqa: BLE001 - a record, like a task's
+        return job.outcome(error=f"{type(exc).__name__}: {exc}")
 
 
 def discard_kernel(name: str) -> None:

@@ -205,15 +205,46 @@ def open_run(plan: Plan, stack: contextlib.ExitStack) -> tuple[Plan, Manifest]:
 
 def check_notebook(path: Path, required, lang) -> None:
     """Refuse a missing notebook, or one whose ``parameters`` cell lacks one of ``required``."""
-    import papermill as pm
-
     if not path.is_file():
         raise RunError(t("run.no_notebook", lang, path=path), reason="missing notebook", notebook=str(path))
-    declared = pm.inspect_notebook(str(path))
+    declared = declared_parameters(path)
     missing = [p for p in required if p not in declared]
     if missing:
         raise RunError(t("run.notebook_params", lang, path=path, missing=", ".join(missing)),
                        reason="notebook parameters", notebook=str(path), missing=missing)
+
+
+def declared_parameters(path: Path) -> set[str]:
+    """The names the notebook's ``parameters`` cell (tagged so, as papermill finds it) assigns.
+
+    A Python cell is read with :mod:`ast` (no papermill import in the run's process); anything
+    else (another kernel language, a cell that does not parse) is left to papermill's
+    ``inspect_notebook``.
+    """
+    import ast
+    import json
+
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        language = (nb.get("metadata", {}).get("kernelspec", {}).get("language")
+                    or nb.get("metadata", {}).get("language_info", {}).get("name") or "python")
+        cells = [c for c in nb.get("cells", []) if "parameters" in (c.get("metadata", {}).get("tags") or [])]
+        if language == "python":
+            if not cells:
+                return set()
+            source = cells[0].get("source", "")
+            tree = ast.parse(source if isinstance(source, str) else "".join(source))
+            names = set()
+            for node in tree.body:
+                targets = node.targets if isinstance(node, ast.Assign) else (
+                    [node.target] if isinstance(node, ast.AnnAssign) else [])
+                names.update(x.id for x in targets if isinstance(x, ast.Name))
+            return names
+    except (ValueError, SyntaxError, AttributeError, TypeError):
+        pass
+    import papermill as pm
+
+    return set(pm.inspect_notebook(str(path)))
 
 
 def select_inspections(names, lang) -> tuple[str, ...]:

@@ -4,37 +4,51 @@ The run is planned and validated first (:mod:`.plan`): anything wrong is an
 :class:`~auditlib.errors.AuditlibError` and nothing starts (exit 2).  Then every unit's
 findings are computed in one pass per inspection and handed to its tasks (:mod:`.handoff`),
 the tasks run on an executor (:mod:`.executors`: local processes or Dask), each result is
-recorded in the manifest (:mod:`.manifest`) as it comes, findings.csv is written from the
-tasks that are ok, and the overview runs through the same task code (:mod:`.tasks`), on a
-worker's warm kernel when one is left.  An interrupted run is finished with ``--resume``.
+recorded in the manifest (:mod:`.manifest`) as it comes.  findings.csv, the overview (through
+the same task code, :mod:`.tasks`, first in the workers' line) and the county deliverables are
+made alongside the tasks, as they read when every task ends ok, and made again at the end from
+the tasks that are ok when one is not.  An interrupted run is finished with ``--resume``.
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import os
 import shutil
 import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from auditlib import auditlog
-from auditlib.batch import compare
 from auditlib.batch.executors import executor_for
 from auditlib.batch.kernels import skip_slow_imports
-from auditlib.batch.handoff import WORK, save_task_evidence, task_evidence_path, unit_slices
 from auditlib.batch.manifest import Manifest
 from auditlib.batch.options import KERNEL, RunOptions, TaskStatus, apply_environment
-from auditlib.batch.plan import NOTEBOOK_PARAMETERS, OVERVIEW_PARAMETERS, Plan, make_plan, open_run, unit_folder
-from auditlib.batch.tasks import TaskResult, TaskSpec, execute_task
-from auditlib.db import connect
 from auditlib.i18n import register, t
-from auditlib.review.apply import apply_register
-from auditlib.review.statuses import Status
-from auditlib.rules.coverage import UNTESTED_COLUMNS, data_warnings
-from auditlib.rules.engine import FINDING_COLUMNS, implemented_rules, inspect
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from auditlib.batch.plan import Plan
+    from auditlib.batch.tasks import TaskResult, TaskSpec
+
+# pandas, DuckDB, the rules and papermill are imported once the run's workers are starting (they
+# start their kernels meanwhile), not when this module is: see :func:`run_with`.
+_LAZY = {"unit_folder": "auditlib.batch.plan", "NOTEBOOK_PARAMETERS": "auditlib.batch.plan",
+         "OVERVIEW_PARAMETERS": "auditlib.batch.plan", "execute_task": "auditlib.batch.tasks",
+         "TaskSpec": "auditlib.batch.tasks", "TaskResult": "auditlib.batch.tasks"}
+
+
+def __getattr__(name: str):
+    """The names this module passes on from :mod:`.plan` and :mod:`.tasks`, imported when asked for."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 logger = logging.getLogger("auditlib")
 
@@ -132,33 +146,34 @@ def run_with(options: RunOptions) -> RunResult:
     """:func:`run` with its options resolved."""
     skip_slow_imports()
     with contextlib.ExitStack() as stack:
-        # A read-only connection held for the whole run: DuckDB's shared lock keeps a writer (ingest)
-        # out until the run ends, so every task reads the same data; a running ingest makes this fail.
-        holder = connect(options.db)
-        stack.callback(holder.close)
         executor = executor_for(options)
         if hasattr(executor, "warm"):  # the workers start, and start their kernels, while the run plans
             stack.callback(executor.close, True)  # stopped at once if the run stops before its tasks
             if not options.resume:  # (a resumed run's tasks are known once its manifest is read)
-                executor.warm(options, _most_tasks(options, holder))
+                executor.warm(options, _most_tasks(options))
+        from auditlib.batch.plan import make_plan, open_run
+        from auditlib.db import connect
+
+        # A read-only connection held for the whole run: DuckDB's shared lock keeps a writer (ingest)
+        # out until the run ends, so every task reads the same data; a running ingest makes this fail.
+        holder = connect(options.db)
+        stack.callback(holder.close)
         plan, manifest = open_run(make_plan(options), stack)
         return _execute(plan, manifest, executor)
 
 
-def _most_tasks(options: RunOptions, con) -> int | None:
-    """How many tasks the run can have at most: its units (named, else the database's) × inspections;
-    None when the database cannot say (planning then reports what is wrong with it)."""
-    from auditlib.rules.catalogue import INSPECTIONS
-    from auditlib.rules.engine import unit_names
-
-    try:
-        units = len(set(options.units)) if options.units else len(unit_names(con))
-    except Exception:  # noqa: BLE001 - not a database of ours: make_plan says so
+def _most_tasks(options: RunOptions) -> int | None:
+    """How many tasks the run can have at most when its units and inspections are named: their
+    product and the overview; None when not named (the database is not read for it)."""
+    if not options.units or not options.inspections:
         return None
-    return units * len(set(options.inspections or INSPECTIONS))
+    return len(set(options.units)) * len(set(options.inspections)) + 1
 
 
 def _execute(plan: Plan, manifest: Manifest, executor) -> RunResult:
+    from auditlib.batch.handoff import WORK, task_evidence_path
+    from auditlib.batch.tasks import TaskSpec
+
     options, run_dir = plan.options, plan.run_dir
     work = run_dir / WORK
     specs = [TaskSpec.inspection(options, plan.run_id, run_dir, x,
@@ -167,7 +182,7 @@ def _execute(plan: Plan, manifest: Manifest, executor) -> RunResult:
     if not specs and hasattr(executor, "close"):
         executor.close(True)
     elif hasattr(executor, "warm"):  # a resumed run's workers (a fresh run's are already starting)
-        executor.warm(options, len(specs))
+        executor.warm(options, len(specs) + 1)  # and the overview
     try:
         all_findings = _hand_off(plan, work, manifest)
         return _run_tasks(plan, manifest, specs, executor, all_findings)
@@ -177,62 +192,66 @@ def _execute(plan: Plan, manifest: Manifest, executor) -> RunResult:
 
 
 def _run_tasks(plan: Plan, manifest: Manifest, specs: list[TaskSpec], executor, all_findings) -> RunResult:
+    from auditlib import auditlog
+    from auditlib.batch.handoff import WORK, staged_dir
+    from auditlib.batch.tasks import TaskKind, TaskResult, TaskSpec
+
     options, run_dir = plan.options, plan.run_dir
     work = run_dir / WORK
-    done: list[pd.DataFrame] = []
-    county: list[dict] = []
-
-    def write_county() -> None:
-        """The county deliverables (once), while a worker runs the overview when it does."""
-        if not county:
-            county.append(_write_county(plan, manifest))
-
-    def finish_tasks() -> TaskSpec:
-        """Every task is done: write findings.csv (tasks that are ok), then hand on the overview."""
-        if not done:
-            done.append(_write_findings(run_dir, plan.run_id, all_findings, manifest.ok_keys(), plan.baseline))
-        return TaskSpec.overview(options, plan.run_id, run_dir, reuse_kernel=True)
-
-    overview = None
+    # Every task is assumed to end ok (the usual end): findings.csv is written now, and the overview
+    # (on a worker, first in line: it is the longest task) and the county deliverables (on a worker's
+    # kernel or in a thread of this process) are made alongside the tasks, not after them, all in the
+    # staging folder (handoff.staged_dir): moved into the run folder when every task has ended ok,
+    # else dropped and made again from the tasks that are ok.  A run killed midway shows none of them.
+    assumed = manifest.ok_keys() | {(s.unit_code, s.name) for s in specs}
+    staged = staged_dir(run_dir)
+    findings = overview = county = None
     if specs:
         from tqdm import tqdm
 
-        # the county deliverables' modules (python-docx, matplotlib) imported while the tasks run,
-        # not after them: this process mostly waits meanwhile
-        threading.Thread(target=_import_county, name="auditlib-preload", daemon=True).start()
-
+        shutil.rmtree(staged, ignore_errors=True)  # a killed run's
+        staged.mkdir(parents=True)
+        findings = _write_findings(staged, plan.run_id, all_findings, assumed, plan.baseline)
+        final = _assumed_manifest(manifest, assumed)
+        # the county deliverables on a worker's warm kernel (matplotlib and the chart font loaded
+        # there already), else in a thread here; with a register here, where its decisions are read
+        job = _county_job(plan, final, staged) if options.reuse_kernels and not plan.decisions else None
+        early_county = _Background(_write_county_files, plan, final, staged) if job is None else None
+        overview_spec = TaskSpec.overview(options, plan.run_id, run_dir, reuse_kernel=options.reuse_kernels,
+                                          folder=str(staged.relative_to(run_dir)))
+        box: list[TaskResult] = []
+        county_box: list[dict] = []
         with tqdm(total=len(specs), desc=t("run.progress", plan.lang), unit="nb", disable=not options.progress,
                   file=sys.stderr) as bar:
-            def on_result(result: TaskResult) -> None:
-                manifest.record(result)
-                bar.update()
+            def on_result(result) -> None:
+                if isinstance(result, dict):  # the county job's outcome
+                    county_box.append(result)
+                elif result.kind is TaskKind.OVERVIEW:
+                    box.append(result)
+                else:
+                    manifest.record(result)
+                    bar.update()
 
-            # the county deliverables are written while a worker runs the overview (local processes)
-            overview = executor.run(specs, on_result, then=finish_tasks if options.reuse_kernels else None,
-                                    meanwhile=write_county)
+            executor.run([overview_spec, *([job] if job else []), *longest_first(specs, all_findings)], on_result)
+        county = early_county.result() if early_county is not None else _county_record(county_box)
+        overview = box[0] if box else None
     else:
         logger.info(t("run.nothing", plan.lang, run_id=plan.run_id))
-    finish_tasks()
-    findings = done[0]
-    if overview is None:  # with fresh kernels, or no worker left: here, on a fresh kernel
-        spec = TaskSpec.overview(options, plan.run_id, run_dir, reuse_kernel=False)
-        if county:
-            overview = _in_process(spec)
-        else:  # the county deliverables meanwhile, in this thread: the overview mostly waits on its kernel
-            box: list[TaskResult] = []
-            thread = threading.Thread(target=lambda: box.append(_in_process(spec)), name="auditlib-overview")
-            thread.start()
-            try:
-                write_county()
-            finally:
-                thread.join()
-            overview = box[0] if box else TaskResult("", "", TaskStatus.FAILED, error="overview", kind=spec.kind)
-
+    ok_keys = manifest.ok_keys()
+    if ok_keys != assumed or not specs:  # not what was assumed (or nothing ran): made again from what is ok
+        shutil.rmtree(staged, ignore_errors=True)
+        findings = _write_findings(run_dir, plan.run_id, all_findings, ok_keys, plan.baseline)
+        overview = county = None
+    else:
+        overview, county = _publish(staged, run_dir, overview, county)
+    if overview is not None and _worker_died(overview, plan.lang):
+        overview = None  # its worker died under it: run here instead
+    if overview is None or county is None:
+        overview, county = _finish_here(plan, manifest, overview, county)
+    manifest.data["county"] = county
     manifest.finish(overview.overview_entry())
     from auditlib.outputs.index_page import write_index
 
-    write_county()  # before the index, which links them
-    county = county[0]
     index = write_index(run_dir, manifest.data, plan.lang)
     shutil.rmtree(work, ignore_errors=True)
     all_ok = all(x["status"] == TaskStatus.OK for x in manifest.tasks)
@@ -244,17 +263,130 @@ def _run_tasks(plan: Plan, manifest: Manifest, specs: list[TaskSpec], executor, 
                      index=index, overview_ok=overview.status == TaskStatus.OK, county_ok=not county["errors"])
 
 
-def _import_county() -> None:
-    from auditlib.outputs import county, county_charts, county_findings, county_report  # noqa: F401
+def longest_first(specs: list[TaskSpec], all_findings: list[pd.DataFrame]) -> list[TaskSpec]:
+    """``specs`` in the order the workers take them: the longest first, so the run does not end with
+    one worker busy and the other idle.  A notebook's time grows with its inspection's rules (a
+    heading, a table and maybe a chart each) and its findings (rows, evidence, workbook lines);
+    ties keep the run's order."""
+    from collections import Counter
+
+    from auditlib.rules.engine import implemented_rules
+
+    found = Counter()
+    for f in all_findings:
+        if len(f):
+            found.update(zip(f["unit_code"].astype(str), f["inspection"].astype(str)))
+    rules = {s.name: len(implemented_rules(s.name)) for s in specs}
+    return sorted(specs, key=lambda s: -(rules[s.name] + 2 * found[(s.unit_code, s.name)]))
+
+
+class _Background:
+    """``fn(*args)`` in a thread of this process; :meth:`result` waits for its return value (None
+    when it raised)."""
+
+    def __init__(self, fn, *args):
+        self._box: list = []
+        self._thread = threading.Thread(target=lambda: self._box.append(fn(*args)), name="auditlib-county",
+                                        daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        return self._box[0] if self._box else None
+
+
+def _assumed_manifest(manifest: Manifest, ok: set) -> dict:
+    """A copy of the manifest as it will read at the end when the tasks ``ok`` (unit, inspection)
+    end ok and the others keep their status: what the county deliverables are built from."""
+    data = _as_read(manifest)
+    for x in data["tasks"]:
+        if (x["unit_code"], x["inspection"]) in ok:
+            x.update(status=TaskStatus.OK.value, error=None)
+    return data
+
+
+def _as_read(manifest: Manifest) -> dict:
+    """A copy of the manifest as ``manifest.json`` reads back."""
+    return json.loads(json.dumps(manifest.data, ensure_ascii=False, default=str))
+
+
+def _publish(staged: Path, run_dir: Path, overview, county):
+    """Move what was made in ``staged`` while the tasks ran into ``run_dir`` (findings.csv and
+    resolved.csv always; the overview and the county deliverables when made there whole); returns
+    (overview, county), None for one still to make."""
+    from auditlib.batch.compare import RESOLVED
+    from auditlib.batch.tasks import OVERVIEW
+
+    if overview is not None and overview.status != TaskStatus.OK:
+        overview = None
+    names = ["findings.csv", RESOLVED]
+    names += [f"{OVERVIEW}.ipynb", f"{OVERVIEW}.html"] if overview is not None else []
+    names += [county[k] for k in ("xlsx", "docx") if county and county.get(k)]
+    for name in names:
+        if (staged / name).is_file():
+            os.replace(staged / name, run_dir / name)
+    return overview, county
+
+
+def _county_job(plan: Plan, manifest: dict, into: Path):
+    """:func:`auditlib.outputs.county.write_county` into ``into``, as a job for a worker's warm kernel."""
+    from auditlib.batch.kernels import KernelCall
+
+    o = plan.options
+    return KernelCall(o.kernel, "auditlib.outputs.county:write_county",
+                      {"run_dir": str(into), "lang": plan.lang, "manifest": manifest},
+                      timeout=o.cell_timeout, start_timeout=o.start_timeout)
+
+
+def _county_record(outcomes: list[dict]) -> dict | None:
+    """The county record the job on a kernel returned; None when it did not (then written here)."""
+    if outcomes and outcomes[0]["error"] is None and isinstance(outcomes[0]["value"], dict):
+        return outcomes[0]["value"]
+    if outcomes:
+        logger.debug("county deliverables on a kernel: %s", outcomes[0]["error"])
+    return None
+
+
+def _worker_died(result: TaskResult, lang: str) -> bool:
+    return result.status != TaskStatus.OK and str(result.error or "").startswith(t("run.worker_died", lang))
+
+
+def _finish_here(plan: Plan, manifest: Manifest, overview: TaskResult | None, county: dict | None):
+    """The overview and the county deliverables not made alongside the tasks, made in this process:
+    the overview on a fresh kernel while the county deliverables are written in this thread (the
+    overview mostly waits on its kernel meanwhile)."""
+    from auditlib.batch.tasks import TaskKind, TaskResult, TaskSpec
+
+    if overview is None:
+        spec = TaskSpec.overview(plan.options, plan.run_id, plan.run_dir, reuse_kernel=False)
+        background = _Background(_in_process, spec)
+    if county is None:
+        county = _write_county_files(plan, _as_read(manifest))
+    if overview is None:
+        overview = background.result() or TaskResult("", "", TaskStatus.FAILED, error="overview",
+                                                      kind=TaskKind.OVERVIEW)
+    return overview, county
+
+
+def _write_county_files(plan: Plan, manifest: dict, into: Path | None = None) -> dict:
+    """The county deliverables of the run whose manifest reads ``manifest``, from the findings.csv
+    in ``into`` (the run folder when None), written there; a failure is logged and named in the
+    record returned (``errors``), loses no other output, and makes the exit code 1."""
+    from auditlib.outputs.county import write_county
+
+    try:
+        return write_county(into or plan.run_dir, params=plan.params, decisions=plan.decisions or {}, lang=plan.lang,
+                            manifest=manifest)
+    except Exception as exc:  # noqa: BLE001 - write_county reports its own failures; anything else too
+        logger.error("county deliverables: %s", exc)
+        return {"xlsx": None, "docx": None, "errors": [{"file": "", "error": f"{type(exc).__name__}: {exc}"}]}
 
 
 def _write_county(plan: Plan, manifest: Manifest) -> dict:
     """The county deliverables, from findings.csv and the manifest once both are final; a failure
     is logged and recorded in the manifest (``county.errors``) and makes the exit code 1, and
     loses no other output."""
-    from auditlib.outputs.county import write_county
-
-    county = write_county(plan.run_dir, params=plan.params, decisions=plan.decisions or {}, lang=plan.lang)
+    county = _write_county_files(plan, _as_read(manifest))
     manifest.data["county"] = county
     manifest.save()
     return county
@@ -263,6 +395,16 @@ def _write_county(plan: Plan, manifest: Manifest) -> dict:
 def _hand_off(plan: Plan, work: Path, manifest: Manifest) -> list[pd.DataFrame]:
     """Every unit's findings in one pass per inspection, with their statuses (the register) and
     changes (the baseline); each task's slice saved for it, and its counts put in the manifest."""
+    import pandas as pd
+
+    from auditlib.batch import compare
+    from auditlib.batch.handoff import save_task_evidence, task_evidence_path, unit_slices
+    from auditlib.batch.plan import unit_folder
+    from auditlib.db import connect
+    from auditlib.review.statuses import Status
+    from auditlib.rules.coverage import UNTESTED_COLUMNS, data_warnings
+    from auditlib.rules.engine import FINDING_COLUMNS, implemented_rules, inspect
+
     all_findings, untested = [], {}
     for name in plan.inspections:
         ins = inspect(plan.options.db, name, params=plan.params)
@@ -301,6 +443,9 @@ def _hand_off(plan: Plan, work: Path, manifest: Manifest) -> list[pd.DataFrame]:
 def verified(findings: pd.DataFrame, decisions: dict, baseline) -> pd.DataFrame:
     """``findings`` with the status columns of their latest decisions and their ``change``
     against ``baseline`` (empty without one)."""
+    from auditlib.batch import compare
+    from auditlib.review.apply import apply_register
+
     out = apply_register(findings, decisions)
     out["change"] = compare.changes(out["finding_id"], baseline)
     if baseline is not None:  # what the baseline said of a persisting finding (上次已确认、本次仍存在)
@@ -313,7 +458,11 @@ def _write_findings(run_dir: Path, run_id: str, all_findings: list[pd.DataFrame]
                     baseline=None) -> pd.DataFrame:
     """``findings.csv`` of the tasks that are ok (and, with a baseline, ``resolved.csv`` of the
     baseline's findings gone in those tasks); returns its rows."""
+    import pandas as pd
+
+    from auditlib.batch import compare
     from auditlib.outputs.findings_csv import write_findings_csv
+    from auditlib.rules.engine import FINDING_COLUMNS
 
     found = pd.concat(all_findings, ignore_index=True) if all_findings else pd.DataFrame(columns=FINDING_COLUMNS)
     keep = [(u, i) in ok_keys for u, i in zip(found["unit_code"], found["inspection"])]
@@ -326,6 +475,8 @@ def _write_findings(run_dir: Path, run_id: str, all_findings: list[pd.DataFrame]
 
 def _in_process(spec: TaskSpec) -> TaskResult:
     """Run ``spec`` in this process, its environment restored afterwards."""
+    from auditlib.batch.tasks import execute_task
+
     before = apply_environment(spec.options.environment())
     try:
         return execute_task(spec)

@@ -102,3 +102,18 @@ def sha256_file(path: str | os.PathLike, each: Callable[[bytes], None] | None = 
             if each is not None:
                 each(chunk)
     return digest.hexdigest()
+
+
+def sha256_file_into(path: str | os.PathLike, each: Callable[[bytearray, int], None],
+                     chunk_size: int = 1 << 20) -> str:
+    """:func:`sha256_file` reading into one buffer again and again (memory flat however large the
+    file, in any thread): ``each(buffer, n)`` is called with the buffer of every chunk and its
+    length, the buffer being valid only during the call."""
+    digest = hashlib.sha256()
+    buf = bytearray(chunk_size)
+    view = memoryview(buf)
+    with open(path, "rb") as fh:
+        while n := fh.readinto(buf):
+            digest.update(view[:n])
+            each(buf, n)
+    return digest.hexdigest()

@@ -89,12 +89,18 @@ def unbalanced_vouchers(con) -> list[Issue]:
     the voucher's first line)."""
     if not _has(con, "ledger"):
         return []
+    # the sums first (one pass, two aggregates), the first line only of the few unbalanced vouchers
     rows = con.execute(
         """
-        SELECT unit_code, voucher_no, sum(coalesce(debit, 0)) AS d, sum(coalesce(credit, 0)) AS c,
-               arg_min(_file, _line), min(_line)
-        FROM ledger GROUP BY unit_code, voucher_no HAVING sum(coalesce(debit, 0)) <> sum(coalesce(credit, 0))
-        ORDER BY unit_code, voucher_no
+        WITH u AS (
+            SELECT unit_code, voucher_no, sum(coalesce(debit, 0)) AS d, sum(coalesce(credit, 0)) AS c
+            FROM ledger GROUP BY unit_code, voucher_no HAVING sum(coalesce(debit, 0)) <> sum(coalesce(credit, 0))
+        )
+        SELECT u.unit_code, u.voucher_no, any_value(u.d), any_value(u.c), arg_min(l._file, l._line), min(l._line)
+        FROM u JOIN ledger l ON l.unit_code IS NOT DISTINCT FROM u.unit_code
+                            AND l.voucher_no IS NOT DISTINCT FROM u.voucher_no
+        GROUP BY u.unit_code, u.voucher_no
+        ORDER BY u.unit_code, u.voucher_no
         """
     ).fetchall()
     return [

@@ -6,7 +6,9 @@ DuckDB reads the file in parallel into a staging table, one row per record in th
 through :data:`~auditlib.ingest.values.PARSERS`; every other row (export forms such as
 ``1,234.50``, subtotal candidates, bad cells, blank records) keeps its raw cells as a JSON list
 and goes through the row path's :func:`~auditlib.ingest.rows.parse_row`, which updates or
-deletes it in the staging table.  Duplicate keys are found in SQL in line order (by hash first),
+deletes it in the staging table.  The canonical forms of text, money, date and integer cells are
+checked by one pattern match per row (the cells joined by NUL characters, :func:`_row_pattern`),
+not one per cell.  Duplicate keys are found in SQL in line order (by hash first),
 and the rest goes into the table in one statement, never deleted from it afterwards (a delete
 makes DuckDB rewrite the whole append at commit).  Same rows, values, rejects and counts as the
 row path (:mod:`auditlib.ingest.rows`); a file DuckDB and Python's csv module might read
@@ -51,33 +53,63 @@ def _sql_list(items) -> str:
     return "(" + ", ".join(sql_str(x) for x in items) + ")"
 
 
-def _fast_cell(table: schema.Table, col: schema.Column, x: str) -> tuple[str, str]:
-    """SQL for (the cell is in a canonical form, its value when it is) of column ``col`` in ``x``."""
+#: the canonical form of a non-empty cell of each regex-checked type (RE2 syntax); a text cell must
+#: also hold no NUL byte, which the row pattern's separators guarantee (see :func:`_row_pattern`)
+_CANONICAL = {
+    "text": f"{_END}(?:[^\\x00]*{_END})?",
+    "money": "-?[0-9]{1,16}(?:\\.[0-9]{1,2})?",
+    "date": "[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{8}",
+    "int": "-?[0-9]{1,9}",
+}
+
+
+def _fast_cell(table: schema.Table, col: schema.Column, x: str) -> tuple[str, str, str | None]:
+    """SQL for (the cell is in a canonical form, its value when it is) of column ``col`` in ``x``,
+    and the cell's part of the row pattern (:func:`_row_pattern`; None: the SQL checks it all).
+
+    A cell with a pattern is canonical when it matches the pattern (empty allowed unless the
+    column is required) *and* the SQL condition holds: a date's year, a subtotal mark (计) in a
+    subtotal column; the pattern of a whole row is matched once, not cell by cell."""
     empty = f"({x} IS NULL OR {x} = '')"
+    pattern = _CANONICAL.get(col.type)
+    if pattern is not None:
+        pattern = f"(?:{pattern})" if col.required else f"(?:{pattern})?"
     if col.type == "text":
-        ok, val = f"(regexp_full_match({x}, '{_TEXT_RE}') AND strpos({x}, chr(0)) = 0)", f"NULLIF({x}, '')"
+        ok, val = "true", f"NULLIF({x}, '')"
     elif col.type == "money":
-        ok = f"regexp_full_match({x}, '-?[0-9]{{1,16}}(\\.[0-9]{{1,2}})?')"
-        val = f"CAST(CASE WHEN {x} <> '' THEN {x} END AS DECIMAL(18,2))"
+        ok, val = "true", f"CAST(CASE WHEN {x} <> '' THEN {x} END AS DECIMAL(18,2))"
     elif col.type == "date":
         val = (f"CASE WHEN length({x}) = 8 THEN CAST(try_strptime({x}, '%Y%m%d') AS DATE) "
                f"ELSE TRY_CAST({x} AS DATE) END")
-        ok = (f"(regexp_full_match({x}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}|[0-9]{{8}}') "
-              f"AND year({val}) BETWEEN 1900 AND 2100)")
+        ok = f"year({val}) BETWEEN 1900 AND 2100"
+        ok = ok if col.required else f"({empty} OR {ok})"
         val = f"CASE WHEN {x} <> '' THEN {val} END"
     elif col.type == "bool":
         ok = f"{x} IN {_sql_list(_TRUE_TEXT + _FALSE_TEXT)}"
         val = f"CASE WHEN {x} IN {_sql_list(_TRUE_TEXT)} THEN true WHEN {x} <> '' THEN false END"
     elif col.type == "int":
-        ok, val = f"regexp_full_match({x}, '-?[0-9]{{1,9}}')", f"CAST(CASE WHEN {x} <> '' THEN {x} END AS INTEGER)"
+        ok, val = "true", f"CAST(CASE WHEN {x} <> '' THEN {x} END AS INTEGER)"
     elif col.type == "account_type":
         ok, val = f"{x} IN {_sql_list(schema.ACCOUNT_TYPES)}", f"NULLIF({x}, '')"
     else:  # pragma: no cover - every type is listed above
-        return "false", "NULL"
-    ok = f"(NOT {empty} AND {ok})" if col.required else f"({empty} OR {ok})"
+        return "false", "NULL", None
+    if pattern is None:
+        ok = f"(NOT {empty} AND {ok})" if col.required else f"({empty} OR {ok})"
     if col.name in table.subtotal_columns and col.type == "text":  # 合计 本月合计 本年累计 小计 总计 ...
-        ok = f"({ok} AND ({x} IS NULL OR strpos({x}, '计') = 0))"
-    return ok, val
+        ok = f"({x} IS NULL OR strpos({x}, '计') = 0)"
+    return ok, val, pattern
+
+
+def _row_pattern(cells: list[tuple[str, str]]) -> str | None:
+    """SQL for: every cell of ``cells`` ((SQL cell, pattern) pairs) matches its pattern, in one
+    match of the cells joined by NUL characters (an empty or NULL cell as the empty string).  No
+    pattern matches a NUL, so each cell is matched by its own pattern, and a cell holding a NUL
+    (which no canonical cell does) makes the match fail."""
+    if not cells:
+        return None
+    joined = ", chr(0), ".join(f"{x}" for x, _ in cells)
+    pattern = "\\x00".join(p for _, p in cells)
+    return f"regexp_full_match(concat({joined}), '{pattern}')"
 
 
 def wants_fast(path: Path, profile_used: bool) -> bool:
@@ -173,11 +205,32 @@ def _select(table, mapped, extra, n) -> tuple[str, list[str]]:
     others) and ``_extra``: the extra columns as JSON text for canonical rows, the raw cells (a JSON
     list) for the others; and the table's column names."""
     cols = [f"c{i}" for i in range(n)]
-    oks, vals = [], {}
+    fast, vals = _fast_sql(table, mapped, extra)
+    # extra columns: kept as JSON text like json.dumps(..., ensure_ascii=False) when no cell needs escaping
+    parts = []
+    for key, i in extra.items():
+        x = f"c{i}"
+        prefix = json.dumps(key, ensure_ascii=False) + ": "
+        parts.append(f"CASE WHEN {x} <> '' THEN {sql_str(prefix)} || '\"' || {x} || '\"' END")
+    extra_sql = (f"NULLIF('{{' || concat_ws(', ', {', '.join(parts)}) || '}}', '{{}}')" if parts else "NULL")
+    names = [c.name for c in table.columns]
+    typed = ", ".join(f'CASE WHEN _fast THEN {vals[c]} END AS "{c}"' for c in names)
+    select = (f"SELECT _fast, {typed}, CASE WHEN _fast THEN {extra_sql} "
+              f"ELSE CAST(to_json([{', '.join(cols)}]) AS VARCHAR) END AS _extra "
+              f"FROM (SELECT COALESCE(({fast}), false) AS _fast, {', '.join(cols)} ")
+    return select, names
+
+
+def _fast_sql(table, mapped, extra) -> tuple[str, dict[str, str]]:
+    """SQL for: the row (cells ``c0``, ``c1`` ...) is canonical; and each column's value SQL."""
+    oks, vals, patterns = [], {}, []
     for col in table.columns:
         if col.name in mapped:
-            ok, val = _fast_cell(table, col, f"c{mapped[col.name]}")
-            oks.append(ok)
+            ok, val, pattern = _fast_cell(table, col, f"c{mapped[col.name]}")
+            if ok != "true":
+                oks.append(ok)
+            if pattern is not None:
+                patterns.append((f"c{mapped[col.name]}", pattern))
         else:
             val = "NULL"
         if (table.name, col.name) in ZERO_IF_EMPTY:
@@ -187,22 +240,12 @@ def _select(table, mapped, extra, n) -> tuple[str, list[str]]:
         vals[col.name] = val
     if table.name == "budget":
         vals["fiscal_year"] = f"COALESCE({vals['fiscal_year']}, year({vals['issued_on']}))"
-    # extra columns: kept as JSON text like json.dumps(..., ensure_ascii=False) when no cell needs escaping
-    parts = []
     for key, i in extra.items():
         x = f"c{i}"
         oks.append(f"({x} IS NULL OR {x} = '' OR (regexp_full_match({x}, '{_TEXT_RE}') "
                    f"AND NOT regexp_matches({x}, '[\"\\\\\\x00-\\x1f]')))")
-        prefix = json.dumps(key, ensure_ascii=False) + ": "
-        parts.append(f"CASE WHEN {x} <> '' THEN {sql_str(prefix)} || '\"' || {x} || '\"' END")
-    extra_sql = (f"NULLIF('{{' || concat_ws(', ', {', '.join(parts)}) || '}}', '{{}}')" if parts else "NULL")
-    fast = " AND ".join(oks) or "true"
-    names = [c.name for c in table.columns]
-    typed = ", ".join(f'CASE WHEN _fast THEN {vals[c]} END AS "{c}"' for c in names)
-    select = (f"SELECT _fast, {typed}, CASE WHEN _fast THEN {extra_sql} "
-              f"ELSE CAST(to_json([{', '.join(cols)}]) AS VARCHAR) END AS _extra "
-              f"FROM (SELECT COALESCE(({fast}), false) AS _fast, {', '.join(cols)} ")
-    return select, names
+    row_ok = _row_pattern(patterns)
+    return " AND ".join(([row_ok] if row_ok else []) + oks) or "true", vals
 
 
 def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, names, offset, count) -> bool:

@@ -15,14 +15,17 @@ audit log records what was replaced.
 This module runs the ingest: it opens the database in one transaction and sends
 each file down the fast path (:mod:`auditlib.ingest.fast`, CSV files that DuckDB reads
 line for line; one read of such a file gives its SHA-256, lines and encoding,
-:func:`~auditlib.ingest.sniff.scan_csv`) or the row path (:mod:`auditlib.ingest.rows`),
-then writes the report (:mod:`auditlib.ingest.report`) and the audit-log line.
+:func:`~auditlib.ingest.sniff.scan_csv`, run in a background thread ahead of the loads so that
+the reading of one file overlaps DuckDB's load of another) or the row path
+(:mod:`auditlib.ingest.rows`), then writes the report (:mod:`auditlib.ingest.report`) and the
+audit-log line.
 """
 from __future__ import annotations
 
 import datetime as _dt
 import logging
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -45,8 +48,24 @@ logger = logging.getLogger("auditlib")
 SUFFIXES = (".csv", ".xlsx")
 #: DuckDB memory during an ingest (AUDITLIB_INGEST_MEMORY overrides): beyond it DuckDB spills to
 #: disk beside the database, so a very large CSV is loaded in flat memory (DuckDB fills what it is
-#: given with the blocks it writes: 128MB keeps the peak of a 160 MB file near that of a 40 MB one)
-INGEST_MEMORY = "128MB"
+#: given with the blocks it writes).  The default is an eighth of the machine's memory within
+#: these bounds: at 128MB DuckDB loads a large file on one thread only (its order-keeping insert
+#: waits for memory), and 512MB keeps the whole command's peak under 1 GB (about 770 MB for
+#: 14 million rows).
+INGEST_MEMORY_MIN_MB, INGEST_MEMORY_MAX_MB = 128, 512
+
+
+def ingest_memory() -> str:
+    """The DuckDB memory limit of an ingest: AUDITLIB_INGEST_MEMORY, else an eighth of the
+    machine's memory between :data:`INGEST_MEMORY_MIN_MB` and :data:`INGEST_MEMORY_MAX_MB`."""
+    given = os.environ.get("AUDITLIB_INGEST_MEMORY")
+    if given:
+        return given
+    try:
+        total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") >> 20
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not a POSIX system
+        total_mb = 0
+    return f"{min(max(total_mb // 8, INGEST_MEMORY_MIN_MB), INGEST_MEMORY_MAX_MB)}MB"
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -94,7 +113,7 @@ def _open(db: Path) -> duckdb.DuckDBPyConnection:
     db.parent.mkdir(parents=True, exist_ok=True)
     con = connect(db, read_only=False)
     try:
-        con.execute(f"SET memory_limit = {sql_str(os.environ.get('AUDITLIB_INGEST_MEMORY') or INGEST_MEMORY)}")
+        con.execute(f"SET memory_limit = {sql_str(ingest_memory())}")
     except duckdb.Error as exc:
         con.close()
         raise InputError(f"AUDITLIB_INGEST_MEMORY: {exc}", file=None, line=None, column=None,
@@ -123,11 +142,30 @@ def _load_files(con, files: list[Path], profile, report: IngestReport, digests: 
                 tmp_dir: Path | None = None) -> None:
     """Load ``files`` (inside the caller's transaction), one :class:`FileReport` each."""
     named = named or set()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="auditlib-scan") as pool:
+        scans = _prefetch_scans(pool, files, profile)
+        try:
+            _load_each(con, files, profile, report, digests, replace, named, profile_sha, tmp_dir, scans)
+        finally:
+            for future in scans.values():
+                future.cancel()
+
+
+def _prefetch_scans(pool: ThreadPoolExecutor, files: list[Path], profile) -> dict[Path, Future]:
+    """The :func:`~auditlib.ingest.sniff.scan_csv` of every file the fast path tries, run one after
+    another in ``pool`` while DuckDB loads the files before (DuckDB and the hashing release the
+    GIL, so the read of one file overlaps the load of another)."""
+    return {path: pool.submit(scan_csv, path) for path in files
+            if wants_fast(path, profile is not None and profile.matches(path.name))}
+
+
+def _load_each(con, files, profile, report, digests, replace, named, profile_sha, tmp_dir, scans) -> None:
+    """The body of :func:`_load_files`: ``scans`` holds the pending scans of the fast-path files."""
     seen_keys: dict[str, set] = {}
     run_hashes: set[str] = set()
     for path in files:
         use_profile = profile is not None and profile.matches(path.name)
-        scan = scan_csv(path) if wants_fast(path, use_profile) else None
+        scan = scans[path].result() if path in scans else None
         sha = scan.sha256 if scan is not None else sha256_file(path)
         digests[str(path)] = sha
         table_name = profile.table if use_profile else schema.table_for_file(path.stem)

@@ -19,7 +19,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditlib.common.files import sha256_file
+from auditlib.common.files import sha256_file_into
 from auditlib.errors import InputError
 from auditlib.ingest.encoding import GBK_FAMILY, EncodingChoice, EncodingSniffer
 from auditlib.ingest.readers import is_blank
@@ -64,16 +64,18 @@ class _Scanner:
         self.simple = True
         self.last = b""
 
-    def __call__(self, chunk: bytes) -> None:
-        self.size += len(chunk)
+    def __call__(self, buf: bytearray, n: int) -> None:
+        """Take in the first ``n`` bytes of ``buf`` (the next chunk of the file)."""
+        chunk = buf if n == len(buf) else buf[:n]
+        self.size += n
         self.lines += chunk.count(b"\n")
         last = self.last
         if self.simple and (b"\r" in chunk or last.endswith(b"\r")):
-            both = last + chunk
+            both = last + bytes(chunk)
             if (b"\n\r\n" in both or both.count(b"\r") != both.count(b"\r\n") + (1 if both.endswith(b"\r") else 0)
                     or (last.endswith(b"\r") and not chunk.startswith(b"\n"))):
                 self.simple = False
-        self.last = chunk[-2:]
+        self.last = bytes(chunk[-2:])
         if not self.settled:
             self.sniffer.feed(chunk, False)
             self.settled = _settled(self.sniffer)
@@ -83,7 +85,9 @@ def scan_csv(path: str | Path, chunk_size: int = CHUNK) -> CsvScan:
     """SHA-256, physical lines, layout and encoding of a CSV file, in one read (see the module)."""
     path = Path(path)
     scan = _Scanner(path.name)
-    sha = sha256_file(path, each=scan, chunk_size=chunk_size)
+    # one buffer read into again and again: memory stays flat however large the file (the scan may
+    # run in a thread of its own, whose freed chunks the allocator would not give back at once)
+    sha = sha256_file_into(path, scan, chunk_size=chunk_size)
     lines, simple = scan.lines, scan.simple
     if scan.size and not scan.last.endswith(b"\n"):
         lines += 1

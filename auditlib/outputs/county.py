@@ -22,7 +22,7 @@ register({
 
 
 def write_county(run_dir: str | os.PathLike, params=None, decisions: dict | None = None,
-                 county_units: int | None = None, lang: str | None = None) -> dict:
+                 county_units: int | None = None, lang: str | None = None, manifest: dict | None = None) -> dict:
     """Write both county deliverables into ``run_dir``.
 
     Parameters
@@ -33,6 +33,9 @@ def write_county(run_dir: str | os.PathLike, params=None, decisions: dict | None
         As for :func:`~auditlib.outputs.county_data.load_county_input` (read from the run when None).
     lang : str, optional
         Language of the messages logged (the files follow the run's language).
+    manifest : dict, optional
+        The run's manifest as it will read at the end (the batch writes the deliverables while its
+        tasks run, as they read when every task ends ok); ``manifest.json`` when None.
 
     Returns
     -------
@@ -46,7 +49,8 @@ def write_county(run_dir: str | os.PathLike, params=None, decisions: dict | None
     run_dir = Path(run_dir)
     record: dict = {"xlsx": None, "docx": None, "errors": []}
     try:
-        inp = load_county_input(run_dir, params=params, decisions=decisions, county_units=county_units)
+        inp = load_county_input(run_dir, params=params, decisions=decisions, county_units=county_units,
+                                manifest=manifest)
     except Exception as exc:  # noqa: BLE001 - reported, never fatal to the run's other outputs
         for name in (FINDINGS_XLSX, REPORT_DOCX):
             _failed(record, name, exc, lang)

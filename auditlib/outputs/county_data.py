@@ -262,7 +262,7 @@ def _county_units(manifest: dict) -> int | None:
 
 
 def load_county_input(run_dir: str | os.PathLike, params=None, decisions: dict | None = None,
-                      county_units: int | None = None) -> CountyInput:
+                      county_units: int | None = None, manifest: dict | None = None) -> CountyInput:
     """The :class:`CountyInput` of the run in ``run_dir`` (its ``manifest.json`` and ``findings.csv``).
 
     Parameters
@@ -274,11 +274,14 @@ def load_county_input(run_dir: str | os.PathLike, params=None, decisions: dict |
         ``finding_id`` → latest decision, as the run read them; from the manifest's register when None.
     county_units : int, optional
         How many units the database holds; read from the manifest's database when None.
+    manifest : dict, optional
+        The run's manifest as it reads (or will read) at the end; ``manifest.json`` when None.
     """
     from auditlib.outputs.findings_csv import CSV_COLUMNS, read_findings_csv
 
     run_dir = Path(run_dir)
-    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    if manifest is None:
+        manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     path = run_dir / "findings.csv"
     findings = read_findings_csv(path) if path.is_file() else pd.DataFrame(columns=CSV_COLUMNS)
     findings = vf.with_decisions(findings, decisions if decisions is not None else vf.run_decisions(manifest))

@@ -267,6 +267,7 @@ class _Report:
     def __init__(self, inp: CountyInput, fonts: dict[str, str], today: dt.date):
         self.inp, self.lang, self.fonts, self.today = inp, inp.lang, fonts, today
         self.doc = docx.Document()
+        self._styles: dict = {}
         self.all = figures(inp.findings)
 
     def t(self, key: str, **kw) -> str:
@@ -343,14 +344,20 @@ class _Report:
         p._p.append(field)
         p.add_run(after)
 
+    def style(self, name: str):
+        """The document's style ``name``, looked up once (by name python-docx searches every style)."""
+        if name not in self._styles:
+            self._styles[name] = self.doc.styles[name]
+        return self._styles[name]
+
     def para(self, text: str, style: str = "ReportBody", align=None):
-        p = self.doc.add_paragraph(_safe(text), style=style)
+        p = self.doc.add_paragraph(_safe(text), style=self.style(style))
         if align is not None:
             p.alignment = align
         return p
 
     def heading(self, text: str, level: int = 1):
-        return self.doc.add_heading(text, level=level)
+        return self.doc.add_paragraph(text, self.style(f"Heading {level}"))  # as add_heading, its style looked up once
 
     def table(self, header: list[str] | None, rows: list[list[str]], numeric=frozenset(),
               widths: list[float] | None = None, style: str = "TableText", bold_last: bool = False,
@@ -362,7 +369,7 @@ class _Report:
         table = self.doc.add_table(rows=1 if header is not None else 0, cols=cols)
         table.style = self.doc.styles["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        style_id = self.doc.styles[style].style_id  # looked up once: by name it is slow on long tables
+        style_id = self.style(style).style_id  # looked up once: by name it is slow on long tables
         if widths:  # on the grid (LibreOffice, WPS) and on every cell (Word)
             table.autofit = False
             for i, w in enumerate(widths):
@@ -387,7 +394,7 @@ class _Report:
                 p.alignment = WD_ALIGN_PARAGRAPH.RIGHT if i in numeric else WD_ALIGN_PARAGRAPH.LEFT
                 if sizes:
                     cell.width = sizes[i]
-        self.doc.add_paragraph("", style="TableText")
+        self.doc.add_paragraph("", style=self.style("TableText"))
         return table
 
     def picture(self, png: bytes | None, width_cm: float = 15.5) -> None:
@@ -630,7 +637,7 @@ class _Report:
             problems = x.split[Status.CONFIRMED].count + x.split[Status.RECTIFIED].count
             lead = (self.t("cr.advice.confirmed", n=problems) if problems
                     else self.t("cr.advice.open", n=x.split[Status.OPEN].count))
-            p = self.doc.add_paragraph(style="ReportBody")
+            p = self.doc.add_paragraph(style=self.style("ReportBody"))
             head = self.t("cr.advice.head", i=i, title=rule_title(rule_id, f, self.lang), rule=rule_id)
             p.add_run(_safe(head)).bold = True
             p.add_run(_safe(lead + advice))

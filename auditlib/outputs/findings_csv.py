@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from auditlib.common.cells import neutralise, unneutralise
-from auditlib.common.csvfile import money_cells, text_cells, write_csv_columns
+from auditlib.common.csvfile import _csv_cells, money_cells, text_cells, write_csv_chunks, write_csv_columns
 from auditlib.outputs.verification import as_money, changes, statuses
 from auditlib.review.statuses import Status
 from auditlib.rules.identity import finding_ids
@@ -51,29 +51,65 @@ def write_findings_csv(findings: pd.DataFrame, path: str | os.PathLike, run_id: 
     the same bytes as writing each row through :func:`~auditlib.common.csvfile.write_csv`.
     """
     ordered = _ordered(findings)
+    cells = finding_cells(ordered)
     n = len(ordered)
-    ids = ordered["finding_id"] if "finding_id" in ordered.columns else finding_ids(ordered)
-    cells = {"run_id": [neutralise(run_id)] * n}
-    for col in ("inspection", "rule_id", "unit_code", "ref"):
-        cells[col] = text_cells(_values(ordered[col]))
-    cells["amount"] = money_cells(_values(ordered["amount"]))
-    for col in ("severity", "title", "detail"):
-        cells[col] = text_cells(_values(ordered[col]))
-    cells["finding_id"] = text_cells(_values(ids))
-    # exposure and interest as verification reads them (as_money), written as money cells
-    for col in ("exposure", "interest"):
-        source = col if col in ordered.columns else ("amount" if col == "exposure" else None)
-        if source is None or source not in ordered.columns:
-            cells[col] = [""] * n
-        else:
-            cells[col] = money_cells(_values(ordered[source]), parse=as_money)
     cells["status"] = ([Status.OPEN.value] * n if "status" not in ordered.columns
                        else [s.value for s in statuses(ordered)])
     cells["change"] = ([""] * n if "change" not in ordered.columns
                        else ["" if c is None else c.value for c in changes(ordered)])
     for col in ("status", "change"):
         cells[col] = text_cells(cells[col])
+    cells["run_id"] = [neutralise(run_id)] * n
     return write_csv_columns(path, CSV_COLUMNS, [cells[c] for c in CSV_COLUMNS])
+
+
+#: the columns of findings.csv an engine's findings give (:func:`finding_cells`); the others are the
+#: run's (``run_id``) and the register's (``status``, ``change``)
+FINDING_CELLS = CSV_COLUMNS[1:12]
+
+
+def finding_cells(findings: pd.DataFrame) -> dict[str, list[str]]:
+    """The cells of :data:`FINDING_CELLS` of ``findings`` (in its order), as findings.csv holds them:
+    text neutralised, money as exact text with two places, ``finding_id`` computed when absent,
+    exposure and interest as verification reads them (``as_money``)."""
+    n = len(findings)
+    ids = findings["finding_id"] if "finding_id" in findings.columns else finding_ids(findings)
+    cells = {}
+    for col in ("inspection", "rule_id", "unit_code", "ref"):
+        cells[col] = text_cells(_values(findings[col]))
+    cells["amount"] = money_cells(_values(findings["amount"]))
+    for col in ("severity", "title", "detail"):
+        cells[col] = text_cells(_values(findings[col]))
+    cells["finding_id"] = text_cells(_values(ids))
+    for col in ("exposure", "interest"):
+        source = col if col in findings.columns else ("amount" if col == "exposure" else None)
+        if source is None or source not in findings.columns:
+            cells[col] = [""] * n
+        else:
+            cells[col] = money_cells(_values(findings[source]), parse=as_money)
+    return cells
+
+
+def write_findings_chunks(path: str | os.PathLike, run_id: str, chunks) -> Path:
+    """Write findings.csv from ``chunks`` of :func:`finding_cells` (dicts of cells, each chunk's rows
+    already in findings.csv's order and the chunks in order), every finding ``open`` with no
+    change: the same bytes as :func:`write_findings_csv` of the findings of all the chunks.  A
+    chunk may also be a list of rows already written as csv writes them, all but their run id
+    (``<inspection>,...,open,``).  A chunk is written as soon as ``chunks`` gives it; the file
+    appears when all are written."""
+    run = neutralise(run_id)
+    lead = _csv_cells([run])[0] + ","
+
+    def columns():
+        for cells in chunks:
+            if isinstance(cells, list):
+                if cells:
+                    yield lead + ("\r\n" + lead).join(cells) + "\r\n"
+                continue
+            n = len(cells["rule_id"])
+            extra = {"run_id": [run] * n, "status": [Status.OPEN.value] * n, "change": [""] * n}
+            yield [extra[c] if c in extra else cells[c] for c in CSV_COLUMNS]
+    return write_csv_chunks(path, CSV_COLUMNS, columns())
 
 
 #: the order of findings.csv's rows (a stable sort)

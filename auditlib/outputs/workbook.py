@@ -293,7 +293,7 @@ def _catalogued(rule_id: str) -> bool:
 def _summary(w: Writer, ctx: dict, planned) -> None:
     paper, name, title = planned
     ws = w.add_sheet(name, paper, title, ctx["unit_label"], reserved=True)
-    lang, f = w.lang, ctx["findings"]
+    lang = w.lang
     insp = inspection_label(ctx["inspection"], lang)
     w.text(ws, 0, 0, f"{ctx['unit_name']}（{ctx['unit_code']}） {w.t('wb.subtitle', inspection=insp)}"
            if lang == "zh" else f"{ctx['unit_name']} ({ctx['unit_code']}) {w.t('wb.subtitle', inspection=insp)}",
@@ -312,7 +312,7 @@ def _summary(w: Writer, ctx: dict, planned) -> None:
     totals: dict[Status, vf.Tally] = {s: vf.Tally() for s, _ in split_cols}
     cell, wrap = w.props(border=1), w.props(border=1, text_wrap=True)
     for rule in ctx["rules"]:
-        mine = f[f["rule_id"].astype(str) == rule.id] if len(f) else f
+        mine = _of_rule(ctx, rule.id)
         n = len(mine)
         high = int((mine["severity"].astype(str) == "high").sum()) if n else 0
         tallies = vf.split(mine)
@@ -417,7 +417,7 @@ def _rule_sheet(w: Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None, plan:
     ws = w.add_sheet(name, paper, title, ctx["unit_label"], reserved=True)
     lang = w.lang
     f = ctx["findings"]
-    mine = f[f["rule_id"].astype(str) == rule.id] if len(f) else f
+    mine = _of_rule(ctx, rule.id)
     head = _HEAD_ROW
     intro = []
     if rule.basis:
@@ -449,11 +449,11 @@ def _rule_sheet(w: Writer, ctx: dict, rule: Rule, ev: pd.DataFrame | None, plan:
     for c, text in enumerate(headers):
         w.text(ws, head, c, text, w.header())
     ids = _evidence_ids(ev, rule.id, ctx["unit_code"])
-    decided = _decisions(f, rule.id)
+    decided = _decisions(f, rule.id, mine)
     c_src = len(cols) + 1 if sources else None
     first_form = len(cols) + 1 + (1 if sources else 0)
     c_id, c_status, c_reason, c_amount = (first_form + i for i in range(4))
-    for i, (rec, fid) in enumerate(zip(ev.to_dict("records"), ids)):
+    for i, (rec, fid) in enumerate(zip(_records(ctx, rule.id, ev), ids)):
         row = head + 1 + i
         w.cell(ws, row, 0, i + 1)
         for c, name_ in enumerate(cols, start=1):
@@ -523,7 +523,8 @@ def _detail_sheet(w: Writer, ctx: dict, rule: Rule, ev: pd.DataFrame, planned) -
     for c, text in enumerate(headers):  # headers wrap: two lines of them set no width
         w.text(ws, head, c, text, w.header(), track=False)
         w._track(ws, c, max(4, (display_width(text) + 1) // 2))
-    for i, rec in enumerate(ev.to_dict("records")):
+    records = _records(ctx, rule.id, ev)
+    for i, rec in enumerate(records):
         row = head + 1 + i
         w.cell(ws, row, 0, i + 1)
         for c, name_ in enumerate(cols, start=1):
@@ -535,7 +536,7 @@ def _detail_sheet(w: Writer, ctx: dict, rule: Rule, ev: pd.DataFrame, planned) -
     ws.autofilter(head, 0, last, len(headers) - 1)
     ws.repeat_rows(head)
     text_cols = {c: 10 for c, name_ in enumerate(cols, start=1)
-                 if ev[name_].map(lambda v: isinstance(v, str)).any()}
+                 if any(isinstance(rec.get(name_), str) for rec in records)}
     if sources:
         text_cols[len(cols) + 1] = 10
     widths = w.fit_columns(ws, maximum=36, wrap=text_cols)
@@ -550,6 +551,27 @@ def _detail_sheet(w: Writer, ctx: dict, rule: Rule, ev: pd.DataFrame, planned) -
     # A1 does not begin with a rule id: the importer takes only the rule sheet for the rule's form
     w.text(ws, 0, 0, title, w.heading(), track=False)
     w.text(ws, 1, 0, w.t("wb.index", index=paper.index), w.fmt(bold=True), track=False)
+
+
+def _of_rule(ctx: dict, rule_id: str) -> pd.DataFrame:
+    """The workbook's findings of one rule (in their order, with their index), the findings split
+    by rule once for the summary and every rule sheet."""
+    f = ctx["findings"]
+    if not len(f):
+        return f
+    groups = ctx.get("by_rule")
+    if groups is None:
+        groups = ctx["by_rule"] = {str(k): g for k, g in f.groupby(f["rule_id"].astype(str), sort=False)}
+    got = groups.get(rule_id)
+    return got if got is not None else f.iloc[0:0]
+
+
+def _records(ctx: dict, rule_id: str, ev: pd.DataFrame) -> list[dict]:
+    """The rule's evidence rows as records, made once for its rule sheet and its detail sheet."""
+    memo = ctx.setdefault("records", {})
+    if rule_id not in memo:
+        memo[rule_id] = ev.to_dict("records")
+    return memo[rule_id]
 
 
 def _header_of(rule: Rule, column: str, lang: str) -> str:
@@ -570,12 +592,14 @@ def _evidence_ids(ev: pd.DataFrame, rule_id: str, unit_code: str) -> list[str]:
     return list(finding_ids(keys))
 
 
-def _decisions(findings: pd.DataFrame, rule_id: str) -> dict[str, tuple]:
+def _decisions(findings: pd.DataFrame, rule_id: str, mine: pd.DataFrame | None = None) -> dict[str, tuple]:
     """``finding_id`` -> (Status or None, 核实说明, 认定金额) of the rule's findings the register
-    decided (nothing for a findings frame without the register's columns)."""
+    decided (nothing for a findings frame without the register's columns); ``mine``: the rule's
+    rows of ``findings`` when the caller has them."""
     if not len(findings) or not ({"status", "status_reason", "confirmed_amount"} & set(findings.columns)):
         return {}
-    mine = findings[findings["rule_id"].astype(str) == rule_id]
+    if mine is None:
+        mine = findings[findings["rule_id"].astype(str) == rule_id]
     ids = mine["finding_id"] if "finding_id" in mine.columns else finding_ids(mine)
     out = {}
     for fid, status, reason, amount in zip(ids, vf.statuses(mine), vf.reasons(mine), vf.confirmed_amounts(mine)):

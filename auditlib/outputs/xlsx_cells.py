@@ -89,7 +89,19 @@ _is_missing = is_missing
 
 def display_width(text: str) -> int:
     """Columns a text takes: East-Asian wide and full-width characters count 2."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    if text.isascii():  # no ASCII character is wide
+        return len(text)
+    got = _WIDTHS.get(text)
+    if got is None:
+        got = sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+        if len(_WIDTHS) >= 8192:
+            _WIDTHS.clear()
+        _WIDTHS[text] = got
+    return got
+
+
+#: the display widths of texts already measured (labels and headers recur on every sheet and workbook)
+_WIDTHS: dict[str, int] = {}
 
 
 _display_width = display_width
@@ -286,8 +298,10 @@ class Writer:
         widths.update(fixed or {})
         budget = PAGE_PX[self.orientation.get(id(ws), "landscape")] / MIN_PRINT_SCALE
         wrap = {c: m for c, m in (wrap or {}).items() if c in widths}
-        while sum(column_px(w) for w in widths.values()) > budget and any(widths[c] > m for c, m in wrap.items()):
+        total = sum(column_px(w) for w in widths.values())
+        while total > budget and any(widths[c] > m for c, m in wrap.items()):
             widest = max((c for c, m in wrap.items() if widths[c] > m), key=lambda c: widths[c] - wrap[c])
+            total -= column_px(widths[widest]) - column_px(widths[widest] - 1)
             widths[widest] -= 1
         for col, w in widths.items():
             ws.set_column(col, col, w)

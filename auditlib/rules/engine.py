@@ -8,6 +8,7 @@ evidence columns an auditor checks.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -107,9 +108,13 @@ def _param_relation(rule: Rule, params: Params, units: list[str], resolved=None)
     cols = ["unit_code", *names, "as_of", "fiscal_year"]
     quoted = ", ".join(f'"{c}"' for c in cols)
     groups: dict[tuple[str, ...], list[str]] = {}
+    known: dict[int, tuple] = {}  # id → (resolved dict, kept alive so its id stays its own; its cells)
     for unit in units:
         # a rule the parameters do not know (one installed after they were loaded) runs on its defaults
         resolved_unit = resolved(unit)
+        if id(resolved_unit) in known:
+            groups[known[id(resolved_unit)][1]].append(str(unit))
+            continue
         values = resolved_unit.get(rule.id) or rule.defaults()
         cells = []
         for prm in own:  # a value the parameters lack (a hand-made Params) is the rule's default
@@ -117,6 +122,7 @@ def _param_relation(rule: Rule, params: Params, units: list[str], resolved=None)
         for other, prm in borrowed:
             cells.append(_cell((resolved_unit.get(other) or {}).get(prm.name, prm.default)))
         cells += [f"DATE '{params.as_of.isoformat()}'", f"CAST({int(params.fiscal_year)} AS INTEGER)"]
+        known[id(resolved_unit)] = (resolved_unit, tuple(cells))
         groups.setdefault(tuple(cells), []).append(str(unit))
     if not groups:  # no unit: one typed row of NULLs (untyped ones leave e.g. dayofyear(as_of) ambiguous)
         types = ["VARCHAR", *("DECIMAL(18,6)" if isinstance(prm.default, Decimal) else
@@ -134,6 +140,11 @@ def _param_relation(rule: Rule, params: Params, units: list[str], resolved=None)
         rows = ", ".join("(" + ", ".join([_literal(u), *cells]) + ")" for u, cells in others)
         parts.append(f"SELECT * FROM (VALUES {rows}) AS v({quoted})")
     return "(" + " UNION ALL ".join(parts) + ")"
+
+
+def p_cte(rule: Rule, params: Params, units: list[str], resolved=None) -> str:
+    """The ``p AS (...)`` common table expression of ``rule`` (:func:`_param_relation`)."""
+    return f"p AS {_param_relation(rule, params, units, resolved)}"
 
 
 def _findings_columns(rule: Rule, columns) -> list[str] | None:
@@ -155,17 +166,31 @@ def _lean_frame(con, sql: str, columns: list[str]) -> pd.DataFrame:
     """The ``columns`` of the rows of ``sql``, ordered by the first two, as :func:`auditlib.db.frame`
     gives them (DECIMAL as exact ``Decimal``, NULL as None) but fetched column-wise: DECIMAL
     columns travel as their exact text and become ``Decimal`` here."""
-    rel = con.sql(sql)  # bound, not run
-    types = dict(zip(rel.columns, (str(t) for t in rel.types)))
-    decimal = {c for c in columns if types.get(c, "").startswith("DECIMAL")}
-    select = ", ".join(f"CAST({_quoted(c)} AS VARCHAR) AS {_quoted(c)}" if c in decimal else _quoted(c)
-                       for c in columns)
-    arrays = con.sql(f"SELECT {select} FROM ({sql}) ORDER BY 1, 2").fetchnumpy()
+    return pd.DataFrame(fetch_columns(con, sql, {c: None for c in columns}), columns=columns)
+
+
+def fetch_columns(con, sql: str, columns: dict[str, str | None], types: dict[str, str] | None = None,
+                  ordered: bool = True) -> dict[str, list]:
+    """Columns of the rows of ``sql``, ordered by the first two (in the order ``sql`` gives them
+    when not ``ordered``), as Python lists.
+
+    ``columns`` maps each name to fetch to an SQL expression over the rows of ``sql`` (None: the
+    column itself, DECIMAL as exact ``Decimal``, NULL as None, as :func:`auditlib.db.frame` gives
+    it).  Fetched column-wise: DECIMAL columns travel as their exact text.  ``types``: the SQL
+    types of the columns of ``sql`` (name → type text), when the caller has them."""
+    if types is None:
+        rel = con.sql(sql)  # bound, not run
+        types = dict(zip(rel.columns, (str(t) for t in rel.types)))
+    decimal = {c for c, how in columns.items() if how is None and types.get(c, "").startswith("DECIMAL")}
+    select = ", ".join(f"{how} AS {_quoted(c)}" if how is not None else
+                       f"CAST({_quoted(c)} AS VARCHAR) AS {_quoted(c)}" if c in decimal else _quoted(c)
+                       for c, how in columns.items())
+    arrays = con.sql(f"SELECT {select} FROM ({sql})" + (" ORDER BY 1, 2" if ordered else "")).fetchnumpy()
     data = {}
     for c in columns:
         values = arrays[c].tolist()  # Python objects; NULL (masked) as None
         data[c] = [None if v is None else Decimal(v) for v in values] if c in decimal else values
-    return pd.DataFrame(data, columns=columns)
+    return data
 
 
 def _quoted(name: str) -> str:
@@ -221,6 +246,120 @@ def rule_notes(db, params: Params | None = None, inspection: str | None = None) 
             con.close()
 
 
+def prepare(con, inspection: str | None, unit: str | None, params: Params, rule_ids=None):
+    """What every rule of a run shares: macros, units, the units table and the coverage.
+
+    Returns ``(rules, units, resolved, gaps, shared)``: the rules to run (catalogue order), the unit
+    codes, the parameter resolver, the 未检查 frame (:func:`auditlib.rules.coverage.untested`) and
+    the seconds of ``setup`` and ``coverage``."""
+    shared, started = {}, time.perf_counter()
+    _install_macros(con)
+    units = list(unit_names(con))
+    if unit is not None:
+        units = [u for u in units if u == str(unit)]
+    wanted = None if rule_ids is None else set(rule_ids)
+    run = [r for r in implemented_rules(inspection) if wanted is None or r.id in wanted]
+    setup_connection(con, units, macros=False)
+    resolved = _resolver(params)
+    shared["setup"] = time.perf_counter() - started
+    started = time.perf_counter()
+    gaps = untested(con, units, run, params)  # CONTRACT §3: a rule without its input is not tested
+    shared["coverage"] = time.perf_counter() - started
+    return run, units, resolved, gaps, shared
+
+
+def uniform_words(rule: Rule, params: Params, units: list[str], resolved=None) -> dict[str, tuple[str, ...]]:
+    """The ``words`` parameters of ``rule`` (its own and those it uses) that hold one list for every
+    unit of ``units``, name → words."""
+    resolved = resolved or _resolver(params)
+    own = [prm for prm in rule.params if prm.type == "words"]
+    borrowed = [(other, prm) for other, prm in ((o, get_rule(o).param(n)) for o, n in rule.uses)
+                if prm.type == "words"]
+    if not own and not borrowed:
+        return {}
+    values: dict[str, set] = {}
+    seen: dict[int, dict] = {}  # each resolved dict once (one for most units), kept alive for its id
+    for unit in units:
+        resolved_unit = resolved(unit)
+        if id(resolved_unit) in seen:
+            continue
+        seen[id(resolved_unit)] = resolved_unit
+        mine = resolved_unit.get(rule.id) or rule.defaults()
+        for prm in own:
+            values.setdefault(prm.name, set()).add(tuple(mine.get(prm.name, prm.default)))
+        for other, prm in borrowed:
+            values.setdefault(prm.name, set()).add(tuple((resolved_unit.get(other) or {}).get(prm.name, prm.default)))
+    return {name: next(iter(lists)) for name, lists in values.items() if len(lists) == 1}
+
+
+#: ``holds_word(<column>, p.<parameter>)`` in a rule's SQL
+_HOLDS_WORD = re.compile(r"holds_word\(\s*([A-Za-z_][\w.]*)\s*,\s*p\.(\w+)\s*\)")
+
+
+def _inline_words(sql: str, words: dict[str, tuple[str, ...]]) -> str:
+    """``sql`` with each ``holds_word(column, p.name)`` of a parameter every unit shares (``words``)
+    spelt out as its ``contains`` tests: the same truth value as the macro's (false for no words),
+    without a lambda per row."""
+    def spelt(match):
+        listed = words.get(match.group(2))
+        if listed is None:
+            return match.group(0)
+        if not listed:
+            return "false"
+        text = f"COALESCE({match.group(1)}, '')"
+        return "(" + " OR ".join(f"contains({text}, {_literal(w)})" for w in listed) + ")"
+    return _HOLDS_WORD.sub(spelt, sql)
+
+
+def setup_connection(con, units: list[str], macros: bool = True) -> None:
+    """What a connection needs to run the rules (its own: temporary objects are per connection):
+    the macros and :data:`UNITS_TABLE` holding ``units``."""
+    if macros:
+        _install_macros(con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {UNITS_TABLE} AS "
+                f"SELECT CAST(unnest(?) AS VARCHAR) AS unit_code", [[str(u) for u in units]])
+
+
+def rule_sql(rule: Rule, p_rel: str, words: dict[str, tuple[str, ...]] | None = None, ordered: bool = True) -> str:
+    """The SQL of a rule whose query is SQL, with the ``p`` relation ``p_rel`` and its rows ordered
+    by unit and ref (unless not ``ordered``: for a caller that orders them itself); ``words``
+    (:func:`uniform_words`): the word lists every unit shares, tested without the ``holds_word`` macro."""
+    query = rule.query.strip()
+    if words:
+        query = _inline_words(query, words)
+    order = " ORDER BY 1, 2" if ordered else ""
+    if query[:4].upper() == "WITH":  # join our CTE to the query's own
+        return f"WITH {p_rel}, {query[4:]}{order}"
+    return f"WITH {p_rel} {query}{order}"
+
+
+def skipped_units(rule: Rule, gaps: pd.DataFrame) -> set:
+    """The units ``rule`` could not test (their findings are dropped: only 未检查 is reported)."""
+    return set(gaps.loc[gaps["rule_id"] == rule.id, "unit_code"])
+
+
+def tested_evidence(rule: Rule, ev: pd.DataFrame, params: Params, gaps: pd.DataFrame) -> pd.DataFrame:
+    """``ev`` with its details in the display currency and without the units the rule could not test."""
+    if params.currency != "元" and len(ev):  # details name amounts in the display currency
+        ev["detail"] = ev["detail"].map(lambda d: in_currency(d) if isinstance(d, str) else d)
+    skip = skipped_units(rule, gaps)
+    if skip and len(ev):  # a unit the rule could not test has no findings of it, only 未检查
+        ev = ev[~ev["unit_code"].astype(str).isin(skip)].reset_index(drop=True)
+    return ev
+
+
+def rule_findings(rule: Rule, ev: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """The findings frame (:data:`FINDING_COLUMNS`) of a rule's evidence ``ev``."""
+    f = ev[["unit_code", "ref", "amount", "severity", "detail"]].copy()
+    f.insert(0, "rule_id", rule.id)
+    f.insert(0, "inspection", rule.inspection)
+    f["title"] = rule.title(params.lang)
+    f["finding_id"] = finding_ids(f)
+    f["exposure"] = rule.exposures(ev).values
+    f["interest"] = rule.interests(ev).values
+    return f[FINDING_COLUMNS]
+
+
 def inspect(db, inspection: str | None = None, unit: str | None = None,
             params: Params | None = None, rule_ids=None, keep_evidence: bool = True) -> Inspection:
     """Run the rules of ``inspection`` (all when None) for every unit or one.
@@ -244,56 +383,29 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
     own = not isinstance(db, duckdb.DuckDBPyConnection)
     con = connect(db) if own else db
     try:
-        timings, shared, started = {}, {}, time.perf_counter()
-        _install_macros(con)
-        units = list(unit_names(con))
-        if unit is not None:
-            units = [u for u in units if u == str(unit)]
-        frames, evidence = [], {}
-        wanted = None if rule_ids is None else set(rule_ids)
-        run = [r for r in implemented_rules(inspection) if wanted is None or r.id in wanted]
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {UNITS_TABLE} AS "
-                    f"SELECT CAST(unnest(?) AS VARCHAR) AS unit_code", [[str(u) for u in units]])
-        resolved = _resolver(params)
-        shared["setup"] = time.perf_counter() - started
-        started = time.perf_counter()
-        gaps = untested(con, units, run, params)  # CONTRACT §3: a rule without its input is not tested
-        shared["coverage"] = time.perf_counter() - started
+        run, units, resolved, gaps, shared = prepare(con, inspection, unit, params, rule_ids)
+        timings, frames, evidence = {}, [], {}
         for rule in run:
             started = time.perf_counter()
-            p_rel = f"p AS {_param_relation(rule, params, units, resolved)}"
+            p_rel = p_cte(rule, params, units, resolved)
             query = rule.query
             if callable(query):
                 ev = query(con, p_rel)
             else:
-                query = query.strip()
-                if query[:4].upper() == "WITH":  # join our CTE to the query's own
-                    sql = f"WITH {p_rel}, {query[4:]} ORDER BY 1, 2"
-                else:
-                    sql = f"WITH {p_rel} {query} ORDER BY 1, 2"
+                words = uniform_words(rule, params, units, resolved)
+                sql = rule_sql(rule, p_rel, words)
                 lean = None if keep_evidence else _findings_columns(rule, con.sql(sql).columns)
-                if lean:  # only what the findings are built from: less to compute and to fetch
-                    ev = _lean_frame(con, sql, lean)
+                if lean:  # only what the findings are built from: less to compute and to fetch (ordered there)
+                    ev = _lean_frame(con, rule_sql(rule, p_rel, words, ordered=False), lean)
                 else:
                     ev = frame(con.sql(sql))
             ev = with_cited_basis(rule, ev)  # the basis version in force on each finding's date
-            if params.currency != "元" and len(ev):  # details name amounts in the display currency
-                ev["detail"] = ev["detail"].map(lambda d: in_currency(d) if isinstance(d, str) else d)
-            skip = set(gaps.loc[gaps["rule_id"] == rule.id, "unit_code"])
-            if skip and len(ev):  # a unit the rule could not test has no findings of it, only 未检查
-                ev = ev[~ev["unit_code"].astype(str).isin(skip)].reset_index(drop=True)
+            ev = tested_evidence(rule, ev, params, gaps)
             if keep_evidence:
                 evidence[rule.id] = ev
             if len(ev):
-                f = ev[["unit_code", "ref", "amount", "severity", "detail"]].copy()
-                f.insert(0, "rule_id", rule.id)
-                f.insert(0, "inspection", rule.inspection)
-                f["title"] = rule.title(params.lang)
-                f["finding_id"] = finding_ids(f)
-                f["exposure"] = rule.exposures(ev).values
-                f["interest"] = rule.interests(ev).values
-                frames.append(f[FINDING_COLUMNS])
-            ev = f = None  # freed before the next rule's query unless kept
+                frames.append(rule_findings(rule, ev, params))
+            ev = None  # freed before the next rule's query unless kept
             timings[rule.id] = time.perf_counter() - started
         findings = (pd.concat(frames, ignore_index=True) if frames
                     else pd.DataFrame(columns=FINDING_COLUMNS))

@@ -1,16 +1,19 @@
 """SF02's one-to-one matching of bank lines to the books (the query of a rule SQL alone cannot express).
 
 It takes the connection and the ``p`` parameter relation (see :mod:`auditlib.rules.engine`) and
-returns the evidence frame, one row per finding, like a rule's SQL does.
+returns the evidence frame, one row per finding, like a rule's SQL does (in bank-line order: unit,
+date, transaction id).
 """
 from __future__ import annotations
 
-import pandas as pd
+from contextlib import contextmanager
 
-from auditlib.db import frame
+from auditlib.rules.model import sql_query
 
 
-def unbooked_bank_lines(con, p_rel: str) -> pd.DataFrame:
+@sql_query
+@contextmanager
+def unbooked_bank_lines(con, p_rel: str):
     """Bank lines with no ledger line on 1002/1011 of the same amount and direction within
     ``window_days``; matching is one-to-one, nearest date first (ties: earlier bank line, then
     earlier ledger line).
@@ -18,7 +21,8 @@ def unbooked_bank_lines(con, p_rel: str) -> pd.DataFrame:
     The candidate pairs are found in SQL.  A pair whose bank line and ledger line have no other
     candidate is matched whatever the order (the greedy pass would reach it with both free), so
     only the pairs that compete for a line go through the greedy pass in Python; the unmatched
-    bank lines are then selected in SQL.  Same result as running the greedy pass over every pair.
+    bank lines are then selected in SQL (the statement :func:`~auditlib.rules.model.sql_query` runs).
+    Same result as running the greedy pass over every pair.
 
     For speed and memory the pairs hold only row ids and a hash of each line's key (bank line:
     unit, account, txn_id; ledger line: unit, voucher_no, line_no); one join on (unit, side,
@@ -65,27 +69,48 @@ def unbooked_bank_lines(con, p_rel: str) -> pd.DataFrame:
         con.execute("CREATE OR REPLACE TEMP TABLE _sf02_matched (unit_code VARCHAR, account_no VARCHAR, txn_id VARCHAR)")
         if used_bank:
             con.executemany("INSERT INTO _sf02_matched VALUES (?, ?, ?)", [list(b) for b in used_bank])
-        bank = frame(con.sql(f"""
+        if _keys_unique(con, p_rel):
+            # no two bank lines share a key: a line is matched by key exactly when it is the line of
+            # an uncontested pair (its key all there: a missing part equals nothing) or its key was
+            # matched in the greedy pass; row ids, not keys, are compared for the first
+            unmatched = """NOT (t.account_no IS NOT NULL AND t.txn_id IS NOT NULL
+                             AND t.rowid IN (SELECT bank_row FROM _sf02_pairs WHERE NOT contested))
+                  AND NOT EXISTS (SELECT 1 FROM _sf02_matched m WHERE m.unit_code = t.unit_code
+                                  AND m.account_no = t.account_no AND m.txn_id = t.txn_id)"""
+        else:
+            unmatched = """NOT EXISTS (SELECT 1 FROM matched m WHERE m.unit_code = t.unit_code
+                                  AND m.account_no = t.account_no AND m.txn_id = t.txn_id)"""
+        yield f"""
             WITH {p_rel},
             matched AS (SELECT t.unit_code, t.account_no, t.txn_id FROM bank_txns t
                         WHERE t.rowid IN (SELECT bank_row FROM _sf02_pairs WHERE NOT contested)
-                        UNION ALL SELECT unit_code, account_no, txn_id FROM _sf02_matched)
-            SELECT t.unit_code, t.account_no, t.txn_id, t.txn_date,
-                   CASE WHEN COALESCE(t.inflow, 0) <> 0 THEN 'in' ELSE 'out' END AS direction,
-                   CASE WHEN COALESCE(t.inflow, 0) <> 0 THEN t.inflow ELSE t.outflow END AS txn_amount,
-                   t.counterparty_name, t.memo, t._file, t._line, p.window_days
-            FROM bank_txns t JOIN p USING (unit_code)
-            WHERE t.txn_date <= p.as_of AND (COALESCE(t.inflow, 0) <> 0 OR COALESCE(t.outflow, 0) <> 0)
-              AND NOT EXISTS (SELECT 1 FROM matched m WHERE m.unit_code = t.unit_code
-                              AND m.account_no = t.account_no AND m.txn_id = t.txn_id)
-            ORDER BY t.unit_code, t.txn_date, t.txn_id"""))
+                        UNION ALL SELECT unit_code, account_no, txn_id FROM _sf02_matched),
+            b AS (
+                SELECT t.unit_code, t.account_no, t.txn_id, t.txn_date,
+                       CASE WHEN COALESCE(t.inflow, 0) <> 0 THEN 'in' ELSE 'out' END AS direction,
+                       CASE WHEN COALESCE(t.inflow, 0) <> 0 THEN t.inflow ELSE t.outflow END AS txn_amount,
+                       t.counterparty_name, t.memo, t._file, t._line, p.window_days
+                FROM bank_txns t JOIN p USING (unit_code)
+                WHERE t.txn_date <= p.as_of AND (COALESCE(t.inflow, 0) <> 0 OR COALESCE(t.outflow, 0) <> 0)
+                  AND {unmatched})
+            SELECT unit_code, 'bank_txns:' || COALESCE(txn_id, 'None') AS ref, txn_amount AS amount,
+                   'high' AS severity,
+                   printf('%s %s 元，账内 %s 天内无对应记录', CASE WHEN direction = 'in' THEN '收入' ELSE '支出' END,
+                          COALESCE(CAST(txn_amount AS VARCHAR), 'None'), COALESCE(CAST(window_days AS VARCHAR), 'None'))
+                       AS detail,
+                   account_no, txn_id, txn_date, direction, txn_amount, counterparty_name, memo, _file, _line,
+                   window_days
+            FROM b ORDER BY unit_code, txn_date, txn_id"""
     finally:
         con.execute("DROP TABLE IF EXISTS _sf02_pairs")
         con.execute("DROP TABLE IF EXISTS _sf02_matched")
-    ev = bank.reset_index(drop=True)
-    ev.insert(1, "ref", "bank_txns:" + ev["txn_id"].astype(str))
-    ev.insert(2, "amount", ev["txn_amount"])
-    ev.insert(3, "severity", "high")
-    ev.insert(4, "detail", [f"{'收入' if d == 'in' else '支出'} {a} 元，账内 {w} 天内无对应记录"
-                            for d, a, w in zip(ev["direction"], ev["txn_amount"], ev["window_days"])])
-    return ev
+
+
+def _keys_unique(con, p_rel: str) -> bool:
+    """Whether no two of the bank lines SF02 reads share a key (unit, account, txn_id): no two share
+    its hash (two keys sharing a hash only send the caller the longer way)."""
+    return not con.execute(f"""
+        WITH {p_rel}
+        SELECT hash(t.unit_code, t.account_no, t.txn_id) AS hb FROM bank_txns t JOIN p USING (unit_code)
+        WHERE t.txn_date <= p.as_of AND (COALESCE(t.inflow, 0) <> 0 OR COALESCE(t.outflow, 0) <> 0)
+        GROUP BY hb HAVING count(*) > 1 LIMIT 1""").fetchall()

@@ -90,6 +90,26 @@ def words(name, default, zh, en, empty=False, hi=500) -> Param:
     return Param(name, "words", tuple(default), 0 if empty else 1, hi, zh, en)
 
 
+def sql_query(prepared: Callable) -> Callable:
+    """A rule query in Python (``Rule.query``) whose rows a final SQL statement gives.
+
+    ``prepared(con, p_rel)`` is a context manager: it does what the statement needs (temporary
+    tables, say) and gives the statement's text, in the order the evidence is listed, and undoes
+    it on exit.  The query returns the statement's rows as a frame (:func:`auditlib.db.frame`);
+    ``query.prepared`` lets ``auditlib scan`` read those rows column-wise instead
+    (:mod:`auditlib.outputs.findings_scan`)."""
+    from functools import wraps
+
+    @wraps(prepared)
+    def query(con, p_rel: str) -> pd.DataFrame:
+        from auditlib.db import frame
+
+        with prepared(con, p_rel) as sql:
+            return frame(con.sql(sql))
+    query.prepared = prepared
+    return query
+
+
 @dataclass(frozen=True, eq=False)
 class Rule:
     """One rule and everything about it.
@@ -161,6 +181,9 @@ class Rule:
         ``f(con, params) -> (zh, en) | None``: a remark about the whole run of the rule that
         reports and the manifest show beside its findings (SF12: years its holiday calendar
         does not cover, judged on Saturdays and Sundays only); None when there is nothing to say.
+    heavy : bool
+        The rule holds much memory while it runs (large joins or groupings over a whole table):
+        ``auditlib scan`` runs such rules one after another, never two at once.
     sample : callable, optional
         For an indicator judged on a unit's whole sample (SF08): ``f(con, unit_code, params) ->
         (n, minimum)``, the unit's sample size and the least it judges.  Below the minimum the
@@ -192,6 +215,7 @@ class Rule:
     needs: tuple[str, ...] = ()
     accounts: tuple[str, ...] = ()
     applies: Callable | None = None
+    heavy: bool = False
 
     def title(self, lang: str = "zh") -> str:
         return self.title_zh if lang == "zh" else self.title_en

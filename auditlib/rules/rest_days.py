@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Iterable
 
 import pandas as pd
+
+from auditlib.rules.model import sql_query
 
 _log = logging.getLogger("auditlib")
 
@@ -123,12 +126,12 @@ def _paid_years(con, p_rel: str) -> list[int]:
         if y is not None]
 
 
-def rest_day_payments(con, p_rel: str) -> pd.DataFrame:
+@sql_query
+@contextmanager
+def rest_day_payments(con, p_rel: str):
     """SF12: paid payments ≥ ``min_amount`` (paid on or before ``as_of``) whose ``paid_on`` is a rest
     day (:func:`is_rest_day`); a year outside the calendar is judged on Saturdays and Sundays, and
     the finding's ``calendar`` and ``detail`` say so (the run's note too, :func:`rest_day_note`)."""
-    from auditlib.db import frame
-
     years = _paid_years(con, p_rel)
     first, last = covered_years().start, covered_years().stop - 1
     missing = uncovered_years(years)
@@ -156,7 +159,7 @@ def rest_day_payments(con, p_rel: str) -> pd.DataFrame:
                payment_id, payee_name, amount AS payment_amount, paid_on, weekday, rest_day, calendar,
                expense_type, memo, _file, _line
         FROM r ORDER BY 1, 2"""
-    return frame(con.sql(sql))
+    yield sql
 
 
 def rest_day_note(con, params) -> tuple[str, str] | None:

@@ -37,12 +37,25 @@ QUERY = r"""
                 SELECT unit_code, left(core, length(core) - length(digits)) AS prefix,
                        date_trunc('month', voucher_date) AS month_start,
                        CASE WHEN digits <> '' AND length(digits) <= 18 THEN CAST(digits AS BIGINT) END AS num,
-                       voucher_no, voucher_date
+                       voucher_no, voucher_date,
+                       -- the width of the digits ending the voucher_no; -1 when text follows them
+                       CASE WHEN core = voucher_no THEN length(digits) ELSE -1 END AS width
                 FROM d) WHERE num IS NOT NULL),
-        grp AS (  -- the groups with a gap (fewer numbers than their span): only these are ordered
+        spans AS (
             SELECT unit_code, prefix, month_start, count(*) AS vouchers_in_month, min(num) AS month_first,
-                   max(num) AS month_last
-            FROM n GROUP BY unit_code, prefix, month_start HAVING max(num) - min(num) + 1 > count(DISTINCT num)),
+                   max(num) AS month_last, min(width) = max(width) AND min(width) > 0 AS plain
+            FROM n GROUP BY unit_code, prefix, month_start),
+        grp AS (  -- the groups with a gap (fewer distinct numbers than their span): only these are ordered
+            -- a plain group (each voucher_no its prefix and digits of one width) holds each number once
+            -- (its voucher_no are distinct): its count is its count of distinct numbers
+            SELECT unit_code, prefix, month_start, vouchers_in_month, month_first, month_last FROM spans
+            WHERE plain AND month_last - month_first + 1 > vouchers_in_month
+            UNION ALL
+            SELECT unit_code, prefix, month_start, any_value(s.vouchers_in_month), any_value(s.month_first),
+                   any_value(s.month_last)
+            FROM n JOIN (SELECT * FROM spans WHERE NOT plain) s USING (unit_code, prefix, month_start)
+            GROUP BY unit_code, prefix, month_start
+            HAVING any_value(s.month_last) - any_value(s.month_first) + 1 > count(DISTINCT n.num)),
         g AS (
             SELECT n.*, grp.vouchers_in_month, grp.month_first, grp.month_last,
                    strftime(n.month_start, '%Y-%m') AS month,

@@ -112,17 +112,18 @@ class Overview:
         resolved = ran = None
         if run_dir:
             run_dir = Path(run_dir)
+            from auditlib.batch.handoff import run_file
             from auditlib.outputs.findings_csv import read_findings_csv
 
-            f = read_findings_csv(run_dir / "findings.csv")  # unit codes as in the database
+            f = read_findings_csv(run_file(run_dir, "findings.csv"))  # unit codes as in the database
             f["amount"] = [Decimal(a) if a else None for a in f["amount"]]
             f = _with_confirmed_amounts(run_dir, f)
             shown = shown_path(run_dir)  # e.g. outputs/demo-…; just the run id outside the workspace
             source = (t("ov.source_run", lang, run_id=run_dir.name, path=shown) if shown != run_dir.name
                       else t("ov.source_run_id", lang, run_id=run_dir.name))
             ran = _units_run(run_dir)
-            if (run_dir / RESOLVED).is_file():
-                resolved = read_findings_csv(run_dir / RESOLVED)
+            if run_file(run_dir, RESOLVED).is_file():
+                resolved = read_findings_csv(run_file(run_dir, RESOLVED))
         else:
             f = pd.concat([inspect(db, name, params=params).findings for name in INSPECTIONS], ignore_index=True)
             from auditlib.views.report import with_register

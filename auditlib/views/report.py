@@ -15,6 +15,7 @@ the working folder.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,11 +221,13 @@ class Report:
         # under auditlib run (which holds the database read-only for the whole run) one connection is
         # held while the report lives: DuckDB then shares its open database with every later connect
         holder = connect(db) if evidence else None
-        con = connect(db)
-        try:
-            units = unit_names(con)
-        finally:
-            con.close()
+        units = _run_units(holder, db, run_id) if holder is not None and run_id else None
+        if units is None:
+            con = connect(db)
+            try:
+                units = unit_names(con)
+            finally:
+                con.close()
         unit = str(unit) if unit else next(iter(units), "")
         if unit not in units:
             raise ParameterError(t("rep.no_unit", lang, unit=unit), file="", key="unit", reason="unknown unit")
@@ -245,6 +248,26 @@ class Report:
             report._untested = gaps[gaps["unit_code"].astype(str) == unit].reset_index(drop=True)
         return report
 
+    # ---- the database -----------------------------------------------------------------------
+    @contextmanager
+    def _connection(self):
+        """A connection to the report's database, closed again after use: under a run a cursor of
+        the one the report holds (the database stays open for the whole notebook), else a fresh one."""
+        held = getattr(self, "_holder", None)
+        con = connect(self.db) if held is None else held.cursor()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @property
+    def applied(self) -> dict:
+        """The parameters applied to this unit (``Params.for_unit``), worked out once per report."""
+        memo = self.__dict__.get("_applied")
+        if memo is None or memo[0] is not self.params:
+            memo = self.__dict__["_applied"] = (self.params, self.params.for_unit(self.unit_code))
+        return memo[1]
+
     # ---- text -------------------------------------------------------------------------------
     def _t(self, key, **kw) -> str:
         return t(key, self.lang, **kw)
@@ -263,11 +286,8 @@ class Report:
         """This unit's rules not tested for want of input (CONTRACT §3): ``unit_code, rule_id,
         reason_zh, reason_en`` (:func:`auditlib.rules.coverage.untested`), read from the database."""
         if getattr(self, "_untested", None) is None:
-            con = connect(self.db)
-            try:
+            with self._connection() as con:
                 self._untested = coverage.untested(con, [self.unit_code], self.rules, self.params)
-            finally:
-                con.close()
         return self._untested
 
     def untested_text(self, rule_id: str) -> str:
@@ -284,11 +304,8 @@ class Report:
         key = (self.run_id, str(self.db), self.inspection, self.params.fiscal_year, self.params.as_of)
         got = _RUN_WARNINGS.get(key) if self.run_id else None
         if got is None:
-            con = connect(self.db)
-            try:
+            with self._connection() as con:
                 got = coverage.data_warnings(con, self.params.fiscal_year, self.params.as_of, self.rules)
-            finally:
-                con.close()
             if self.run_id:
                 if any(k[0] != self.run_id for k in _RUN_WARNINGS):  # another run's: forgotten
                     _RUN_WARNINGS.clear()
@@ -335,11 +352,8 @@ class Report:
         if self.inspection != "slush_funds":
             return pd.DataFrame(columns=exclusions.COLUMNS)
         if getattr(self, "_exclusions", None) is None:
-            con = connect(self.db)
-            try:
+            with self._connection() as con:
                 self._exclusions = exclusions.excluded_payments(con, self.params, [self.unit_code])
-            finally:
-                con.close()
         return self._exclusions
 
     def exclusions_html(self) -> str:
@@ -362,8 +376,11 @@ class Report:
     # ---- verification (CONTRACT §6) ---------------------------------------------------------
     @property
     def verified(self) -> bool:
-        """Whether the register decided any of these findings."""
-        return vf.has_status(self.findings)
+        """Whether the register decided any of these findings (asked by every cell: worked out once)."""
+        memo = self.__dict__.get("_verified")
+        if memo is None or memo[0] is not self.findings:
+            memo = self.__dict__["_verified"] = (self.findings, vf.has_status(self.findings))
+        return memo[1]
 
     @property
     def compared(self) -> bool:
@@ -445,7 +462,7 @@ class Report:
         if self.run_id:
             rows.append((self._t("rep.run_id"), self.run_id))
         rows.append((self._t("rep.db"), shown_path(self.db)))
-        applied = self.params.for_unit(self.unit_code)
+        applied = self.applied
         for rule in self.rules:
             for prm in rule.params:
                 label = prm.label(self.lang)
@@ -454,20 +471,17 @@ class Report:
 
     def coverage_frame(self) -> pd.DataFrame:
         """Rows and date range per table for this unit."""
-        con = connect(self.db)
-        try:
-            rows = []
-            for tbl, date_col in _COVERAGE:
-                if date_col:
-                    n, lo, hi = con.execute(f"SELECT count(*), min({date_col}), max({date_col}) FROM {tbl} "
-                                            "WHERE unit_code = ?", [self.unit_code]).fetchone()
-                else:
-                    (n,) = con.execute(f"SELECT count(*) FROM {tbl} WHERE unit_code = ?",
-                                       [self.unit_code]).fetchone()
-                    lo = hi = None
-                rows.append((self._t(f"tbl.{tbl}"), n, lo.isoformat() if lo else "", hi.isoformat() if hi else ""))
-        finally:
-            con.close()
+        # one query for the six tables (one round trip instead of six): a row of each table's count and
+        # date range side by side, each column of its own type
+        sql = "SELECT * FROM " + ", ".join(
+            "(SELECT count(*), " + (f"min({date_col}), max({date_col})" if date_col else "NULL, NULL")
+            + f" FROM {tbl} WHERE unit_code = $unit) AS t{i}" for i, (tbl, date_col) in enumerate(_COVERAGE))
+        with self._connection() as con:
+            got = con.execute(sql, {"unit": self.unit_code}).fetchone()
+        rows = []
+        for i, (tbl, _) in enumerate(_COVERAGE):
+            n, lo, hi = got[3 * i:3 * i + 3]
+            rows.append((self._t(f"tbl.{tbl}"), n, lo.isoformat() if lo else "", hi.isoformat() if hi else ""))
         return pd.DataFrame(rows, columns=[self._t("rep.table"), self._t("rep.rows"),
                                            self._t("rep.from"), self._t("rep.to")])
 
@@ -503,7 +517,9 @@ class Report:
     def counted_findings(self, rule_id: str | None = None) -> pd.DataFrame:
         """The findings that count (排除 ones left out), of one rule or all."""
         f = self.findings if rule_id is None else self.rule_findings(rule_id)
-        return f[[s is not Status.DISMISSED for s in vf.statuses(f)]] if len(f) else f
+        if not len(f) or "status" not in f.columns:  # nothing decided: none dismissed
+            return f
+        return f[[s is not Status.DISMISSED for s in vf.statuses(f)]]
 
     def _split_words(self, findings: pd.DataFrame | None = None) -> dict:
         tallies = vf.split(self.findings if findings is None else findings)
@@ -540,7 +556,7 @@ class Report:
         """What the rule checks and on what basis, its findings, and its chart."""
         rule = get_rule(rule_id)
         f = self.rule_findings(rule_id)
-        applied = self.params.for_unit(self.unit_code).get(rule_id, {})
+        applied = self.applied.get(rule_id, {})
         prm_text = param_text(rule, applied, self.lang) or "—"
         parts = [f"<h2>{escape(rule.id)} {escape(rule.title(self.lang))}</h2>",
                  # the rule's body: print starts each rule on a new page (the template's CSS finds it)
@@ -571,7 +587,7 @@ class Report:
                 parts.append(table(shown.head(MAX_ROWS)))
             if len(shown) > MAX_ROWS:
                 parts.append(f"<p>{escape(self._t('rep.more', shown=MAX_ROWS, n=len(shown)))}</p>")
-            dismissed = self.dismissed_frame(rule_id)
+            dismissed = self.dismissed_frame(rule_id) if "status" in f.columns else ()
             if len(dismissed):  # listed with their reason, collapsed, counted in no total
                 parts.append(f"<details class=\"dismissed\"><summary>"
                              f"{escape(self._t('rep.dismissed', n=len(dismissed)))}</summary>"
@@ -586,11 +602,8 @@ class Report:
         holiday calendar does not cover, judged on Saturdays and Sundays only); "" when none."""
         if rule.note is None:
             return ""
-        con = connect(self.db)
-        try:
+        with self._connection() as con:
             got = rule.note(con, self.params)
-        finally:
-            con.close()
         return "" if not got else (got[0] if self.lang == "zh" else got[1])
 
     def too_few(self, rule) -> tuple[int, int] | None:
@@ -598,17 +611,16 @@ class Report:
         minimum (样本不足，不作判断); None otherwise."""
         if rule.sample is None:
             return None
-        con = connect(self.db)
-        try:
+        with self._connection() as con:
             return rule.too_few(con, self.unit_code, self.params)
-        finally:
-            con.close()
 
     def findings_frame(self, rule_id: str) -> pd.DataFrame:
         """A rule's findings for display (排除 ones aside, see :meth:`dismissed_frame`): finding id,
         status, ref, amount, severity, detail, source row; the change against a baseline and the
         verification's explanation and 认定金额 when there are any."""
         frame, status = self._display(rule_id)
+        if all(s is not Status.DISMISSED for s in status):
+            return frame
         return frame[[s is not Status.DISMISSED for s in status]].reset_index(drop=True)
 
     def dismissed_frame(self, rule_id: str) -> pd.DataFrame:
@@ -656,8 +668,7 @@ class Report:
         drill-down): ``银行流水 3 行：bank_txns.csv:10、12、15``."""
         rule = get_rule(rule_id)
         evidence = ev.reset_index(drop=True) if ev is not None and len(ev) == len(f) else None
-        con = connect(self.db)
-        try:
+        with self._connection() as con:
             out = list(src)
             for i, ref in enumerate(f["ref"].tolist()[:MAX_SOURCE_LOOKUPS]):
                 if out[i]:
@@ -669,14 +680,13 @@ class Report:
                     found = []
                 out[i] = "；".join(t for t in (_rows_text(s, self.lang) for s in found) if t)
             return out
-        finally:
-            con.close()
 
     def chart(self, rule_id: str) -> None:
         """The rule's chart for this unit, when it has one and there is data to draw."""
         from auditlib.outputs import charts
 
-        fig = charts.draw(self.db, rule_id, self.unit_code, self.params, self.lang)
+        with self._connection() as con:
+            fig = charts.draw(con, rule_id, self.unit_code, self.params, self.lang)
         if fig is not None:
             from IPython.display import Image, display
 
@@ -716,6 +726,16 @@ class Report:
 #: (a run's parameters and database do not change while it runs; CONTRACT §4)
 _RUN_PARAMS: dict[tuple, Params] = {}
 _RUN_WARNINGS: dict[tuple, list] = {}
+_RUN_UNITS: dict[tuple, dict] = {}
+
+
+def _run_units(con, db, run_id: str) -> dict[str, str]:
+    """:func:`unit_names` of ``db`` read on ``con``, once per run in this kernel."""
+    key = (run_id, str(db))
+    if key not in _RUN_UNITS:
+        _RUN_UNITS.clear()
+        _RUN_UNITS[key] = unit_names(con)
+    return _RUN_UNITS[key]
 
 
 def _run_params(params_file: str, run_id: str) -> Params:

@@ -10,25 +10,23 @@ becomes a failed record for the task it held, so one failure never loses another
 """
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from auditlib.batch.options import RunOptions
-from auditlib.batch.tasks import TaskResult, TaskSpec
 
-OnResult = Callable[[TaskResult], None]
+if TYPE_CHECKING:  # the run starts its workers before it imports pandas (which the tasks need)
+    from auditlib.batch.tasks import TaskResult, TaskSpec
+
+OnResult = Callable[["TaskResult"], None]
 
 
 class Executor(Protocol):
     """Runs tasks; see the module docstring."""
 
-    def run(self, specs: list[TaskSpec], on_result: OnResult,
-            then: Callable[[], TaskSpec] | None = None) -> TaskResult | None:
-        """Run ``specs``, calling ``on_result`` with each result in this process.
-
-        ``then``, when given, is called in this process once every task is done and returns
-        one more spec (the overview), which the executor may run on a worker's warm kernel;
-        its result is returned, or None when it was not run (the caller then runs it).
-        """
+    def run(self, specs: list[TaskSpec], on_result: OnResult) -> None:
+        """Run ``specs`` (inspections, the overview, and :class:`~auditlib.batch.kernels.KernelCall`
+        jobs, whose result is their outcome dict), calling ``on_result`` with each result in this
+        process; the workers take them in the order given (as far as the executor can)."""
         ...
 
 

@@ -3,11 +3,11 @@
 Each task is one future calling :func:`~auditlib.batch.tasks.execute_task` on a Dask worker
 (its warm kernels are kept per worker thread); the workers must see the same database,
 notebooks and run folder paths.  :meth:`DaskExecutor.warm` has each worker start its kernel
-while the run plans and computes the findings; once every task is done, the overview runs on a
-worker's warm kernel too (or, when that fails, in the run's process).
+while the run plans and computes the findings; the overview runs on a worker's warm kernel too.
 """
 from __future__ import annotations
 
+from auditlib.batch.kernels import KernelCall, call
 from auditlib.batch.tasks import TaskResult, TaskSpec, error_summary, execute_task, warm_worker
 
 
@@ -39,24 +39,19 @@ class DaskExecutor:
         self._warming = [client.submit(warm_worker, options, pure=False, workers=[w], allow_other_workers=False,
                                        key=f"auditlib-warm-{tag}-{i}") for i, w in enumerate(workers)]
 
-    def run(self, specs: list[TaskSpec], on_result, then=None, meanwhile=None) -> TaskResult | None:
+    def run(self, specs: list[TaskSpec], on_result) -> None:
+        import uuid
+
         from distributed import as_completed
 
         client = self._connect()
-        futures = {client.submit(execute_task, s, pure=False, key=f"auditlib-{s.run_id}-{i}"): s
+        tag = uuid.uuid4().hex[:8]
+        # a higher priority runs first: the order given
+        futures = {client.submit(*((call, s) if isinstance(s, KernelCall) else (execute_task, s)), pure=False,
+                                 key=f"auditlib-{tag}-{i}", priority=len(specs) - i): s
                    for i, s in enumerate(specs)}
         for fut in as_completed(list(futures), loop=client.loop):
             on_result(self._collect(fut, futures[fut]))
-        if then is None:
-            return None
-        spec = then()  # the overview, on a worker's warm kernel; the county files meanwhile
-        fut = client.submit(execute_task, spec, pure=False, key=f"auditlib-{spec.run_id}-overview")
-        if meanwhile is not None:
-            meanwhile()
-        try:
-            return fut.result()
-        except Exception:  # noqa: BLE001 - the worker died: the caller runs it itself
-            return None
 
     def close(self, now: bool = False) -> None:
         """Let go of the scheduler (its workers keep running, their kernels warm)."""
@@ -73,5 +68,7 @@ class DaskExecutor:
         try:
             return fut.result()
         except Exception as exc:
+            if isinstance(spec, KernelCall):
+                return spec.outcome(error=f"{type(exc).__name__}: {exc}")
             summary, full = error_summary(exc)
             return TaskResult.worker_died(spec, self.lang, f": {summary}", full)

@@ -4,8 +4,8 @@ Each worker is a spawned process given one task at a time through a pipe, so the
 knows which task each worker holds: a worker that dies (killed, out of memory, a crash in
 native code) fails that task only; it is recorded with the worker's exit code, a fresh worker
 takes its place and the other tasks go on.  A watchdog thread in each worker stops it when
-the run's process is gone, so a killed run leaves no worker writing into its folder.  Once
-every task is done, one idle worker runs the overview on its warm kernel.
+the run's process is gone, so a killed run leaves no worker writing into its folder.  A worker
+with no task left stops at once, while the others finish.
 
 :meth:`LocalExecutor.warm` starts the workers, and each its kernel, before the tasks are ready
 (while the run computes the findings); :meth:`LocalExecutor.close` waits for them to be gone.
@@ -16,9 +16,13 @@ import os
 import signal
 import sys
 import time
+from typing import TYPE_CHECKING
 
-from auditlib.batch.kernels import shutdown_kernels, skip_slow_imports
-from auditlib.batch.tasks import TaskResult, TaskSpec, execute_task, warm_worker
+from auditlib.batch.kernels import KernelCall, call, shutdown_kernels, skip_slow_imports, start_kernel
+from auditlib.batch.options import apply_environment
+
+if TYPE_CHECKING:
+    from auditlib.batch.tasks import TaskSpec
 
 #: the message index of a warm-up (no result is sent back)
 WARM_UP = -2
@@ -52,9 +56,14 @@ def _worker_main(conn, parent_pid: int) -> None:
                 break
             i, spec = msg
             if i == WARM_UP:
-                warm_worker(spec)
+                _warm_up(spec)
                 continue
-            result = execute_task(spec)
+            if isinstance(spec, KernelCall):
+                result = call(spec)
+            else:
+                from auditlib.batch.tasks import execute_task
+
+                result = execute_task(spec)
             try:
                 conn.send((i, result))
             except OSError:
@@ -62,6 +71,25 @@ def _worker_main(conn, parent_pid: int) -> None:
     finally:
         shutdown_kernels()
         conn.close()
+    # done: skip the interpreter's teardown of pandas, papermill, nbconvert ... (a few tenths of a
+    # second the run would wait for); the kernel is shut down and every file written is closed
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _warm_up(options) -> None:
+    """Start the kernel first (it imports the report modules in its own process meanwhile), then
+    import what the tasks need here (pandas, papermill ...): :func:`~auditlib.batch.tasks.warm_worker`."""
+    if options.reuse_kernels:
+        apply_environment(options.environment())  # the kernel inherits it
+        try:
+            start_kernel(options.kernel)
+        except Exception:  # noqa: BLE001 - warm_worker (and else the first task) starts it again and says why
+            pass
+    from auditlib.batch.tasks import warm_worker
+
+    warm_worker(options)
 
 
 class LocalExecutor:
@@ -72,7 +100,7 @@ class LocalExecutor:
         self._slots: list[dict] = []
         self._leaving: list = []  # processes told to stop, joined by close()
 
-    def _count(self, specs: list[TaskSpec]) -> int:
+    def _count(self, specs: list["TaskSpec"]) -> int:
         return max(1, min(int(self.workers or os.cpu_count() or 1), len(specs)))
 
     def _launch(self) -> dict:
@@ -126,9 +154,8 @@ class LocalExecutor:
                 proc.terminate()
                 proc.join(timeout=5)
 
-    def run(self, specs: list[TaskSpec], on_result, then=None, meanwhile=None) -> TaskResult | None:
-        """See :class:`~auditlib.batch.executors.Executor`; ``meanwhile`` is called in this process
-        while a worker runs the spec ``then`` gave."""
+    def run(self, specs: list["TaskSpec"], on_result) -> None:
+        """See :class:`~auditlib.batch.executors.Executor`: the tasks are taken in the order given."""
         from multiprocessing.connection import wait
 
         queue = list(reversed(range(len(specs))))  # pop() gives the next task
@@ -149,9 +176,7 @@ class LocalExecutor:
                     continue
                 slot["task"] = i
                 return
-            idle = [s for s in slots if s["task"] is None and s is not slot]
-            if then is None or idle:
-                self._retire(slot)  # else it stays, idle, for the last spec
+            self._retire(slot)  # nothing left for it: it stops (its kernel too) while the others finish
 
         try:
             for slot in slots[n:]:  # started for more tasks than there are
@@ -175,31 +200,20 @@ class LocalExecutor:
                         _, result = slot["conn"].recv()
                     except (EOFError, OSError):
                         slot["proc"].join(timeout=10)
-                        result = TaskResult.worker_died(spec, self.lang, f" (exit code {slot['proc'].exitcode})")
+                        detail = f" (exit code {slot['proc'].exitcode})"
+                        if isinstance(spec, KernelCall):
+                            result = spec.outcome(error=f"worker died{detail}")
+                        else:
+                            from auditlib.batch.tasks import TaskResult
+
+                            result = TaskResult.worker_died(spec, self.lang, detail)
                         slot["conn"].close()
                         slots.remove(slot)
                         slot = self._launch() if queue else None
-                    on_result(result)
-                    if slot is not None:
+                    if slot is not None:  # its next task first: recording this one (a manifest save) can wait
                         slot["task"] = None
                         feed(slot)
-            idle = [s for s in slots if s["task"] is None and s["proc"].is_alive()]
-            if then is not None and idle:
-                slot = idle[0]
-                try:
-                    slot["conn"].send((-1, then()))
-                    slot["task"] = -1
-                    if meanwhile is not None:
-                        meanwhile()
-                    ready = wait([slot["conn"], slot["proc"].sentinel])
-                    if slot["conn"] in ready and slot["conn"].poll():
-                        result = slot["conn"].recv()[1]
-                        slot["task"] = None
-                        return result
-                except (EOFError, OSError):  # the worker died: the caller runs it itself
-                    pass
-                slot["task"] = None
-            return None
+                    on_result(result)
         finally:
             for slot in list(slots):
                 if slot["task"] is not None:  # interrupted: stop the workers
