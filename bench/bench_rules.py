@@ -49,7 +49,8 @@ def markdown(result: dict) -> str:
     rule_sum = sum(s for _, s in rules)
     lines = [f"`auditlib scan`: {result['seconds']:.1f} s wall, {result['cpu_s']:.1f} s CPU, "
              f"peak {result['peak_mb']:,.0f} MB, {result['findings']:,} findings; "
-             f"the {len(rules)} rules {rule_sum:.1f} s, shared steps "
+             f"the {len(rules)} rules' own seconds add up to {rule_sum:.1f} s (they run in two lanes at once, "
+             f"so the sum can exceed the wall time), shared steps "
              + ", ".join(f"{k} {v:.1f} s" for k, v in result["shared"].items()) + ".",
              "",
              "| rule | seconds | share of the rules |",
