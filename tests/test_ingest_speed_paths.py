@@ -104,3 +104,11 @@ def test_the_ingest_memory_limit_scales_with_the_machine_within_bounds(monkeypat
     assert limit.endswith("MB") and INGEST_MEMORY_MIN_MB <= int(limit[:-2]) <= INGEST_MEMORY_MAX_MB <= 1024
     monkeypatch.setenv("AUDITLIB_INGEST_MEMORY", "200MB")
     assert ingest_memory() == "200MB"
+
+
+def test_a_workbook_loads_at_the_lower_memory_bound_unless_told(monkeypatch):
+    # its cells are held in Python while DuckDB loads them: more memory for DuckDB buys no time
+    monkeypatch.delenv("AUDITLIB_INGEST_MEMORY", raising=False)
+    assert ingest_memory(workbook=True) == f"{INGEST_MEMORY_MIN_MB}MB"
+    monkeypatch.setenv("AUDITLIB_INGEST_MEMORY", "300MB")
+    assert ingest_memory(workbook=True) == "300MB"
