@@ -471,18 +471,26 @@ def test_display_width_counts_wide_characters_twice_whatever_was_measured_before
     assert display_width("资金") == 4 and display_width("ab") == 2
 
 
-def test_fit_columns_gives_up_width_in_the_wrap_columns_until_the_page_holds_them(tmp_path):
+def _fitted_widths(tmp_path, columns: int) -> dict:
+    """The widths ``fit_columns`` gives ``columns`` wide columns, two of them wrap columns."""
     import xlsxwriter
 
-    from auditlib.outputs.xlsx_cells import MIN_PRINT_SCALE, PAGE_PX, Writer, column_px
+    from auditlib.outputs.xlsx_cells import Writer
 
     wb = xlsxwriter.Workbook(str(tmp_path / "w.xlsx"))
     w = Writer(wb, "zh")
     ws = w.add_sheet("S")
-    for c in range(8):
+    for c in range(columns):
         w.text(ws, 0, c, "说" * 30)
     widths = w.fit_columns(ws, maximum=40, wrap={1: 12, 2: 16})
     wb.close()
+    return widths
+
+
+def test_fit_columns_gives_up_width_in_the_wrap_columns_until_the_page_holds_them(tmp_path):
+    from auditlib.outputs.xlsx_cells import MIN_PRINT_SCALE, PAGE_PX, column_px
+
+    widths = _fitted_widths(tmp_path, 8)
     budget = PAGE_PX["landscape"] / MIN_PRINT_SCALE
     # the wrap columns shrank as far as they may; the others kept their width
     assert widths[1] == 12 and widths[2] == 16 and all(widths[c] == 40 for c in (0, 3, 4, 5, 6, 7))
@@ -490,17 +498,9 @@ def test_fit_columns_gives_up_width_in_the_wrap_columns_until_the_page_holds_the
 
 
 def test_fit_columns_stops_shrinking_once_the_page_holds_the_columns(tmp_path):
-    import xlsxwriter
+    from auditlib.outputs.xlsx_cells import MIN_PRINT_SCALE, PAGE_PX, column_px
 
-    from auditlib.outputs.xlsx_cells import MIN_PRINT_SCALE, PAGE_PX, Writer, column_px
-
-    wb = xlsxwriter.Workbook(str(tmp_path / "w.xlsx"))
-    w = Writer(wb, "zh")
-    ws = w.add_sheet("S")
-    for c in range(4):
-        w.text(ws, 0, c, "说" * 30)
-    widths = w.fit_columns(ws, maximum=40, wrap={1: 12, 2: 16})
-    wb.close()
+    widths = _fitted_widths(tmp_path, 4)
     total = sum(column_px(v) for v in widths.values())
     budget = PAGE_PX["landscape"] / MIN_PRINT_SCALE
     assert widths[0] == widths[3] == 40 and widths[1] >= 12 and widths[2] >= 16
