@@ -32,7 +32,8 @@ from auditlib.cli import main
 from auditlib.common.cells import neutralise
 from auditlib.outputs.findings_csv import read_findings_csv, write_findings_csv
 from auditlib.ingest.load import ingest
-from auditlib.batch.run import run, unit_folder
+from auditlib.batch.plan import unit_folder
+from auditlib.batch.run import run
 from auditlib.synth.county import generate
 from auditlib.workspace import notebooks_dir
 

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 from auditlib.cli import main
 from auditlib.ingest.load import ingest
-from auditlib.batch.run import run, unit_folder
+from auditlib.batch.plan import unit_folder
+from auditlib.batch.run import run
 from auditlib.synth.county import generate
 from auditlib.batch.scan import scan
 from auditlib.workspace import notebooks_dir

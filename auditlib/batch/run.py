@@ -36,18 +36,6 @@ if TYPE_CHECKING:
 
 # pandas, DuckDB, the rules and papermill are imported once the run's workers are starting (they
 # start their kernels meanwhile), not when this module is: see :func:`run_with`.
-_LAZY = {"unit_folder": "auditlib.batch.plan", "NOTEBOOK_PARAMETERS": "auditlib.batch.plan",
-         "OVERVIEW_PARAMETERS": "auditlib.batch.plan", "execute_task": "auditlib.batch.tasks",
-         "TaskSpec": "auditlib.batch.tasks", "TaskResult": "auditlib.batch.tasks"}
-
-
-def __getattr__(name: str):
-    """The names this module passes on from :mod:`.plan` and :mod:`.tasks`, imported when asked for."""
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 logger = logging.getLogger("auditlib")
@@ -382,16 +370,6 @@ def _write_county_files(plan: Plan, manifest: dict, into: Path | None = None) ->
         return {"xlsx": None, "docx": None, "errors": [{"file": "", "error": f"{type(exc).__name__}: {exc}"}]}
 
 
-def _write_county(plan: Plan, manifest: Manifest) -> dict:
-    """The county deliverables, from findings.csv and the manifest once both are final; a failure
-    is logged and recorded in the manifest (``county.errors``) and makes the exit code 1, and
-    loses no other output."""
-    county = _write_county_files(plan, _as_read(manifest))
-    manifest.data["county"] = county
-    manifest.save()
-    return county
-
-
 def _hand_off(plan: Plan, work: Path, manifest: Manifest) -> list[pd.DataFrame]:
     """Every unit's findings in one pass per inspection, with their statuses (the register) and
     changes (the baseline); each task's slice saved for it, and its counts put in the manifest."""
@@ -491,5 +469,4 @@ def read_run_findings(run_dir) -> pd.DataFrame:
     return read_findings_csv(Path(run_dir) / "findings.csv")
 
 
-__all__ = ["run", "run_with", "read_run_findings", "unit_folder", "execute_task", "TaskSpec", "TaskResult",
-           "RunResult", "RunOptions", "NOTEBOOK_PARAMETERS", "OVERVIEW_PARAMETERS"]
+__all__ = ["run", "run_with", "read_run_findings", "longest_first", "RunResult", "RunOptions"]

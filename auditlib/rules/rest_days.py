@@ -57,18 +57,6 @@ def is_rest_day(day: dt.date) -> bool:
     return day in holidays or (day.weekday() >= 5 and day not in workdays)
 
 
-def rest_day_name(day: dt.date, lang: str = "zh") -> str:
-    """Why ``day`` is a rest day: the holiday's name, or Saturday/Sunday ("" for a working day)."""
-    if not is_rest_day(day):
-        return ""
-    holidays, _, _, _ = _calendar()
-    if is_covered(day.year) and day in holidays:
-        return _HOLIDAY_ZH.get(str(holidays[day]), "法定节假日") if lang == "zh" else str(holidays[day])
-    if lang == "zh":
-        return "星期六" if day.weekday() == 5 else "星期日"
-    return "Saturday" if day.weekday() == 5 else "Sunday"
-
-
 _HOLIDAY_ZH = {
     "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
     "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "National Day": "国庆节",

@@ -402,7 +402,7 @@ class Explorer:
     def export_workbook(self, path=None) -> Path:
         """Write the evidence workbook of the unit and inspection on screen, as the batch does."""
         from auditlib.views.report import unit_slice
-        from auditlib.batch.run import unit_folder
+        from auditlib.batch.plan import unit_folder
         from auditlib.outputs.workbook import write_workbook
 
         unit = self.unit.value
@@ -417,7 +417,7 @@ class Explorer:
         """Draw an audit sample of the payments of the unit on screen (CONTRACT §7; method and sizes
         from the parameters' ``sampling:`` block, the seed box's seed) and write its workbook and
         plan.json into ``out`` (a new folder under ``outputs/explore``); returns the workbook."""
-        from auditlib.batch.run import unit_folder
+        from auditlib.batch.plan import unit_folder
         from auditlib.sampling.plan import SampleSettings, draw_sample
         from auditlib.sampling.population import Filters
 
