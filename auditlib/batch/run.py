@@ -349,7 +349,7 @@ def _finish_here(plan: Plan, manifest: Manifest, overview: TaskResult | None, co
         spec = TaskSpec.overview(plan.options, plan.run_id, plan.run_dir, reuse_kernel=False)
         background = _Background(_in_process, spec)
     if county is None:
-        county = _write_county_files(plan, _as_read(manifest))
+        county = _write_county(plan, manifest)
     if overview is None:
         overview = background.result() or TaskResult("", "", TaskStatus.FAILED, error="overview",
                                                       kind=TaskKind.OVERVIEW)
@@ -368,6 +368,16 @@ def _write_county_files(plan: Plan, manifest: dict, into: Path | None = None) ->
     except Exception as exc:  # noqa: BLE001 - write_county reports its own failures; anything else too
         logger.error("county deliverables: %s", exc)
         return {"xlsx": None, "docx": None, "errors": [{"file": "", "error": f"{type(exc).__name__}: {exc}"}]}
+
+
+def _write_county(plan: Plan, manifest: Manifest) -> dict:
+    """The county deliverables, from findings.csv and the manifest once both are final; a failure
+    is logged and recorded in the manifest (``county.errors``) and makes the exit code 1, and
+    loses no other output."""
+    county = _write_county_files(plan, _as_read(manifest))
+    manifest.data["county"] = county
+    manifest.save()
+    return county
 
 
 def _hand_off(plan: Plan, work: Path, manifest: Manifest) -> list[pd.DataFrame]:
