@@ -345,6 +345,43 @@ def test_run_reads_the_register_beside_the_database_by_default(county, tmp_path)
     assert manifest["register"]["path"] == str((tmp_path / "register.jsonl").resolve())
 
 
+def test_with_a_register_the_county_deliverables_carry_its_reasons_and_amounts(county, tmp_path):
+    """Made on a worker's kernel (the usual way), handed the decisions on the run's findings."""
+    import openpyxl
+
+    _, db, _ = county
+    register = tmp_path / "decisions.jsonl"
+    others = [("SF06", f"9{i:03d}", f"payments:ZF{i:011d}", "dismissed", "别的单位", None) for i in range(300)]
+    _decide(register, [(*SF04_001, "confirmed", "提现发放劳务费，无签收单", "45000.00"), *others])
+    result = run(db, out=tmp_path / "o", run_id="reg", units=["001"], inspections=["slush_funds"], workers=1,
+                 progress=False, register=register)
+    assert result.exit_code == 0, result.failed
+    listing = openpyxl.load_workbook(result.run_dir / "county-findings.xlsx")["清单"]
+    row = next(r for r in listing.iter_rows(values_only=True) if SF04_001[2] in r)
+    assert "属实" in row and "提现发放劳务费，无签收单" in row and 45000 in row
+
+
+def test_a_run_hands_its_overview_and_county_only_the_decisions_on_its_findings(tmp_path):
+    """The staging folder's decisions.json: read instead of the register while the run is made."""
+    import pandas as pd
+
+    from auditlib.batch.handoff import save_run_decisions, staged_dir
+    from auditlib.outputs.verification import run_decisions
+    from auditlib.review.register import Decision
+    from auditlib.review.statuses import Status
+
+    mine = Decision("a" * 12, "SF04", "001", "bank_txns:1", Status.CONFIRMED, reason="属实，见流水", by="甲", source="cli")
+    other = Decision("b" * 12, "SF04", "002", "bank_txns:2", Status.DISMISSED, reason="排除", by="甲", source="cli")
+    staged = staged_dir(tmp_path)
+    staged.mkdir(parents=True)
+    save_run_decisions(staged, {mine.finding_id: mine, other.finding_id: other},
+                       [pd.DataFrame({"finding_id": [mine.finding_id, "c" * 12]})])
+    manifest = {"register": {"path": str(tmp_path / "gone.jsonl"), "decisions": 2}}
+    assert run_decisions(manifest, tmp_path) == run_decisions(manifest, staged) == {mine.finding_id: mine}
+    shutil.rmtree(staged)  # the run made: its register again (gone here)
+    assert run_decisions(manifest, tmp_path) is None
+
+
 def test_resume_refuses_when_the_register_changed(county, tmp_path):
     _, db, _ = county
     reg = tmp_path / "reg.jsonl"

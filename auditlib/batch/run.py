@@ -147,6 +147,10 @@ def run_with(options: RunOptions) -> RunResult:
         holder = connect(options.db)
         stack.callback(holder.close)
         plan, manifest = open_run(make_plan(options), stack)
+        if plan.decisions:  # a register's decisions live as long as the run: kept out of every
+            import gc       # later collection (100k of them cost the run half a second of them)
+
+            gc.freeze()
         return _execute(plan, manifest, executor)
 
 
@@ -181,7 +185,7 @@ def _execute(plan: Plan, manifest: Manifest, executor) -> RunResult:
 
 def _run_tasks(plan: Plan, manifest: Manifest, specs: list[TaskSpec], executor, all_findings) -> RunResult:
     from auditlib import auditlog
-    from auditlib.batch.handoff import WORK, staged_dir
+    from auditlib.batch.handoff import WORK, save_run_decisions, staged_dir
     from auditlib.batch.tasks import TaskKind, TaskResult, TaskSpec
 
     options, run_dir = plan.options, plan.run_dir
@@ -201,9 +205,11 @@ def _run_tasks(plan: Plan, manifest: Manifest, specs: list[TaskSpec], executor, 
         staged.mkdir(parents=True)
         findings = _write_findings(staged, plan.run_id, all_findings, assumed, plan.baseline)
         final = _assumed_manifest(manifest, assumed)
+        if plan.decisions:  # what the overview and the county deliverables read of the register
+            save_run_decisions(staged, plan.decisions, all_findings)
         # the county deliverables on a worker's warm kernel (matplotlib and the chart font loaded
-        # there already), else in a thread here; with a register here, where its decisions are read
-        job = _county_job(plan, final, staged) if options.reuse_kernels and not plan.decisions else None
+        # there already), else in a thread here
+        job = _county_job(plan, final, staged) if options.reuse_kernels else None
         early_county = _Background(_write_county_files, plan, final, staged) if job is None else None
         overview_spec = TaskSpec.overview(options, plan.run_id, run_dir, reuse_kernel=options.reuse_kernels,
                                           folder=str(staged.relative_to(run_dir)))
@@ -317,7 +323,8 @@ def _publish(staged: Path, run_dir: Path, overview, county):
 
 
 def _county_job(plan: Plan, manifest: dict, into: Path):
-    """:func:`auditlib.outputs.county.write_county` into ``into``, as a job for a worker's warm kernel."""
+    """:func:`auditlib.outputs.county.write_county` into ``into``, as a job for a worker's warm kernel
+    (the register's decisions on the run's findings are there, :data:`~auditlib.batch.handoff.RUN_DECISIONS`)."""
     from auditlib.batch.kernels import KernelCall
 
     o = plan.options

@@ -200,11 +200,19 @@ def with_decisions(findings: pd.DataFrame, decisions: dict | None) -> pd.DataFra
     return out
 
 
-def run_decisions(manifest: dict) -> dict | None:
+def run_decisions(manifest: dict, run_dir=None) -> dict | None:
     """The decisions the run read: the first ``decisions`` lines of its register (later ones are
-    not the run's); None when the run read none or the register is gone."""
+    not the run's); None when the run read none or the register is gone.  While the batch makes
+    the run in ``run_dir``, the decisions on its findings it left there
+    (:func:`auditlib.batch.handoff.staged_decisions`)."""
     from auditlib.review.register import Register
 
+    if run_dir is not None:
+        from auditlib.batch.handoff import staged_decisions
+
+        staged = staged_decisions(run_dir)
+        if staged is not None:
+            return staged
     info = manifest.get("register")
     if not isinstance(info, dict) or not info.get("path") or not Path(info["path"]).is_file():
         return None

@@ -415,7 +415,7 @@ def _with_confirmed_amounts(run_dir: Path, findings: pd.DataFrame) -> pd.DataFra
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return findings
-    return vf.with_decisions(findings, vf.run_decisions(manifest) if isinstance(manifest, dict) else None)
+    return vf.with_decisions(findings, vf.run_decisions(manifest, run_dir) if isinstance(manifest, dict) else None)
 
 
 def _units_run(run_dir: Path) -> set[str] | None:
