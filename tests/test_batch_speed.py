@@ -144,3 +144,22 @@ def test_the_run_starts_its_workers_before_it_imports_pandas():
                   "print(sorted(m for m in ('pandas', 'duckdb', 'papermill', 'matplotlib') if m in sys.modules))")
     assert got.returncode == 0, got.stderr
     assert got.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+def test_the_runs_process_forks_its_workers_with_their_modules_loaded_and_one_thread():
+    """_preload imports what every worker needs without starting a thread, so the workers are
+    forked copies (start_method); a process running threads spawns them instead."""
+    got = _python("import os, sys\n"
+                  "from auditlib.batch.kernels import skip_slow_imports\n"
+                  "skip_slow_imports()\n"
+                  "from auditlib.batch.executors.local import _preload, start_method\n"
+                  "from types import SimpleNamespace\n"
+                  "_preload(SimpleNamespace(lang='zh'))\n"
+                  "print(start_method(), len(os.listdir('/proc/self/task')), 'papermill' in sys.modules, "
+                  "'pandas' in sys.modules)\n"
+                  "import threading\n"
+                  "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+                  "print(start_method())\n")
+    assert got.returncode == 0, got.stderr
+    assert got.stdout.split() == ["fork", "1", "True", "True", "spawn"]

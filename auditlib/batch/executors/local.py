@@ -1,6 +1,7 @@
 """Running tasks on worker processes of this machine (the default executor).
 
-Each worker is a spawned process given one task at a time through a pipe, so the run always
+Each worker is a process (forked while the run's process is single-threaded, else spawned:
+:func:`start_method`) given one task at a time through a pipe, so the run always
 knows which task each worker holds: a worker that dies (killed, out of memory, a crash in
 native code) fails that task only; it is recorded with the worker's exit code, a fresh worker
 takes its place and the other tasks go on.  A watchdog thread in each worker stops it when
@@ -78,6 +79,36 @@ def _worker_main(conn, parent_pid: int) -> None:
     os._exit(0)
 
 
+def start_method() -> str:
+    """How to start a worker: ``"fork"`` on Linux from a process that runs one thread (the run's
+    process before it opens the database or imports numpy: nothing a thread holds can be caught
+    half-way in the copy), so a worker starts with the modules imported already; else ``"spawn"``
+    (a fresh interpreter that imports them itself)."""
+    if sys.platform.startswith("linux"):
+        try:
+            if len(os.listdir("/proc/self/task")) == 1:
+                return "fork"
+        except OSError:
+            pass
+    return "spawn"
+
+
+def _preload(options) -> None:
+    """Import in the run's process, before it forks its workers, what every worker imports
+    (papermill, the kernel client, pandas and the workbook writer, the HTML exporter built): each
+    worker is then a copy that has it already.  numpy's BLAS is kept to one thread (unless the
+    environment says otherwise), as it would otherwise start a pool of threads on import and the
+    workers would be spawned after all (:func:`start_method`); the batch runs one worker per core."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    import jupyter_client.manager  # noqa: F401
+    import papermill  # noqa: F401
+
+    from auditlib.outputs import workbook  # noqa: F401
+    from auditlib.outputs.html_export import exporter
+
+    exporter(options.lang or "zh")
+
+
 def _warm_up(options) -> None:
     """Start the kernel first (it imports the report modules in its own process meanwhile), then
     import what the tasks need here (pandas, papermill ...): :func:`~auditlib.batch.tasks.warm_worker`."""
@@ -106,9 +137,9 @@ class LocalExecutor:
     def _launch(self) -> dict:
         import multiprocessing as mp
 
-        here, there = mp.get_context("spawn").Pipe()
-        proc = mp.get_context("spawn").Process(target=_worker_main, args=(there, os.getpid()),
-                                               name="auditlib-worker")
+        context = mp.get_context(start_method())
+        here, there = context.Pipe()
+        proc = context.Process(target=_worker_main, args=(there, os.getpid()), name="auditlib-worker")
         proc.start()
         there.close()
         slot = {"proc": proc, "conn": here, "task": None}
@@ -122,6 +153,8 @@ class LocalExecutor:
         count = max(1, int(self.workers or os.cpu_count() or 1))
         if tasks is not None:
             count = min(count, max(1, tasks))
+        if count > len(self._slots) and start_method() == "fork":
+            _preload(options)  # once here, not once in every worker
         for _ in range(count - len(self._slots)):
             slot = self._launch()
             try:
