@@ -362,11 +362,11 @@ def test_with_a_register_the_county_deliverables_carry_its_reasons_and_amounts(c
 
 
 def test_a_run_hands_its_overview_and_county_only_the_decisions_on_its_findings(tmp_path):
-    """The staging folder's decisions.json: read instead of the register while the run is made."""
+    """decisions.json beside the findings.csv being made: read instead of the register."""
     import pandas as pd
 
-    from auditlib.batch.handoff import save_run_decisions, staged_dir
-    from auditlib.outputs.verification import run_decisions
+    from auditlib.batch.handoff import run_file, staged_dir
+    from auditlib.outputs.verification import RUN_DECISIONS, run_decisions, save_run_decisions
     from auditlib.review.register import Decision
     from auditlib.review.statuses import Status
 
@@ -377,9 +377,9 @@ def test_a_run_hands_its_overview_and_county_only_the_decisions_on_its_findings(
     save_run_decisions(staged, {mine.finding_id: mine, other.finding_id: other},
                        [pd.DataFrame({"finding_id": [mine.finding_id, "c" * 12]})])
     manifest = {"register": {"path": str(tmp_path / "gone.jsonl"), "decisions": 2}}
-    assert run_decisions(manifest, tmp_path) == run_decisions(manifest, staged) == {mine.finding_id: mine}
+    assert run_decisions(manifest, run_file(tmp_path, RUN_DECISIONS)) == {mine.finding_id: mine}
     shutil.rmtree(staged)  # the run made: its register again (gone here)
-    assert run_decisions(manifest, tmp_path) is None
+    assert run_decisions(manifest, run_file(tmp_path, RUN_DECISIONS)) is None
 
 
 def test_resume_refuses_when_the_register_changed(county, tmp_path):

@@ -8,7 +8,6 @@ rows.  The folder is run-internal and removed when the run ends.
 """
 from __future__ import annotations
 
-import json
 import pickle
 from pathlib import Path
 
@@ -24,12 +23,6 @@ WORK = ".work"
 STAGED = "final"
 
 
-#: in the staging folder: the register's latest decisions on the run's findings as the run read them
-#: (each a register line's fields, by finding id), so that the overview and the county deliverables
-#: made while the tasks run never read a large register again
-RUN_DECISIONS = "decisions.json"
-
-
 def staged_dir(run_dir) -> Path:
     """Where a running batch makes the run folder's files before they are final."""
     return Path(run_dir) / WORK / STAGED
@@ -40,26 +33,6 @@ def run_file(run_dir, name: str) -> Path:
     (:func:`staged_dir`), else the run folder's own."""
     staged = staged_dir(run_dir) / name
     return staged if staged.is_file() else Path(run_dir) / name
-
-
-def save_run_decisions(folder, decisions: dict, findings: list[pd.DataFrame]) -> None:
-    """Write :data:`RUN_DECISIONS` into ``folder``: of ``decisions`` (finding id -> decision), those
-    on the ``findings`` of the run."""
-    ids = {i for f in findings for i in f["finding_id"]}
-    with atomic_write(Path(folder) / RUN_DECISIONS) as fh:
-        json.dump({i: d.to_dict() for i, d in decisions.items() if i in ids}, fh, ensure_ascii=False)
-
-
-def staged_decisions(run_dir) -> dict | None:
-    """The decisions :func:`save_run_decisions` left for the run being made in ``run_dir`` (finding id
-    -> :class:`~auditlib.review.register.Decision`); None when there are none."""
-    path = run_file(run_dir, RUN_DECISIONS)
-    if not path.is_file():
-        return None
-    from auditlib.review.register import Decision
-
-    with open(path, encoding="utf-8") as fh:
-        return {i: Decision.from_dict(d) for i, d in json.load(fh).items()}
 
 
 def task_evidence_path(work_dir: Path, folder: str, inspection: str) -> Path:

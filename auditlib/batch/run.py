@@ -185,7 +185,7 @@ def _execute(plan: Plan, manifest: Manifest, executor) -> RunResult:
 
 def _run_tasks(plan: Plan, manifest: Manifest, specs: list[TaskSpec], executor, all_findings) -> RunResult:
     from auditlib import auditlog
-    from auditlib.batch.handoff import WORK, save_run_decisions, staged_dir
+    from auditlib.batch.handoff import WORK, staged_dir
     from auditlib.batch.tasks import TaskKind, TaskResult, TaskSpec
 
     options, run_dir = plan.options, plan.run_dir
@@ -206,6 +206,8 @@ def _run_tasks(plan: Plan, manifest: Manifest, specs: list[TaskSpec], executor, 
         findings = _write_findings(staged, plan.run_id, all_findings, assumed, plan.baseline)
         final = _assumed_manifest(manifest, assumed)
         if plan.decisions:  # what the overview and the county deliverables read of the register
+            from auditlib.outputs.verification import save_run_decisions
+
             save_run_decisions(staged, plan.decisions, all_findings)
         # the county deliverables on a worker's warm kernel (matplotlib and the chart font loaded
         # there already), else in a thread here

@@ -284,7 +284,7 @@ def load_county_input(run_dir: str | os.PathLike, params=None, decisions: dict |
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     path = run_dir / "findings.csv"
     findings = read_findings_csv(path) if path.is_file() else pd.DataFrame(columns=CSV_COLUMNS)
-    findings = vf.with_decisions(findings, decisions if decisions is not None else vf.run_decisions(manifest, run_dir))
+    findings = vf.with_decisions(findings, decisions if decisions is not None else vf.run_decisions(manifest, run_dir / vf.RUN_DECISIONS))
     tasks = manifest.get("tasks") or []
     units: dict[str, str] = {}
     for x in tasks:

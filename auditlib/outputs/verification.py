@@ -180,7 +180,7 @@ def change_counts(findings: pd.DataFrame) -> dict[str, int]:
 
 __all__ = ["STATUS_ORDER", "PROBLEMS", "Tally", "as_money", "exposure", "interest", "statuses", "status_of",
            "has_status", "reasons", "confirmed_amounts", "changes", "has_baseline", "counted", "split",
-           "counted_total", "change_counts", "with_decisions", "run_decisions"]
+           "counted_total", "change_counts", "with_decisions", "run_decisions", "save_run_decisions", "RUN_DECISIONS"]
 
 
 # ---- the decisions a run read ------------------------------------------------------------------
@@ -200,19 +200,35 @@ def with_decisions(findings: pd.DataFrame, decisions: dict | None) -> pd.DataFra
     return out
 
 
-def run_decisions(manifest: dict, run_dir=None) -> dict | None:
-    """The decisions the run read: the first ``decisions`` lines of its register (later ones are
-    not the run's); None when the run read none or the register is gone.  While the batch makes
-    the run in ``run_dir``, the decisions on its findings it left there
-    (:func:`auditlib.batch.handoff.staged_decisions`)."""
-    from auditlib.review.register import Register
+#: a file of the register's latest decisions on a run's findings as the run read them (each a register
+#: line's fields, by finding id): the batch leaves one beside the findings.csv it makes while its tasks
+#: run, so that the overview and the county deliverables made meanwhile never read a large register again
+RUN_DECISIONS = "decisions.json"
 
-    if run_dir is not None:
-        from auditlib.batch.handoff import staged_decisions
 
-        staged = staged_decisions(run_dir)
-        if staged is not None:
-            return staged
+def save_run_decisions(folder, decisions: dict, findings: list[pd.DataFrame]) -> None:
+    """Write :data:`RUN_DECISIONS` into ``folder``: of ``decisions`` (finding id -> decision), those
+    on the ``findings``."""
+    import json
+
+    from auditlib.common.files import atomic_write
+
+    ids = {i for f in findings for i in f["finding_id"]}
+    with atomic_write(Path(folder) / RUN_DECISIONS) as fh:
+        json.dump({i: d.to_dict() for i, d in decisions.items() if i in ids}, fh, ensure_ascii=False)
+
+
+def run_decisions(manifest: dict, saved=None) -> dict | None:
+    """The decisions the run read: those in ``saved`` (a :data:`RUN_DECISIONS` file) when it exists,
+    else the first ``decisions`` lines of its register (later ones are not the run's); None when the
+    run read none or the register is gone."""
+    from auditlib.review.register import Decision, Register
+
+    if saved is not None and Path(saved).is_file():
+        import json
+
+        with open(saved, encoding="utf-8") as fh:
+            return {i: Decision.from_dict(d) for i, d in json.load(fh).items()}
     info = manifest.get("register")
     if not isinstance(info, dict) or not info.get("path") or not Path(info["path"]).is_file():
         return None

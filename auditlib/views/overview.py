@@ -411,11 +411,14 @@ def _with_confirmed_amounts(run_dir: Path, findings: pd.DataFrame) -> pd.DataFra
     read no register or it is gone."""
     import json
 
+    from auditlib.batch.handoff import run_file
+
     try:
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return findings
-    return vf.with_decisions(findings, vf.run_decisions(manifest, run_dir) if isinstance(manifest, dict) else None)
+    saved = run_file(run_dir, vf.RUN_DECISIONS)  # the run being made leaves them beside its findings.csv
+    return vf.with_decisions(findings, vf.run_decisions(manifest, saved) if isinstance(manifest, dict) else None)
 
 
 def _units_run(run_dir: Path) -> set[str] | None:
