@@ -18,7 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --sys-prefix --name auditlib --display-name "auditlib (Python 3)"
 	touch $(STAMP)
 
+# auditlib's own modules compiled once: every batch process (the run, its kernels) imports them, and
+# where bytecode is never written (PYTHONDONTWRITEBYTECODE) each would compile them again
 venv: $(STAMP)
+	@$(BIN)/python -m compileall -q auditlib
 
 # the sample county, loaded, then the whole batch; example decisions (核实结论) recorded in the
 # findings register beside the database, and the batch again with --register (and, from the second
