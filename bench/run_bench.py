@@ -277,8 +277,64 @@ def _minutes(s: float) -> str:
     return f"{s / 60:.1f} min" if s < 600 else f"{s / 60:.0f} min" if s < 5400 else f"{s / 3600:.1f} h"
 
 
+def target_rows(a: dict | None, a2: dict | None, b: list[dict] | None, x: dict | None,
+                proj: dict | None) -> list[tuple[str, str, bool]]:
+    """The targets of issue 17 as (target, measured, met), from one run's results."""
+    rows: list[tuple[str, str, bool]] = []
+    for r in b or []:
+        if r["ledger_lines"] >= 1_000_000:
+            rows.append((f"ingest ≤ {T_INGEST_RATIO:g}× a plain DuckDB load at {_fmt_n(r['ledger_lines'])}",
+                         f"{r['ratio']:.2f}×", r["ratio"] <= T_INGEST_RATIO))
+    big = [r for r in (b or []) if r["ledger_lines"] >= 10_000_000]
+    if big:
+        r = big[-1]
+        rows.append(("ingest ≥ 1M rows/s at 10M", f"{r['rows_per_s']:,} rows/s", r["rows_per_s"] >= T_INGEST_ROWS_S))
+        rows.append(("ingest peak ≤ 1 GB", f"{r['ingest_peak_mb']:,} MB", r["ingest_peak_mb"] <= T_INGEST_MB))
+    small = [r for r in (b or []) if r["ledger_lines"] <= 100_000]
+    if small:
+        rows.append(("ingest of 100k voucher lines ≤ 1 s, whole command", f"{small[-1]['ingest_s']:.2f} s",
+                     small[-1]["ingest_s"] <= T_INGEST_100K_S))
+    if x is not None:
+        xi = x["ingest"]
+        rows.append((f"XLSX {x['rows']:,} rows ≤ {T_XLSX_S:g} s and ≤ {T_XLSX_MB} MB",
+                     f"{xi['seconds']:.1f} s, {xi['peak_mb']} MB", xi["seconds"] <= T_XLSX_S and xi["peak_mb"] <= T_XLSX_MB))
+    if big:
+        r = big[-1]
+        rows.append((f"all {_rule_count()} rules over 10M/2M/2M ≤ {T_RULES_S:g} s", f"{r['rules_s']:.1f} s",
+                     r["rules_s"] <= T_RULES_S))
+        rows.append(("… with ≤ 2 GB peak memory", f"{r['rules_peak_mb'] / 1024:.2f} GB", r["rules_peak_mb"] <= T_RULES_MB))
+    if a is not None:
+        rows.append((f"≤ {T_NB_S} s a notebook with every artifact (8 units)", f"{a['batch_per_nb']:.2f} s",
+                     a["batch_per_nb"] <= T_NB_S))
+        rows.append((f"≥ {T_NAIVE_X:g}× the naive loop", f"{a['ratio']:.1f}×", a["ratio"] >= T_NAIVE_X))
+    if a2 is not None:
+        local = {r["units"]: r for r in a2["local"]}
+        if 6 in local:
+            rows.append((f"6 units (18 notebooks) ≤ {T_SMALL_NB_S} s a notebook, start-up included",
+                         f"{local[6]['per_notebook']:.2f} s", local[6]["per_notebook"] <= T_SMALL_NB_S))
+        if 200 in local and 8 in local:
+            g = local[200]["per_notebook"] / local[8]["per_notebook"] - 1
+            rows.append(("200 units: s a notebook at most 15% above the 8-unit figure (cost grows linearly)",
+                         f"{g * 100:+.0f}%", g <= T_LINEAR))
+        if a2.get("dask"):
+            rows.append(("Dask within 20% of the local run", f"{(a2['dask_ratio'] - 1) * 100:+.0f}%",
+                         a2["dask_ratio"] - 1 <= T_DASK))
+    if a is not None and a.get("register"):
+        rows.append(("a run with a 100k-decision register ≤ 5% slower", f"{a['register']['slowdown'] * 100:+.1f}%",
+                     a["register"]["slowdown"] <= T_REGISTER))
+    if proj:
+        rows.append(("a prefecture (2,000 units × 3) on one 2-core machine ≤ 1 h",
+                     _minutes(proj["prefecture"]["total_s"]), proj["prefecture"]["total_s"] <= T_PREFECTURE_S))
+    return rows
+
+
+def _load(m: dict | None) -> str:
+    value = (m or {}).get("load_before")
+    return f"{value:.2f}" if value is not None else "unknown"
+
+
 def render(m: dict, a: dict | None, a2: dict | None, prof: dict | None, b: list[dict] | None, x: dict | None,
-           quick: bool, started: str, elapsed: float) -> str:
+           quick: bool, started: str, elapsed: float, previous: dict | None = None) -> str:
     out = ["# auditlib benchmark" + (" (quick)" if quick else ""), "",
            f"Written by `bench/run_bench.py{' --quick' if quick else ''}` on {started}, in {elapsed:.0f} s.", "",
            "## Machine", "",
@@ -370,52 +426,17 @@ def render(m: dict, a: dict | None, a2: dict | None, prof: dict | None, b: list[
                 f"({c['per_nb_200']:.2f} s a notebook, {c['growth'] * 100:+.0f}% per notebook).", ""]
     if not quick:
         out += ["## Targets (issue 17)", "", "| target | measured | met |", "|---|---|---|"]
-        for r in b or []:
-            if r["ledger_lines"] >= 1_000_000:
-                out.append(f"| ingest ≤ {T_INGEST_RATIO:g}× a plain DuckDB load at {_fmt_n(r['ledger_lines'])} | "
-                           f"{r['ratio']:.2f}× | {_yes(r['ratio'] <= T_INGEST_RATIO)} |")
-        big = [r for r in (b or []) if r["ledger_lines"] >= 10_000_000]
-        if big:
-            r = big[-1]
-            out.append(f"| ingest ≥ 1M rows/s at 10M | {r['rows_per_s']:,} rows/s | "
-                       f"{_yes(r['rows_per_s'] >= T_INGEST_ROWS_S)} |")
-            out.append(f"| ingest peak ≤ 1 GB | {r['ingest_peak_mb']:,} MB | {_yes(r['ingest_peak_mb'] <= T_INGEST_MB)} |")
-        small = [r for r in (b or []) if r["ledger_lines"] <= 100_000]
-        if small:
-            out.append(f"| ingest of 100k voucher lines ≤ 1 s, whole command | {small[-1]['ingest_s']:.2f} s | "
-                       f"{_yes(small[-1]['ingest_s'] <= T_INGEST_100K_S)} |")
-        if x is not None:
-            xi = x["ingest"]
-            out.append(f"| XLSX {x['rows']:,} rows ≤ {T_XLSX_S:g} s and ≤ {T_XLSX_MB} MB | {xi['seconds']:.1f} s, "
-                       f"{xi['peak_mb']} MB | {_yes(xi['seconds'] <= T_XLSX_S and xi['peak_mb'] <= T_XLSX_MB)} |")
-        if big:
-            r = big[-1]
-            out.append(f"| all {_rule_count()} rules over 10M/2M/2M ≤ {T_RULES_S:g} s | {r['rules_s']:.1f} s | "
-                       f"{_yes(r['rules_s'] <= T_RULES_S)} |")
-            out.append(f"| … with ≤ 2 GB peak memory | {r['rules_peak_mb'] / 1024:.2f} GB | "
-                       f"{_yes(r['rules_peak_mb'] <= T_RULES_MB)} |")
-        if a is not None:
-            out.append(f"| ≤ {T_NB_S} s a notebook with every artifact (8 units) | {a['batch_per_nb']:.2f} s | "
-                       f"{_yes(a['batch_per_nb'] <= T_NB_S)} |")
-            out.append(f"| ≥ {T_NAIVE_X:g}× the naive loop | {a['ratio']:.1f}× | {_yes(a['ratio'] >= T_NAIVE_X)} |")
-        if a2 is not None:
-            local = {r["units"]: r for r in a2["local"]}
-            if 6 in local:
-                out.append(f"| 6 units (18 notebooks) ≤ {T_SMALL_NB_S} s a notebook, start-up included | "
-                           f"{local[6]['per_notebook']:.2f} s | {_yes(local[6]['per_notebook'] <= T_SMALL_NB_S)} |")
-            if 200 in local and 8 in local:
-                g = local[200]["per_notebook"] / local[8]["per_notebook"] - 1
-                out.append(f"| 200 units: s a notebook at most 15% above the 8-unit figure (cost grows linearly) | "
-                           f"{g * 100:+.0f}% | {_yes(g <= T_LINEAR)} |")
-            if a2.get("dask"):
-                out.append(f"| Dask within 20% of the local run | {(a2['dask_ratio'] - 1) * 100:+.0f}% | "
-                           f"{_yes(a2['dask_ratio'] - 1 <= T_DASK)} |")
-        if a is not None and a.get("register"):
-            out.append(f"| a run with a 100k-decision register ≤ 5% slower | {a['register']['slowdown'] * 100:+.1f}% | "
-                       f"{_yes(a['register']['slowdown'] <= T_REGISTER)} |")
-        if proj:
-            out.append(f"| a prefecture (2,000 units × 3) on one 2-core machine ≤ 1 h | "
-                       f"{_minutes(proj['prefecture']['total_s'])} | {_yes(proj['prefecture']['total_s'] <= T_PREFECTURE_S)} |")
+        out += [f"| {t} | {m} | {_yes(ok)} |" for t, m, ok in target_rows(a, a2, b, x, proj)]
+        out.append("")
+    if previous and not quick:
+        earlier = {t: m for t, m, _ in target_rows(previous.get("a"), previous.get("a2"), previous.get("b"),
+                                                   previous.get("xlsx"), previous.get("projection"))}
+        out += ["## Two runs", "",
+                f"`make bench` run twice on this machine, each alone (load when each started: run 1 "
+                f"{_load(previous.get('machine'))}, run 2 {_load(m)}); the tables above are run 2's, "
+                f"RESULTS.json keeps run 1 as `run_1` (`bench/run_bench.py --previous`).", "",
+                "| target | run 1 | run 2 |", "|---|---:|---:|"]
+        out += [f"| {t} | {earlier.get(t, '—')} | {mm} |" for t, mm, _ in target_rows(a, a2, b, x, proj)]
         out.append("")
     return "\n".join(out)
 
@@ -432,6 +453,8 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-b", action="store_true", help="no ingest and rules at scale (B)")
     ap.add_argument("--skip-c", action="store_true", help="no XLSX figure (C)")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and databases")
+    ap.add_argument("--previous", default=None,
+                    help="RESULTS.json of an earlier run on this machine: both runs' targets side by side")
     a = ap.parse_args(argv)
 
     sizes = ([int(float(s)) for s in a.sizes.split(",")] if a.sizes
@@ -462,13 +485,18 @@ def main(argv=None) -> int:
     finally:
         if not a.work and not a.keep:
             shutil.rmtree(work, ignore_errors=True)
-    text = render(m, res_a, res_a2, prof, res_b, res_x, a.quick, started, time.perf_counter() - t0)
+    previous = None
+    if a.previous:
+        previous = json.loads(Path(a.previous).read_text(encoding="utf-8"))
+        previous.pop("run_1", None)
+    text = render(m, res_a, res_a2, prof, res_b, res_x, a.quick, started, time.perf_counter() - t0, previous)
     out = Path(a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     out.with_suffix(".json").write_text(json.dumps({"machine": m, "a": res_a, "a2": res_a2, "profile": prof,
                                                     "b": res_b, "xlsx": res_x,
-                                                    "projection": projection(res_a2 or {}, res_b or [])},
+                                                    "projection": projection(res_a2 or {}, res_b or []),
+                                                    **({"run_1": previous} if previous else {})},
                                                    indent=1, default=str), encoding="utf-8")
     print(text)
     print(f"written to {out}")
