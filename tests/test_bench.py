@@ -40,3 +40,25 @@ def test_bench_quick_runs_and_writes_the_tables(tmp_path):
         assert r["rules_peak_mb"] > 0 and r["findings"] > 0 and len(r["scan"]["rules"]) == len(all_rules())
     assert data["a2"]["local"][0]["ok"] == data["a2"]["local"][0]["notebooks"]
     assert set(data["profile"]["steps"]) >= {"execution", "charts", "html", "workbook"}
+
+
+def test_two_runs_put_each_targets_figures_side_by_side():
+    """--previous: the earlier run's figure beside this run's, target by target (RESULTS.json as written)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import run_bench
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    now = json.loads((ROOT / "bench" / "RESULTS.json").read_text(encoding="utf-8"))
+    before = json.loads(json.dumps(now))
+    before["a"]["batch_per_nb"] = 9.99
+    args = [now[k] for k in ("a", "a2", "b", "xlsx", "projection")]
+    text = run_bench.render(now["machine"], now["a"], now["a2"], now["profile"], now["b"], now["xlsx"], False,
+                            "today", 1.0, before)
+    table = text[text.index("## Two runs"):]
+    rows = run_bench.target_rows(*args)
+    assert len(rows) >= 10
+    for target, measured, _ in rows:
+        line = next(x for x in table.splitlines() if x.startswith(f"| {target} |"))
+        expected = "9.99 s" if target.startswith("≤ 0.35 s a notebook") else measured
+        assert line == f"| {target} | {expected} | {measured} |"
