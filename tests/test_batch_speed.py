@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -163,3 +164,14 @@ def test_the_runs_process_forks_its_workers_with_their_modules_loaded_and_one_th
                   "print(start_method())\n")
     assert got.returncode == 0, got.stderr
     assert got.stdout.split() == ["fork", "1", "True", "True", "spawn"]
+
+
+def test_forked_workers_log_warnings_only_even_with_verbose(sample_db, tmp_path):
+    """A forked worker inherits the run's logging: --verbose must not pour papermill's every kernel
+    message out of the workers (a spawned worker never did)."""
+    exe = Path(sys.executable).parent / "auditlib"
+    got = subprocess.run([str(exe), "-v", "run", "--db", str(sample_db), "--out", str(tmp_path), "--units", "001",
+                          "--inspections", "idle_funds", "--workers", "1", "--no-progress"],
+                         capture_output=True, text=True, timeout=300)
+    assert got.returncode == 0, got.stderr[-2000:]
+    assert "DEBUG papermill" not in got.stderr and "DEBUG traitlets" not in got.stderr

@@ -35,7 +35,12 @@ def _worker_main(conn, parent_pid: int) -> None:
     It stops when told (``None``), when the run's pipe closes, or when the run's process is
     gone (a watchdog thread).
     """
+    import logging
     import threading
+
+    # a forked worker has the run's logging (its level DEBUG with --verbose): it logs what a spawned
+    # one does, warnings and errors, never papermill's every kernel message
+    logging.getLogger().setLevel(logging.WARNING)
 
     def watchdog():
         while True:
