@@ -147,8 +147,8 @@ def run_with(options: RunOptions) -> RunResult:
         holder = connect(options.db)
         stack.callback(holder.close)
         plan, manifest = open_run(make_plan(options), stack)
-        if plan.decisions:  # a register's decisions live as long as the run: kept out of every
-            import gc       # later collection (100k of them cost the run half a second of them)
+        if plan.decisions:  # a register's decisions live as long as the run: kept out of every later
+            import gc       # garbage collection (100k of them made the run's collections 0.5 s slower)
 
             gc.freeze()
         return _execute(plan, manifest, executor)
@@ -326,7 +326,8 @@ def _publish(staged: Path, run_dir: Path, overview, county):
 
 def _county_job(plan: Plan, manifest: dict, into: Path):
     """:func:`auditlib.outputs.county.write_county` into ``into``, as a job for a worker's warm kernel
-    (the register's decisions on the run's findings are there, :data:`~auditlib.batch.handoff.RUN_DECISIONS`)."""
+    (the register's decisions on the run's findings are there:
+    :data:`~auditlib.outputs.verification.RUN_DECISIONS`)."""
     from auditlib.batch.kernels import KernelCall
 
     o = plan.options

@@ -284,7 +284,9 @@ def load_county_input(run_dir: str | os.PathLike, params=None, decisions: dict |
         manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     path = run_dir / "findings.csv"
     findings = read_findings_csv(path) if path.is_file() else pd.DataFrame(columns=CSV_COLUMNS)
-    findings = vf.with_decisions(findings, decisions if decisions is not None else vf.run_decisions(manifest, run_dir / vf.RUN_DECISIONS))
+    if decisions is None:  # those the run read (beside the findings.csv of a run being made)
+        decisions = vf.run_decisions(manifest, run_dir / vf.RUN_DECISIONS)
+    findings = vf.with_decisions(findings, decisions)
     tasks = manifest.get("tasks") or []
     units: dict[str, str] = {}
     for x in tasks:
