@@ -82,6 +82,11 @@ def frame(rel: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     return df
 
 
+def quote_ident(name) -> str:
+    """``name`` as a quoted SQL identifier (a column or table name that may hold any character)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
 def query(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> pd.DataFrame:
     """Run ``sql`` and return :func:`frame` of its result."""
     return frame(con.sql(sql, params=params) if params else con.sql(sql))

@@ -91,7 +91,7 @@ def money_cells(values: Iterable, parse: Callable | None = None) -> list[str]:
     return out
 
 
-def _csv_cells(cells: list[str]) -> list[str]:
+def csv_cells(cells: list[str]) -> list[str]:
     """A column of text cells as :mod:`csv`'s default dialect writes them (``QUOTE_MINIMAL``): quoted,
     inner quotes doubled, when a cell holds a comma, a quote or a line break; the column as it is
     when no cell does (one scan of the joined column)."""
@@ -118,7 +118,7 @@ def write_csv_chunks(path: str | os.PathLike, columns: Sequence[str],
     :func:`write_csv_columns` of all of them.  A chunk is written as soon as ``chunks`` gives it; the
     file appears when the last one is written, not at all when ``chunks`` raises."""
     with atomic_write(path, "w", encoding="utf-8-sig", newline="") as fh:
-        header = _csv_cells([str(c) for c in columns])
+        header = csv_cells([str(c) for c in columns])
         fh.write((",".join(header) if header != [""] else '""') + "\r\n")
         for cells in chunks:
             if isinstance(cells, str):
@@ -134,7 +134,7 @@ def _write_chunk(fh, columns: Sequence[str], cells: Sequence[Sequence[str]]) -> 
     n = len(cells[0]) if cells else 0
     if any(len(col) != n for col in cells):
         raise ValueError("columns of unequal length")
-    quoted = [_csv_cells(list(col)) for col in cells]
+    quoted = [csv_cells(list(col)) for col in cells]
     if len(quoted) == 1:  # csv quotes the one empty cell of a one-cell row (an empty line would be no row)
         quoted[0] = ['""' if c == "" else c for c in quoted[0]]
     lines = map(",".join, zip(*quoted))

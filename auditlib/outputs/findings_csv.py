@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from auditlib.common.cells import neutralise, unneutralise
-from auditlib.common.csvfile import _csv_cells, money_cells, text_cells, write_csv_chunks, write_csv_columns
+from auditlib.common.csvfile import csv_cells, money_cells, text_cells, write_csv_chunks, write_csv_columns
 from auditlib.outputs.verification import as_money, changes, statuses
 from auditlib.review.statuses import Status
 from auditlib.rules.identity import finding_ids
@@ -98,7 +98,7 @@ def write_findings_chunks(path: str | os.PathLike, run_id: str, chunks) -> Path:
     (``<inspection>,...,open,``).  A chunk is written as soon as ``chunks`` gives it; the file
     appears when all are written."""
     run = neutralise(run_id)
-    lead = _csv_cells([run])[0] + ","
+    lead = csv_cells([run])[0] + ","
 
     def columns():
         for cells in chunks:

@@ -32,14 +32,13 @@ import numpy as np
 import pandas as pd
 
 from auditlib.common.cells import FORMULA_START
-from auditlib.common.csvfile import _csv_cells, money_cells, text_cells
+from auditlib.common.csvfile import csv_cells, money_cells, text_cells
 from auditlib.i18n import in_currency
 from auditlib.outputs.findings_csv import finding_cells
 from auditlib.outputs.verification import as_money
-from auditlib.rules.engine import (_findings_columns, _lean_frame, _quoted, fetch_columns, p_cte, prepare,
-                                   rule_findings, rule_sql, setup_connection, skipped_units,
-                                   tested_evidence, uniform_words)
-from auditlib.db import frame
+from auditlib.rules.engine import (fetch_columns, findings_columns, lean_frame, p_cte, prepare, rule_findings,
+                                   rule_sql, setup_connection, skipped_units, tested_evidence, uniform_words)
+from auditlib.db import frame, quote_ident
 from auditlib.rules.exposure import money_series
 from auditlib.rules.identity import ID_LENGTH
 from auditlib.rules.laws import with_cited_basis
@@ -168,8 +167,8 @@ def _rule_cells(con, rule: Rule, params: Params, all_units, resolved, gaps, keep
         cells = _sql_cells(con, rule, rule_sql(rule, p_rel, words, ordered=False), params, gaps)
         if cells is None:
             sql = rule_sql(rule, p_rel, words)
-            lean = _findings_columns(rule, con.sql(sql).columns)
-            cells = _frame_cells(rule, _lean_frame(con, sql, lean) if lean else frame(con.sql(sql)), params, gaps)
+            lean = findings_columns(rule, con.sql(sql).columns)
+            cells = _frame_cells(rule, lean_frame(con, sql, lean) if lean else frame(con.sql(sql)), params, gaps)
     unit, ref, cells = cells
     rows = [i for i, u in enumerate(unit) if u in keep] if keep is not None else None
     order = _order(unit, ref, rows)
@@ -269,7 +268,7 @@ def _sql_lines(con, rule: Rule, sql: str, fetch: dict, params: Params, ordered: 
     make: the text columns ``VARCHAR``, the money columns in ``fetch``; None when a row lacks its
     unit or ref (their finding id is the findings frame's, see :func:`_missing_ids`)."""
     def text(column):  # neutralise (auditlib.common.cells) and quote as csv does (QUOTE_MINIMAL)
-        c = _quoted(column)
+        c = quote_ident(column)
         starts = " OR ".join(f"starts_with({c}, {_sql_text(ch)})" for ch in FORMULA_START)
         inert = f"(CASE WHEN {starts} THEN {_sql_text(chr(39))} || {c} ELSE {c} END)"
         special = " OR ".join(f"contains({inert}, {_sql_text(ch)})" for ch in _QUOTE_CHARS)
@@ -280,7 +279,7 @@ def _sql_lines(con, rule: Rule, sql: str, fetch: dict, params: Params, ordered: 
         return f"(CASE WHEN {c} IS NULL THEN '' WHEN regexp_matches({c}, '{_CHANGED}') THEN {changed} ELSE {c} END)"
 
     def constant(value):
-        return _sql_text(_csv_cells(text_cells([value]))[0])
+        return _sql_text(csv_cells(text_cells([value]))[0])
 
     def money(column):
         return fetch.get("_" + column, "''")
@@ -343,7 +342,7 @@ def _money_text(column: str, sql_type: str) -> str | None:
     m = _DECIMAL.fullmatch(sql_type)
     if m is None or int(m.group(2)) > 2:
         return None
-    value = _quoted(column) if int(m.group(2)) == 2 else f"CAST({_quoted(column)} AS DECIMAL(38,2))"
+    value = quote_ident(column) if int(m.group(2)) == 2 else f"CAST({quote_ident(column)} AS DECIMAL(38,2))"
     return f"CAST({value} AS VARCHAR)"
 
 

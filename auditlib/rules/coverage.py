@@ -17,6 +17,7 @@ import datetime as dt
 
 import pandas as pd
 
+from auditlib.db import quote_ident
 from auditlib.i18n import register, t
 from auditlib.ingest.schema import TABLES
 from auditlib.rules.catalogue import all_rules
@@ -54,10 +55,6 @@ def _columns(con, table: str) -> set[str]:
         "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]).fetchall()}
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _present(con, units: list[str], rules) -> dict[tuple[str, str], set[str]]:
     """(table, column) → the units holding at least one value of it; one query per table."""
     wanted: dict[str, set[str]] = {}
@@ -76,8 +73,8 @@ def _present(con, units: list[str], rules) -> dict[tuple[str, str], set[str]]:
             for c in real:
                 out[(table, c)] = set()
             continue
-        select = ", ".join(f"count({_ident(c)}) > 0" for c in real)
-        rows = con.execute(f"SELECT unit_code, {select} FROM {_ident(table)} GROUP BY unit_code").fetchall()
+        select = ", ".join(f"count({quote_ident(c)}) > 0" for c in real)
+        rows = con.execute(f"SELECT unit_code, {select} FROM {quote_ident(table)} GROUP BY unit_code").fetchall()
         for i, c in enumerate(real):
             out[(table, c)] = {str(r[0]) for r in rows if r[i + 1]}
         out[(table, "*")] = {str(r[0]) for r in rows}  # units with any row of the table

@@ -19,7 +19,7 @@ import pandas as pd
 from auditlib.i18n import in_currency
 from auditlib.rules.catalogue import all_rules, get_rule
 from auditlib.rules.coverage import UNTESTED_COLUMNS, untested
-from auditlib.db import connect, frame
+from auditlib.db import connect, frame, quote_ident
 from auditlib.rules.exposure import FEN_QUOTIENT_MACRO
 from auditlib.rules.identity import finding_ids
 from auditlib.rules.laws import EVIDENCE_DATES, with_cited_basis
@@ -147,7 +147,7 @@ def p_cte(rule: Rule, params: Params, units: list[str], resolved=None) -> str:
     return f"p AS {_param_relation(rule, params, units, resolved)}"
 
 
-def _findings_columns(rule: Rule, columns) -> list[str] | None:
+def findings_columns(rule: Rule, columns) -> list[str] | None:
     """The evidence columns a rule's findings are built from (the finding's own, the columns its
     exposure and interest name, the dates its cited basis is chosen by); None when a declaration
     is a function, which may read any column."""
@@ -162,7 +162,7 @@ def _findings_columns(rule: Rule, columns) -> list[str] | None:
     return list(dict.fromkeys(wanted))
 
 
-def _lean_frame(con, sql: str, columns: list[str]) -> pd.DataFrame:
+def lean_frame(con, sql: str, columns: list[str]) -> pd.DataFrame:
     """The ``columns`` of the rows of ``sql``, ordered by the first two, as :func:`auditlib.db.frame`
     gives them (DECIMAL as exact ``Decimal``, NULL as None) but fetched column-wise: DECIMAL
     columns travel as their exact text and become ``Decimal`` here."""
@@ -182,8 +182,8 @@ def fetch_columns(con, sql: str, columns: dict[str, str | None], types: dict[str
         rel = con.sql(sql)  # bound, not run
         types = dict(zip(rel.columns, (str(t) for t in rel.types)))
     decimal = {c for c, how in columns.items() if how is None and types.get(c, "").startswith("DECIMAL")}
-    select = ", ".join(f"{how} AS {_quoted(c)}" if how is not None else
-                       f"CAST({_quoted(c)} AS VARCHAR) AS {_quoted(c)}" if c in decimal else _quoted(c)
+    select = ", ".join(f"{how} AS {quote_ident(c)}" if how is not None else
+                       f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" if c in decimal else quote_ident(c)
                        for c, how in columns.items())
     arrays = con.sql(f"SELECT {select} FROM ({sql})" + (" ORDER BY 1, 2" if ordered else "")).fetchnumpy()
     data = {}
@@ -191,10 +191,6 @@ def fetch_columns(con, sql: str, columns: dict[str, str | None], types: dict[str
         values = arrays[c].tolist()  # Python objects; NULL (masked) as None
         data[c] = [None if v is None else Decimal(v) for v in values] if c in decimal else values
     return data
-
-
-def _quoted(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
 
 
 def _cell(value) -> str:
@@ -394,9 +390,9 @@ def inspect(db, inspection: str | None = None, unit: str | None = None,
             else:
                 words = uniform_words(rule, params, units, resolved)
                 sql = rule_sql(rule, p_rel, words)
-                lean = None if keep_evidence else _findings_columns(rule, con.sql(sql).columns)
+                lean = None if keep_evidence else findings_columns(rule, con.sql(sql).columns)
                 if lean:  # only what the findings are built from: less to compute and to fetch (ordered there)
-                    ev = _lean_frame(con, rule_sql(rule, p_rel, words, ordered=False), lean)
+                    ev = lean_frame(con, rule_sql(rule, p_rel, words, ordered=False), lean)
                 else:
                     ev = frame(con.sql(sql))
             ev = with_cited_basis(rule, ev)  # the basis version in force on each finding's date
