@@ -199,16 +199,22 @@ def warm_worker(options: RunOptions) -> None:
         if options.reuse_kernels:
             start_kernel(options.kernel)
             _KERNEL_WORKSPACE[(threading.get_ident(), options.kernel)] = options.workspace
-        import papermill  # noqa: F401
-
-        from auditlib.outputs import workbook  # noqa: F401
-        from auditlib.outputs.html_export import exporter
-
-        exporter(options.lang or "zh")
+        import_worker_modules(options.lang)
         if options.reuse_kernels:
             _settled(warm_kernel(options.kernel, options.start_timeout))
     except Exception:  # noqa: BLE001 - the first task starts it again and reports the error
         discard_kernel(options.kernel)
+
+
+def import_worker_modules(lang: str | None) -> None:
+    """Import what a worker writes a task's files with (papermill, the workbook writer) and build
+    its HTML exporter for ``lang``."""
+    import papermill  # noqa: F401
+
+    from auditlib.outputs import workbook  # noqa: F401
+    from auditlib.outputs.html_export import exporter
+
+    exporter(lang or "zh")
 
 
 #: the workspace each of this process's warm kernels was started in, by (thread, kernel name)
@@ -327,4 +333,4 @@ def _run_inputs(spec: TaskSpec) -> tuple:
     return _RUN_INPUTS[key]
 
 
-__all__ = ["TaskKind", "TaskSpec", "TaskResult", "execute_task", "error_summary", "warm_worker"]
+__all__ = ["TaskKind", "TaskSpec", "TaskResult", "execute_task", "error_summary", "warm_worker", "import_worker_modules"]

@@ -106,12 +106,10 @@ def _preload(options) -> None:
     workers would be spawned after all (:func:`start_method`); the batch runs one worker per core."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     import jupyter_client.manager  # noqa: F401
-    import papermill  # noqa: F401
 
-    from auditlib.outputs import workbook  # noqa: F401
-    from auditlib.outputs.html_export import exporter
+    from auditlib.batch.tasks import import_worker_modules
 
-    exporter(options.lang or "zh")
+    import_worker_modules(options.lang)
 
 
 def _warm_up(options) -> None:
