@@ -142,8 +142,20 @@ class Figures:
         return m if m is not None else Decimal("0")
 
 
+#: the columns :func:`figures` reads (statuses, the money, the evidence row, interest)
+FIGURE_COLUMNS = ("unit_code", "inspection", "rule_id", "ref", "exposure", "amount", "interest", "status",
+                  "confirmed_amount")
+
+
+def _narrow(findings: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` with only :data:`FIGURE_COLUMNS`: a run's findings carry every rule's evidence
+    columns, and each subset taken of them (a mask, a status column assigned) copies them all."""
+    return findings[[c for c in FIGURE_COLUMNS if c in findings.columns]]
+
+
 def figures(findings: pd.DataFrame) -> Figures:
     """The :class:`Figures` of ``findings`` (any subset of a run's findings)."""
+    findings = _narrow(findings)
     return Figures(n=len(findings), split=vf.split(findings), total=vf.counted_total(findings),
                    dedup=dedup_exposure(findings), interest=interest_total(findings))
 
@@ -199,7 +211,7 @@ def ordered(inp: CountyInput) -> pd.DataFrame:
 
 def by_rule(inp: CountyInput, findings: pd.DataFrame | None = None) -> list[tuple[str, Figures]]:
     """(rule id, figures) of every rule with findings, in catalogue order."""
-    f = inp.findings if findings is None else findings
+    f = _narrow(inp.findings if findings is None else findings)
     if not len(f):
         return []
     ids = f["rule_id"].astype(str)
@@ -208,7 +220,7 @@ def by_rule(inp: CountyInput, findings: pd.DataFrame | None = None) -> list[tupl
 
 def by_unit(inp: CountyInput, findings: pd.DataFrame | None = None) -> list[tuple[str, Figures]]:
     """(unit code, figures) of every unit of the run (units without findings too), in run order."""
-    f = inp.findings if findings is None else findings
+    f = _narrow(inp.findings if findings is None else findings)
     codes = f["unit_code"].astype(str) if len(f) else pd.Series([], dtype=str)
     units = list(inp.units) + [u for u in dict.fromkeys(codes) if u not in inp.units]
     return [(u, figures(f[codes == u] if len(f) else f)) for u in units]
@@ -217,7 +229,7 @@ def by_unit(inp: CountyInput, findings: pd.DataFrame | None = None) -> list[tupl
 def by_inspection(inp: CountyInput, findings: pd.DataFrame | None = None) -> list[tuple[str, Figures]]:
     """(inspection, figures) of every inspection of the run (those without findings too), in
     catalogue order."""
-    f = inp.findings if findings is None else findings
+    f = _narrow(inp.findings if findings is None else findings)
     names = inspection_order([*inp.inspections, *(inp.findings["inspection"] if len(inp.findings) else [])])
     col = f["inspection"].astype(str) if len(f) else pd.Series([], dtype=str)
     return [(n, figures(f[col == n] if len(f) else f)) for n in names]

@@ -374,7 +374,11 @@ class Overview:
                   .reindex(pd.MultiIndex.from_product([codes, rule_ids]), fill_value=0)
                   .unstack().reindex(index=codes, columns=rule_ids))
         # room for the rotated rule ids under a few rows; the saved PNG is cropped to its content
-        fig = Figure(figsize=(9, max(3.2, 0.3 * len(codes) + 1.8)), layout="constrained")
+        height = max(3.2, 0.3 * len(codes) + 1.8)
+        fig = Figure(figsize=(9, height))
+        # margins fixed in inches (unit names left, rotated rule ids and the axis title below), no
+        # layout engine: figure_png then draws once and crops to what was drawn
+        fig.subplots_adjust(left=1.7 / 9, right=1 - 0.1 / 9, bottom=1.0 / height, top=1 - 0.4 / height)
         ax = fig.subplots()
         values = counts.to_numpy()
         cmap = colormaps["Reds"]
@@ -389,7 +393,7 @@ class Overview:
         ax.set_title(self._t("ov.heatmap"))
         ax.set_xlabel(self._t("ov.axis.rule"))
         ax.set_ylabel(self._t("ov.axis.unit"))
-        bar = fig.colorbar(im, ax=ax)
+        bar = fig.colorbar(im, ax=ax, fraction=0.04, pad=0.02)
         bar.locator = MaxNLocator(integer=True)  # counts: 0, 1, 2 … never 0.5
         bar.formatter = FormatStrFormatter("%d")
         bar.update_ticks()

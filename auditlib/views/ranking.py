@@ -99,12 +99,17 @@ class RiskScores:
                 k: float = K) -> "RiskScores":
         """Score ``codes`` on ``findings`` (排除 ones are left out by :func:`total_amount`; pass the
         findings that count), with each unit's base and each rule's weight (missing: 1)."""
+        # each (unit, rule)'s findings, split once (a mask per pair costs units × rules scans), on
+        # the columns total_amount reads only (slicing ~100 columns per group costs more than the sums)
+        narrow = findings[[c for c in ("unit_code", "rule_id", "exposure", "amount", "status", "confirmed_amount")
+                           if c in findings.columns]]
+        groups = dict(iter(narrow.groupby(["unit_code", "rule_id"], sort=False))) if len(narrow) else {}
         rows = []
         for code in codes:
-            of_unit = findings[findings["unit_code"] == code] if len(findings) else findings
             base = Decimal(bases.get(code, 0) or 0)
             for rule in all_rules():
-                f = of_unit[of_unit["rule_id"] == rule.id] if len(of_unit) else of_unit
+                f = groups.get((code, rule.id))
+                f = narrow.iloc[:0] if f is None else f
                 exposure = total_amount(f) if len(f) else Decimal("0")
                 weight = float(weights.get(rule.id, 1))
                 if is_indicator(rule):
