@@ -29,6 +29,21 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from measure import measure  # noqa: E402  (bench/measure.py)
 
+from auditlib.ingest.timing import read_steps  # noqa: E402
+
+#: the ingest's steps in the order they run (auditlib.ingest.timing), and what each is
+STEPS = (("scan", "SHA-256 and encoding check, waited for (read in a thread while the file before loads)"),
+         ("transcode", "a GBK file copied to UTF-8"),
+         ("stage", "DuckDB reads the CSV: every cell checked and typed in SQL, into a temporary table"),
+         ("rows off the fast path", "rows SQL did not type (export forms, bad cells) parsed in Python"),
+         ("duplicate keys", "keys met twice, or already in the table"),
+         ("insert", "the staged rows copied into the table with file and line"),
+         ("row path", "files read row by row (small or irregular)"),
+         ("workbook", "XLSX files"),
+         ("checks", "far dates, empty files, completeness (counts, gaps, balances)"),
+         ("commit", "DuckDB writes the transaction"),
+         ("reports", "ingest_report.json, rejects.csv, completeness.csv"))
+
 #: the plain load: argv = database, then the CSV files
 _PLAIN = r"""
 import csv, json, re, sys
@@ -69,7 +84,8 @@ def measure_one(data: Path, size: int, db: Path, work: Path) -> dict:
 
     Returns ``ledger_lines``, ``rows`` (data rows of all files), ``csv_mb``, ``plain_s`` /
     ``plain_cpu_s``, ``ingest_s`` / ``ingest_cpu_s`` / ``ingest_peak_mb`` (the whole command),
-    ``rows_per_s`` (ingest) and ``ratio`` (ingest seconds / plain-load seconds).
+    ``rows_per_s`` (ingest), ``ratio`` (ingest seconds / plain-load seconds) and ``steps`` (the
+    ingest's seconds per step, summed over the files: :func:`auditlib.ingest.timing.read_steps`).
     """
     data, db, work = Path(data), Path(db), Path(work)
     files = sorted(data.glob("*.csv"))
@@ -82,14 +98,16 @@ def measure_one(data: Path, size: int, db: Path, work: Path) -> dict:
     db.parent.mkdir(parents=True)
     plain = measure([sys.executable, "-c", _PLAIN, plain_db, *files], cwd=ROOT)
     # 1: some file over --max-reject-share (loaded all the same)
-    ing = measure([BIN / "auditlib", "ingest", data, "--db", db], ok=(0, 1))
+    # --verbose: the command also logs each step's seconds (auditlib.ingest.timing), a few lines a file
+    ing = measure([BIN / "auditlib", "--verbose", "ingest", data, "--db", db], ok=(0, 1))
     for p in work.glob(f"plain-{size}.duckdb*"):
         p.unlink()
     return {"ledger_lines": size, "rows": rows, "csv_mb": round(csv_mb, 1),
             "plain_s": round(plain["seconds"], 2), "plain_cpu_s": round(plain["cpu_s"], 2),
             "ingest_s": round(ing["seconds"], 2), "ingest_cpu_s": round(ing["cpu_s"], 2),
             "ingest_peak_mb": round(ing["peak_mb"]), "rows_per_s": round(rows / ing["seconds"]),
-            "ratio": round(ing["seconds"] / plain["seconds"], 2)}
+            "ratio": round(ing["seconds"] / plain["seconds"], 2),
+            "steps": {k: round(v, 2) for k, v in read_steps(ing["output"]).items()}}
 
 
 def measure_ingest(work: Path, sizes: list[int]) -> list[dict]:
@@ -125,6 +143,24 @@ def markdown(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def steps_markdown(rows: list[dict]) -> str:
+    """Where the ingest's time goes at each size: seconds per step (summed over the files), and what
+    is left of the command's wall time (Python start-up, imports, the tables' setup)."""
+    rows = [r for r in rows if r.get("steps")]
+    if not rows:
+        return ""
+    lines = ["| step | " + " | ".join(f"{_n(r['ledger_lines'])} s (share)" for r in rows) + " | what it is |",
+             "|---|" + "---:|" * len(rows) + "---|"]
+    for name, what in STEPS:
+        if any(name in r["steps"] for r in rows):
+            cells = [f"{r['steps'].get(name, 0.0):.2f} ({r['steps'].get(name, 0.0) / r['ingest_s']:.0%})" for r in rows]
+            lines.append(f"| {name} | " + " | ".join(cells) + f" | {what} |")
+    rest = [max(0.0, r["ingest_s"] - sum(r["steps"].values())) for r in rows]
+    lines.append("| the rest | " + " | ".join(f"{x:.2f} ({x / r['ingest_s']:.0%})" for x, r in zip(rest, rows))
+                 + " | Python start-up and imports, the tables' setup, the audit log |")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100000,1000000", help="voucher lines, comma-separated")
@@ -133,10 +169,11 @@ def main(argv=None) -> None:
     sizes = [int(s) for s in a.sizes.split(",") if s.strip()]
     if a.work:
         Path(a.work).mkdir(parents=True, exist_ok=True)
-        print(markdown(measure_ingest(Path(a.work), sizes)))
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
-        print(markdown(measure_ingest(Path(tmp), sizes)))
+        rows = measure_ingest(Path(a.work), sizes)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+            rows = measure_ingest(Path(tmp), sizes)
+    print(markdown(rows) + "\n\n" + steps_markdown(rows))
 
 
 if __name__ == "__main__":

@@ -22,19 +22,21 @@ p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOU
 s = time.perf_counter() - t
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"seconds": s, "maxrss_kb": ru.ru_maxrss, "user": ru.ru_utime, "sys": ru.ru_stime,
-                  "rc": p.returncode, "tail": p.stdout.decode("utf-8", "replace")[-3000:]}))
+                  "rc": p.returncode, "output": p.stdout.decode("utf-8", "replace")}))
 """
 
 
 def measure(cmd: list, env=None, cwd=None, ok=(0,)) -> dict:
     """Run ``cmd`` in a fresh measuring process.
 
-    Returns ``{"seconds", "maxrss_kb", "peak_mb", "user", "sys", "cpu_s", "rc", "tail"}``; exits
+    Returns ``{"seconds", "maxrss_kb", "peak_mb", "user", "sys", "cpu_s", "rc", "output", "tail"}``
+    (``output``: what the command printed, stdout and stderr; ``tail``: its last 3,000 characters); exits
     with the command's output when its exit code is not in ``ok``.
     """
     out = subprocess.run([sys.executable, "-c", _MEASURE, *map(str, cmd)], capture_output=True, text=True,
                          env=env, cwd=cwd, check=True)
     res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["tail"] = res["output"][-3000:]
     if res["rc"] not in ok:
         raise SystemExit(f"command failed ({res['rc']}): {' '.join(map(str, cmd))}\n{res['tail']}")
     res["peak_mb"] = res["maxrss_kb"] / 1024

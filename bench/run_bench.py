@@ -393,8 +393,13 @@ def render(m: dict, a: dict | None, a2: dict | None, prof: dict | None, b: list[
                 "`CREATE TABLE … AS SELECT * FROM read_csv(…)` per file with the table's column types and no "
                 "validation; `auditlib ingest` is the whole command with every check it makes. "
                 f"Rules = `auditlib scan` (all {_rule_count()} rules, all units, findings.csv written).", "",
-                bench_ingest.markdown(b), "",
-                "| voucher lines | payments | bank lines | units | rules s | rules rows/s | rules peak MB | findings | DB MB |",
+                bench_ingest.markdown(b), ""]
+        steps = bench_ingest.steps_markdown(b)
+        if steps:
+            out += ["Where the ingest's time goes (the same runs: `auditlib --verbose ingest` logs each step's "
+                    "seconds, summed here over the six files; the scan is the time waited for it, as it reads "
+                    "one file while the one before loads):", "", steps, ""]
+        out += ["| voucher lines | payments | bank lines | units | rules s | rules rows/s | rules peak MB | findings | DB MB |",
                 "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for r in b:
             out.append(f"| {_fmt_n(r['ledger_lines'])} | {_fmt_n(r['payments'])} | {_fmt_n(r['bank_txns'])} | "

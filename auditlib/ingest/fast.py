@@ -22,6 +22,7 @@ import contextlib
 import json
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -33,6 +34,7 @@ from auditlib.ingest.readers import check_not_binary, is_blank
 from auditlib.ingest.report import FileReport, Reject, RejectReason
 from auditlib.ingest.rows import ZERO_IF_EMPTY, insert_text_rows, parse_row, subtotal_indexes, to_sql_text
 from auditlib.ingest.sniff import UTF8, CsvScan, csv_header, transcode
+from auditlib.ingest.timing import step
 from auditlib.ingest.values import cell_text, is_subtotal
 
 #: CSV files smaller than this take the row path (the fast path's fixed cost is not worth it)
@@ -147,7 +149,9 @@ def load_csv_fast(con, path: Path, table: schema.Table, rep: FileReport, rejects
             fd, tmp = tempfile.mkstemp(prefix=".auditlib-", suffix=".csv", dir=tmp_dir)
             os.close(fd)
             stack.callback(lambda: Path(tmp).unlink(missing_ok=True))
-            if not transcode(path, encoding, tmp):  # pragma: no cover - the sniffer decoded it all
+            with step(path.name, "transcode"):
+                done = transcode(path, encoding, tmp)
+            if not done:  # pragma: no cover - the sniffer decoded it all
                 return False
             source = Path(tmp)
         return _insert(con, path.name, source, table, rep, rejects, scan, header_end, mapped, extra, len(header))
@@ -177,7 +181,8 @@ def load_rows_csv(con, name: str, table: schema.Table, rep: FileReport, rejects:
               f"strict_mode = true, ignore_errors = true, encoding = 'utf-8', parallel = {str(parallel).lower()})")
     select, names = _select(table, mapped, extra, n)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _fast_stage AS {select} FROM {reader})")
+        with step(name, "stage"):
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _fast_stage AS {select} FROM {reader})")
         try:
             count, base, top = con.execute("SELECT count(*), min(rowid), max(rowid) FROM _fast_stage").fetchone()
             # every physical line one record, in order (a record spanning lines, or a line DuckDB
@@ -253,31 +258,65 @@ def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, names,
     row path's parser, subtotal and blank rules (updated in place or deleted), duplicate keys
     deleted, and the rest inserted into the table in line order."""
     rep.encoding = encoding
+    tally = _Tally()
+    with step(name, "rows off the fast path"):
+        _settle_raw_rows(con, name, table, mapped, extra, names, offset, tally)
+    with step(name, "duplicate keys"):
+        dups = _delete_duplicate_keys(con, name, table, offset, tally)
+    loaded = count - tally.raw + tally.settled - dups
+    if loaded:
+        cols = ", ".join(f'"{c}"' for c in names)
+        with step(name, "insert"):
+            con.execute(f"INSERT INTO {table.name} ({cols}, _file, _line, _extra) "
+                        f"SELECT {cols}, {sql_str(name)}, CAST(rowid - {offset} AS INTEGER), _extra FROM _fast_stage")
+    tally.rejects.sort(key=lambda r: r.line)  # stable: a row's cells keep their column order
+    rejects.extend(tally.rejects)
+    rep.rows_read = count - tally.raw + tally.read
+    rep.rows_subtotal = tally.subtotal
+    rep.rows_rejected = tally.rejected
+    rep.rows_loaded = loaded
+    rep.check()
+    return True
+
+
+@dataclass
+class _Tally:
+    """What :func:`_load_staged` counts of a file's rows besides the canonical ones."""
+
+    raw: int = 0  # rows DuckDB did not type (read again in Python)
+    read: int = 0  # of those, the rows not blank
+    subtotal: int = 0  # of those, subtotal rows
+    settled: int = 0  # of those, the rows loaded
+    rejected: int = 0  # rows rejected (parse errors and duplicate keys)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def _settle_raw_rows(con, name, table, mapped, extra, names, offset, tally: _Tally) -> None:
+    """The rows of ``_fast_stage`` DuckDB did not type, through the row path's parser: typed in
+    place when they parse, deleted when blank, a subtotal or rejected (counted in ``tally``)."""
     subtotal_idx = subtotal_indexes(table, mapped)
     slow_rows: dict[str, list] = {c: [] for c in names}
     slow_rows["_rid"], slow_rows["_extra"] = [], []
     drop: list[int] = []
-    file_rejects: list[Reject] = []
-    n_raw = n_slow_read = n_subtotal = n_rejected = 0
     cur = con.execute("SELECT rowid, _extra FROM _fast_stage WHERE NOT _fast ORDER BY rowid")
     while True:
         batch = cur.fetchmany(10000)
         if not batch:
             break
         for rid, raw in batch:
-            n_raw += 1
+            tally.raw += 1
             drop.append(rid)
             values = json.loads(raw)
             if is_blank(values):
                 continue
-            n_slow_read += 1
+            tally.read += 1
             if any(is_subtotal(values[i]) for i in subtotal_idx):
-                n_subtotal += 1
+                tally.subtotal += 1
                 continue
             row, errors = parse_row(table, mapped, {}, name, rid - offset, values)
             if errors:
-                n_rejected += 1
-                file_rejects.extend(errors)
+                tally.rejected += 1
+                tally.rejects.extend(errors)
                 continue
             drop.pop()
             extras = {}
@@ -289,6 +328,7 @@ def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, names,
                 slow_rows[c].append(to_sql_text(row[c]))
             slow_rows["_rid"].append(rid)
             slow_rows["_extra"].append(json.dumps(extras, ensure_ascii=False) if extras else None)
+    tally.settled = len(slow_rows["_rid"])
     types = {c.name: schema.SQL_TYPES[c.type] for c in table.columns}
     if slow_rows["_rid"]:
         sets = ", ".join(f'"{c}" = CAST(u."{c}" AS {types[c]})' for c in names)
@@ -297,8 +337,11 @@ def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, names,
                         f"WHERE _fast_stage.rowid = u._rid")
     _delete(con, drop)
 
-    # duplicate keys, in line order: a key already in the table, or a later line of the same key.
-    # Keys are first compared by their hash (little memory), then exactly where hashes meet.
+
+def _delete_duplicate_keys(con, name, table, offset, tally: _Tally) -> int:
+    """Delete from ``_fast_stage`` the rows whose key is a duplicate, in line order: a key already
+    in the table, or a later line of the same key; each one rejected in ``tally``.  Returns how
+    many.  Keys are first compared by their hash (little memory), then exactly where hashes meet."""
     key = ", ".join(f'"{k}"' for k in table.key)
     same = " AND ".join(f'o."{k}" = d."{k}"' for k in table.key)
     has_rows = con.execute(f"SELECT EXISTS (SELECT 1 FROM {table.name})").fetchone()[0]
@@ -318,24 +361,11 @@ def _load_staged(con, name, table, rep, rejects, encoding, mapped, extra, names,
             ORDER BY _rid""").fetchall()
     con.execute("DROP TABLE IF EXISTS _fast_keys")
     for rid, *key_values in dups:
-        file_rejects.append(Reject(name, int(rid - offset), ",".join(table.key),
-                                   "|".join(cell_text(k) for k in key_values), RejectReason.DUPLICATE_KEY))
-    n_rejected += len(dups)
+        tally.rejects.append(Reject(name, int(rid - offset), ",".join(table.key),
+                                    "|".join(cell_text(k) for k in key_values), RejectReason.DUPLICATE_KEY))
+    tally.rejected += len(dups)
     _delete(con, [d[0] for d in dups])
-    loaded = count - n_raw + len(slow_rows["_rid"]) - len(dups)
-    if loaded:
-        cols = ", ".join(f'"{c}"' for c in names)
-        con.execute(f"INSERT INTO {table.name} ({cols}, _file, _line, _extra) "
-                    f"SELECT {cols}, {sql_str(name)}, CAST(rowid - {offset} AS INTEGER), _extra FROM _fast_stage")
-    file_rejects.sort(key=lambda r: r.line)  # stable: a row's cells keep their column order
-    rejects.extend(file_rejects)
-    n_fast = count - n_raw
-    rep.rows_read = n_fast + n_slow_read
-    rep.rows_subtotal = n_subtotal
-    rep.rows_rejected = n_rejected
-    rep.rows_loaded = loaded
-    rep.check()
-    return True
+    return len(dups)
 
 
 def _delete(con, rowids: list[int]) -> None:

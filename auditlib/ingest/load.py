@@ -42,6 +42,7 @@ from auditlib.ingest.report import (REJECTS_NAME, REPORT_NAME, FileReport, FileS
                                     write_rejects, write_report)
 from auditlib.ingest.rows import existing_keys, load_file
 from auditlib.ingest.sniff import scan_csv
+from auditlib.ingest.timing import step
 
 logger = logging.getLogger("auditlib")
 
@@ -137,7 +138,8 @@ def _load_workbook_fast(con, path, table, rep, rejects, tmp_dir) -> bool:
     :func:`ingest_memory` for a workbook."""
     con.execute(f"SET memory_limit = {sql_str(ingest_memory(workbook=True))}")
     try:
-        return _xlsx_fast().load_xlsx_fast(con, path, table, rep, rejects, tmp_dir)
+        with step(path.name, "workbook"):
+            return _xlsx_fast().load_xlsx_fast(con, path, table, rep, rejects, tmp_dir)
     finally:
         con.execute(f"SET memory_limit = {sql_str(ingest_memory())}")
 
@@ -179,8 +181,9 @@ def _load_each(con, files, profile, report, digests, replace, named, profile_sha
     run_hashes: set[str] = set()
     for path in files:
         use_profile = profile is not None and profile.matches(path.name)
-        scan = scans[path].result() if path in scans else None
-        sha = scan.sha256 if scan is not None else sha256_file(path)
+        with step(path.name, "scan"):  # SHA-256 and encoding: waited for here, read while the file before loads
+            scan = scans[path].result() if path in scans else None
+            sha = scan.sha256 if scan is not None else sha256_file(path)
         digests[str(path)] = sha
         table_name = profile.table if use_profile else schema.table_for_file(path.stem)
         if table_name is None:
@@ -242,10 +245,11 @@ def _load_each(con, files, profile, report, digests, replace, named, profile_sha
                 _load_workbook_fast(con, path, table, rep, report.rejects, tmp_dir):
             seen_keys.pop(table_name, None)
         else:
-            if table_name not in seen_keys:
-                seen_keys[table_name] = existing_keys(con, table)
-            load_file(con, path, table, rep, seen_keys[table_name], report.rejects,
-                      profile if use_profile else None)
+            with step(path.name, "row path"):
+                if table_name not in seen_keys:
+                    seen_keys[table_name] = existing_keys(con, table)
+                load_file(con, path, table, rep, seen_keys[table_name], report.rejects,
+                          profile if use_profile else None)
         con.execute("INSERT INTO _ingested_files (sha256, file, table_name, rows_loaded, loaded_at, profile_sha256) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     [sha, path.name, table_name, rep.rows_loaded,
@@ -311,8 +315,10 @@ def ingest(data_dir, db, mapping=None, replace: bool = False) -> IngestReport:
         _ensure_tables(con)
         _load_files(con, files, profile, report, digests, replace=replace, named=named, profile_sha=profile_sha,
                     tmp_dir=db.resolve().parent)
-        _check_loaded(con, report)
-        con.execute("COMMIT")
+        with step("*", "checks"):
+            _check_loaded(con, report)
+        with step("*", "commit"):
+            con.execute("COMMIT")
     except BaseException:
         try:
             con.execute("ROLLBACK")
@@ -332,9 +338,10 @@ def ingest(data_dir, db, mapping=None, replace: bool = False) -> IngestReport:
         first = next(i for i in report.issues if i.kind == kind)
         logger.warning("%d completeness warning(s) %s, first at %s: %s (all in %s)", n, kind, first.where,
                        first.message, report.completeness_path)
-    write_report(Path(report.report_path), report.files)
-    write_rejects(Path(report.rejects_path), report.rejects)
-    write_completeness(Path(report.completeness_path), report.issues)
+    with step("*", "reports"):
+        write_report(Path(report.report_path), report.files)
+        write_rejects(Path(report.rejects_path), report.rejects)
+        write_completeness(Path(report.completeness_path), report.issues)
     auditlog.append(db, "ingest", files + ([Path(profile.path)] if profile is not None else []), {
         "files": len(report.files),
         **report.totals(),
