@@ -68,6 +68,32 @@ def connect(db: str | os.PathLike, read_only: bool = True) -> duckdb.DuckDBPyCon
         raise DatabaseError(f"无法打开数据库 / cannot open database {path}: {exc}", db=str(path), reason=str(exc)) from exc
 
 
+#: set to ``1`` in the environment of a process that lives no longer than one run (the local
+#: executor's kernels): :func:`run_connection` then keeps the database open for the process
+KEEP_OPEN_ENV = "AUDITLIB_KEEP_DB_OPEN"
+
+#: the read-only connections this process keeps open (path → connection), under KEEP_OPEN_ENV only
+_KEPT: dict[str, duckdb.DuckDBPyConnection] = {}
+
+
+def run_connection(db: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for a notebook under ``auditlib run`` (close it after use).
+
+    In a process whose environment sets :data:`KEEP_OPEN_ENV` (a kernel of the local executor, which
+    ends with its run: the run holds the database read-only meanwhile, so nothing can change it) a
+    cursor of one connection kept open for the process: DuckDB opens the file once per kernel
+    instead of once per notebook (~25 ms each).  Anywhere else (a Dask worker's kernel serves many
+    runs, and an open connection would keep ``auditlib ingest`` out) a new connection.
+    """
+    if os.environ.get(KEEP_OPEN_ENV) != "1":
+        return connect(db)
+    key = str(Path(db).resolve())
+    kept = _KEPT.get(key)
+    if kept is None:
+        kept = _KEPT[key] = connect(db)
+    return kept.cursor()
+
+
 def frame(rel: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     """A relation as a pandas frame, DECIMAL columns as exact ``Decimal`` objects."""
     import pandas as pd

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from auditlib.cli import main
+from auditlib.db import connect
 from auditlib.ingest.load import ingest
 from auditlib.batch.plan import unit_folder
 from auditlib.batch.run import run
@@ -243,6 +244,33 @@ def test_dask_batch_equals_local_batch(county, local_run, dask_cluster):
     rows = read_findings(result.run_dir / "findings.csv")
     assert keys(rows) == truth
     assert without_run_id(rows) == without_run_id(read_findings(local_run.run_dir / "findings.csv"))
+
+
+def test_after_a_dask_run_its_kernels_leave_the_database_free_for_writing(county, dask_cluster, tmp_path):
+    # a Dask worker's kernel serves many runs: it never keeps the database open (auditlib ingest
+    # would be locked out), unlike a local run's kernels, which end with their run
+    base, db, _ = county
+    result = run(db, out=tmp_path, run_id="dask-free", units=["004"], inspections=["idle_funds"],
+                 scheduler=dask_cluster, progress=False)
+    assert result.exit_code == 0, result.failed
+    connect(db, read_only=False).close()  # the workers and their kernels are still up
+
+
+def test_a_runs_kernels_keep_no_input_history(county, tmp_path, monkeypatch):
+    # the cells are in the notebooks: IPython's SQLite history would only cost time (and fill ~/.ipython)
+    _, db, _ = county
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    result = run(db, out=tmp_path, run_id="no-history", units=["004"], inspections=["idle_funds"], workers=1,
+                 progress=False)
+    assert result.exit_code == 0, result.failed
+    assert (tmp_path / "ipython").is_dir()  # the kernel ran with this IPython folder
+    assert not list((tmp_path / "ipython").rglob("history.sqlite"))
+
+
+def test_after_a_local_run_the_database_is_free_for_writing(county, local_run):
+    _, db, _ = county
+    assert local_run.exit_code == 0
+    connect(db, read_only=False).close()
 
 
 def test_cli_run_prints_index(county, tmp_path):

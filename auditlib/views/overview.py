@@ -16,7 +16,7 @@ import pandas as pd
 
 from auditlib.batch.compare import RESOLVED
 from auditlib.rules.catalogue import INSPECTIONS, all_rules
-from auditlib.db import connect
+from auditlib.db import connect, run_connection
 from auditlib.rules.engine import inspect, unit_names
 from auditlib.i18n import register, t
 from auditlib.rules.params import Params, load_params
@@ -103,7 +103,7 @@ class Overview:
         params = load_params(params_file or None)
         lang = lang or params.lang
         db = Path(db) if db else default_db()
-        con = connect(db)
+        con = run_connection(db) if run_dir else connect(db)
         try:
             units = unit_names(con)
             bases = unit_bases(con, units, params.as_of, params.fiscal_year)

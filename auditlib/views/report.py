@@ -23,7 +23,7 @@ import pandas as pd
 
 from auditlib.rules.catalogue import INSPECTIONS, get_rule
 from auditlib.batch.handoff import load_task, unit_slice
-from auditlib.db import connect
+from auditlib.db import connect, run_connection
 from auditlib.rules.engine import FINDING_COLUMNS, implemented_rules, inspect, unit_names
 from auditlib.rules import coverage, exclusions
 from auditlib.errors import ParameterError
@@ -220,7 +220,7 @@ class Report:
         db = Path(db) if db else default_db()
         # under auditlib run (which holds the database read-only for the whole run) one connection is
         # held while the report lives: DuckDB then shares its open database with every later connect
-        holder = connect(db) if evidence else None
+        holder = run_connection(db) if evidence else None
         units = _run_units(holder, db, run_id) if holder is not None and run_id else None
         if units is None:
             con = connect(db)

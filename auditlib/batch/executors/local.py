@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from auditlib.batch.kernels import KernelCall, call, shutdown_kernels, skip_slow_imports, start_kernel
 from auditlib.batch.options import apply_environment
+from auditlib.db import KEEP_OPEN_ENV
 
 if TYPE_CHECKING:
     from auditlib.batch.tasks import TaskSpec
@@ -115,6 +116,9 @@ def _preload(options) -> None:
 def _warm_up(options) -> None:
     """Start the kernel first (it imports the report modules in its own process meanwhile), then
     import what the tasks need here (pandas, papermill ...): :func:`~auditlib.batch.tasks.warm_worker`."""
+    # the kernels of this worker end with the run (which holds the database read-only meanwhile):
+    # they may keep the database open from one notebook to the next (auditlib.db.run_connection)
+    os.environ[KEEP_OPEN_ENV] = "1"
     if options.reuse_kernels:
         apply_environment(options.environment())  # the kernel inherits it
         try:
