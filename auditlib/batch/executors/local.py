@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from auditlib.batch.kernels import KernelCall, call, shutdown_kernels, skip_slow_imports, start_kernel
 from auditlib.batch.options import apply_environment
-from auditlib.db import KEEP_OPEN_ENV
 
 if TYPE_CHECKING:
     from auditlib.batch.tasks import TaskSpec
@@ -116,6 +115,8 @@ def _preload(options) -> None:
 def _warm_up(options) -> None:
     """Start the kernel first (it imports the report modules in its own process meanwhile), then
     import what the tasks need here (pandas, papermill ...): :func:`~auditlib.batch.tasks.warm_worker`."""
+    from auditlib.db import KEEP_OPEN_ENV  # (imported by the preload already: the run forks after it)
+
     # the kernels of this worker end with the run (which holds the database read-only meanwhile):
     # they may keep the database open from one notebook to the next (auditlib.db.run_connection)
     os.environ[KEEP_OPEN_ENV] = "1"
