@@ -86,3 +86,28 @@ def test_no_file_is_found_through_the_checkout_folders():
                  for no, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
                  if re.search(r"__file__\)\.resolve\(\)\.(parents\[|parent\.parent)", line)]
     assert not offenders, "found through the checkout's folders instead of the package or workspace: " + ", ".join(offenders)
+
+
+def _requirement_names(specs) -> set[str]:
+    """Distribution names of requirement strings (extras and versions dropped, lower case)."""
+    return {re.split(r"[\s\[<>=!~;]", s.strip(), maxsplit=1)[0].lower() for s in specs if s.strip()}
+
+
+def test_environment_yml_lists_every_dependency_of_pyproject():
+    """conda users get what pip users get: each dependency (and test extra) of pyproject.toml is in
+    environment.yml, under its conda-forge name or in its pip section."""
+    import tomllib
+
+    import yaml
+
+    root = PACKAGE.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = _requirement_names(project["dependencies"]) | _requirement_names(
+        project.get("optional-dependencies", {}).get("test", []))
+    env = yaml.safe_load((root / "environment.yml").read_text(encoding="utf-8"))
+    listed = set()
+    for dep in env["dependencies"]:
+        listed |= _requirement_names(dep["pip"] if isinstance(dep, dict) else [dep])
+    conda_names = {"duckdb": "python-duckdb", "dask": "dask"}
+    missing = sorted(n for n in wanted if conda_names.get(n, n) not in listed)
+    assert missing == [], missing
