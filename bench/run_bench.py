@@ -429,9 +429,10 @@ def render(m: dict, a: dict | None, a2: dict | None, prof: dict | None, b: list[
                 f"- **Checked on one real point**: the 8-unit figure ({c['per_nb_8']:.2f} s a notebook) projects "
                 f"{c['projected_s']:.0f} s for 200 units; the 200-unit run took {c['measured_s']:.0f} s "
                 f"({c['per_nb_200']:.2f} s a notebook, {c['growth'] * 100:+.0f}% per notebook).", ""]
+    targets = target_rows(a, a2, b, x, proj) if not quick else []
     if not quick:
         out += ["## Targets (issue 17)", "", "| target | measured | met |", "|---|---|---|"]
-        out += [f"| {t} | {m} | {_yes(ok)} |" for t, m, ok in target_rows(a, a2, b, x, proj)]
+        out += [f"| {t} | {measured} | {_yes(ok)} |" for t, measured, ok in targets]
         out.append("")
     if previous and not quick:
         earlier = {t: m for t, m, _ in target_rows(previous.get("a"), previous.get("a2"), previous.get("b"),
@@ -441,7 +442,7 @@ def render(m: dict, a: dict | None, a2: dict | None, prof: dict | None, b: list[
                 f"{_load(previous.get('machine'))}, run 2 {_load(m)}); the tables above are run 2's, "
                 f"RESULTS.json keeps run 1 as `run_1` (`bench/run_bench.py --previous`).", "",
                 "| target | run 1 | run 2 |", "|---|---:|---:|"]
-        out += [f"| {t} | {earlier.get(t, '—')} | {mm} |" for t, mm, _ in target_rows(a, a2, b, x, proj)]
+        out += [f"| {t} | {earlier.get(t, '—')} | {measured} |" for t, measured, _ in targets]
         out.append("")
     return "\n".join(out)
 

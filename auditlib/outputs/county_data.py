@@ -26,6 +26,7 @@ from auditlib.i18n import register, t
 from auditlib.outputs import verification as vf
 from auditlib.outputs.formats import table_label
 from auditlib.outputs.totals import dedup_exposure, interest_total
+from auditlib.review.apply import TOTAL_COLUMNS
 from auditlib.review.statuses import Status
 from auditlib.rules.catalogue import INSPECTIONS, all_rules, get_rule
 from auditlib.rules.model import Rule
@@ -142,9 +143,9 @@ class Figures:
         return m if m is not None else Decimal("0")
 
 
-#: the columns :func:`figures` reads (statuses, the money, the evidence row, interest)
-FIGURE_COLUMNS = ("unit_code", "inspection", "rule_id", "ref", "exposure", "amount", "interest", "status",
-                  "confirmed_amount")
+#: the columns :func:`figures` and the ``by_*`` groupings read (the status totals', the evidence
+#: row for 涉及资金（去重）, interest, the groups' keys)
+FIGURE_COLUMNS = ("unit_code", "inspection", "rule_id", "ref", "interest", *TOTAL_COLUMNS)
 
 
 def _narrow(findings: pd.DataFrame) -> pd.DataFrame:

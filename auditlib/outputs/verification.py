@@ -213,9 +213,9 @@ def save_run_decisions(folder, decisions: dict, findings: list[pd.DataFrame]) ->
 
     from auditlib.common.files import atomic_write
 
-    ids = {i for f in findings for i in f["finding_id"]}
+    ids = dict.fromkeys(i for f in findings for i in f["finding_id"])  # the run's, in findings order
     with atomic_write(Path(folder) / RUN_DECISIONS) as fh:
-        json.dump({i: d.to_dict() for i, d in decisions.items() if i in ids}, fh, ensure_ascii=False)
+        json.dump({i: decisions[i].to_dict() for i in ids if i in decisions}, fh, ensure_ascii=False)
 
 
 def run_decisions(manifest: dict, saved=None) -> dict | None:

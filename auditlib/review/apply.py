@@ -14,6 +14,10 @@ from auditlib.rules.identity import finding_ids
 #: the columns :func:`apply_register` adds
 STATUS_COLUMNS = ("status", "status_reason", "confirmed_amount", "decided_by", "decided_at")
 
+#: the columns :func:`status_totals` reads (a frame cut to them adds up the same, and subsets of it
+#: are cheap to take: a run's findings carry every rule's evidence columns)
+TOTAL_COLUMNS = ("exposure", "amount", "status", "confirmed_amount")
+
 #: statuses whose findings make up the totals (排除 is counted apart, in no total)
 COUNTED = (Status.OPEN, Status.CONFIRMED, Status.RECTIFIED)
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from auditlib.i18n import register
 from auditlib.outputs.formats import total_amount
+from auditlib.review.apply import TOTAL_COLUMNS
 from auditlib.rules.catalogue import all_rules
 from auditlib.rules.exposure import nothing_at_stake
 
@@ -101,8 +102,7 @@ class RiskScores:
         findings that count), with each unit's base and each rule's weight (missing: 1)."""
         # each (unit, rule)'s findings, split once (a mask per pair costs units × rules scans), on
         # the columns total_amount reads only (slicing ~100 columns per group costs more than the sums)
-        narrow = findings[[c for c in ("unit_code", "rule_id", "exposure", "amount", "status", "confirmed_amount")
-                           if c in findings.columns]]
+        narrow = findings[[c for c in ("unit_code", "rule_id", *TOTAL_COLUMNS) if c in findings.columns]]
         groups = dict(iter(narrow.groupby(["unit_code", "rule_id"], sort=False))) if len(narrow) else {}
         rows = []
         for code in codes:
